@@ -1,0 +1,184 @@
+/**
+ * The merged, queryable index: every Python name bound to its implementations, re-exports
+ * followed, and the reverse map (a C/Rust function -> the Python names it serves). Pure: built from
+ * linker outputs, no I/O.
+ */
+import type { Alias, Binding, LinkOutput, Target } from './model';
+
+export interface NamedTarget {
+  name: string;
+  target: Target;
+}
+
+/** How far re-export chains are followed (os -> posix, collections.deque -> _collections.deque). */
+const MAX_ALIAS_DEPTH = 8;
+
+function targetKey(t: Target): string {
+  return `${t.file}\0${t.line}\0${t.symbol}`;
+}
+
+function rankOf(t: Target): number {
+  return t.rank ?? (t.language === 'python' ? 20 : 0);
+}
+
+export class NameIndex {
+  private readonly byName = new Map<string, Target[]>();
+  /** Named re-exports, keyed by the name they create. */
+  private readonly named = new Map<string, Alias[]>();
+  /** Star re-exports, keyed by the importing module. */
+  private readonly stars = new Map<string, Alias[]>();
+  /** Reverse star map: the native module -> modules that star-import it. */
+  private readonly starredBy = new Map<string, Alias[]>();
+  private readonly namedByTarget = new Map<string, Alias[]>();
+  /** file -> symbol -> names bound directly to it. */
+  private readonly byFile = new Map<string, Map<string, { line: number; names: Set<string> }>>();
+  private sortedNames: string[] | undefined;
+
+  constructor(outputs: Iterable<LinkOutput>) {
+    for (const out of outputs) {
+      for (const b of out.bindings) this.addBinding(b);
+      for (const a of out.aliases) this.addAlias(a);
+    }
+    for (const list of this.byName.values()) list.sort((a, b) => rankOf(a) - rankOf(b));
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  private addBinding(b: Binding): void {
+    let list = this.byName.get(b.name);
+    if (!list) this.byName.set(b.name, (list = []));
+    const k = targetKey(b.target);
+    if (!list.some((t) => targetKey(t) === k)) list.push(b.target);
+    if (b.target.language !== 'python') {
+      let syms = this.byFile.get(b.target.file);
+      if (!syms) this.byFile.set(b.target.file, (syms = new Map()));
+      let entry = syms.get(b.target.symbol);
+      if (!entry) syms.set(b.target.symbol, (entry = { line: b.target.line, names: new Set() }));
+      entry.names.add(b.name);
+    }
+  }
+
+  private addAlias(a: Alias): void {
+    if (a.from === a.to) return;
+    const push = (m: Map<string, Alias[]>, k: string): void => {
+      const l = m.get(k);
+      if (l) l.push(a);
+      else m.set(k, [a]);
+    };
+    if (a.star) {
+      push(this.stars, a.from);
+      push(this.starredBy, a.to);
+    } else {
+      push(this.named, a.from);
+      push(this.namedByTarget, a.to);
+    }
+  }
+
+  /** Targets for a Python name, best first; [] when unknown. Bare names are tried as builtins too
+   *  (`len`, `list.append`). */
+  resolve(name: string): Target[] {
+    const seen = new Set<string>();
+    const out: Target[] = [];
+    const add = (ts: Target[]): void => {
+      for (const t of ts) {
+        const k = targetKey(t);
+        if (!seen.has(k)) {
+          seen.add(k);
+          out.push(t);
+        }
+      }
+    };
+    add(this.expand(name, 0, new Set()));
+    if (!name.startsWith('builtins.')) add(this.expand(`builtins.${name}`, 0, new Set()));
+    // Stable sort: rank first, then discovery order (direct bindings before alias hops).
+    return out
+      .map((t, i) => ({ t, i }))
+      .sort((a, b) => rankOf(a.t) - rankOf(b.t) || a.i - b.i)
+      .map((x) => x.t);
+  }
+
+  /** Whether a dotted name is a known module or name prefix (used to stop alias search early). */
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  private expand(name: string, depth: number, visiting: Set<string>): Target[] {
+    if (depth > MAX_ALIAS_DEPTH || visiting.has(name)) return [];
+    visiting.add(name);
+    const out: Target[] = [...(this.byName.get(name) ?? [])];
+    const parts = name.split('.');
+    // Longest prefix first: `json.decoder.c_scanstring` before `json.decoder`.
+    for (let n = parts.length; n >= 1; n--) {
+      const prefix = parts.slice(0, n).join('.');
+      const rest = parts.slice(n);
+      for (const a of this.named.get(prefix) ?? []) {
+        out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, visiting));
+      }
+      if (rest.length > 0) {
+        for (const a of this.stars.get(prefix) ?? []) {
+          out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, visiting));
+        }
+      }
+    }
+    visiting.delete(name);
+    return out;
+  }
+
+  /** Python names served by a native function (the reverse direction), including the public
+   *  names that re-exports give it (`posix.getcwd` is also `os.getcwd`). */
+  namesFor(file: string, symbol: string): string[] {
+    const entry = this.byFile.get(file)?.get(symbol);
+    if (!entry) return [];
+    const out = new Set<string>();
+    for (const n of entry.names) {
+      out.add(n);
+      for (const r of this.reexportsOf(n)) out.add(r);
+    }
+    return [...out];
+  }
+
+  /** Native functions of one file that serve Python names: for CodeLens. */
+  symbolsIn(file: string): { symbol: string; line: number; names: string[] }[] {
+    const syms = this.byFile.get(file);
+    if (!syms) return [];
+    return [...syms.entries()]
+      .map(([symbol, e]) => ({ symbol, line: e.line, names: this.namesFor(file, symbol) }))
+      .sort((a, b) => a.line - b.line);
+  }
+
+  private reexportsOf(name: string): string[] {
+    const out: string[] = [];
+    const parts = name.split('.');
+    for (let n = parts.length - 1; n >= 1; n--) {
+      const mod = parts.slice(0, n).join('.');
+      const rest = parts.slice(n).join('.');
+      for (const a of this.starredBy.get(mod) ?? []) out.push(`${a.from}.${rest}`);
+    }
+    for (let n = parts.length; n >= 1; n--) {
+      const prefix = parts.slice(0, n).join('.');
+      const rest = parts.slice(n);
+      for (const a of this.namedByTarget.get(prefix) ?? []) out.push([a.from, ...rest].join('.'));
+    }
+    return out;
+  }
+
+  /** Workspace symbols: names containing the query (case-insensitive), shortest first. */
+  search(query: string, limit = 200): NamedTarget[] {
+    const q = query.toLowerCase();
+    this.sortedNames ??= [...this.byName.keys()].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+    const out: NamedTarget[] = [];
+    for (const name of this.sortedNames) {
+      if (q && !name.toLowerCase().includes(q)) continue;
+      const t = this.byName.get(name)![0];
+      out.push({ name, target: t });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  allNames(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * Python extractor: one file's text -> its facts (definitions, imports, `__all__`). Pure; the
+ * facts are plain JSON and cached per file. The linker (`link.ts`) turns them into bindings
+ * (pure-Python targets) and aliases (re-exports such as `from _heapq import *`).
+ */
+import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
+import defsScm from '../../../queries/python/defs.scm';
+import importsScm from '../../../queries/python/imports.scm';
+import allScm from '../../../queries/python/all.scm';
+
+/** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
+export const PY_EXTRACTOR_VERSION = 1;
+
+export type PyDefKind =
+  | 'function'
+  | 'class'
+  | 'method'
+  | 'classmethod'
+  | 'staticmethod'
+  | 'constructor'
+  | 'getter'
+  | 'setter';
+
+/** A module-level def or class, or a method / nested class of a module-level class. */
+export interface PyDef {
+  /** Qualified within the module: `heappush`, `OrderedDict`, `OrderedDict.popitem`. */
+  name: string;
+  kind: PyDefKind;
+  /** 1-based line of the name. */
+  line: number;
+  /** Document order (offset of the statement): compare with `PyImport.order`. */
+  order: number;
+  /** Lines of the `try` statements whose except handlers contain this def (a fallback defined
+   *  when an import in that try's body failed). Absent when none. */
+  inHandlerOf?: number[];
+}
+
+export interface PyImport {
+  /** The module imported from (`from X import ...`) or imported (`import X`), dotted, without
+   *  the leading dots of a relative import: `_json`, `os.path`, `_native`, `` for `from . import y`. */
+  module: string;
+  /** Leading dots of a relative import; 0 for absolute. */
+  level: number;
+  /** `from` imports only: the imported name, or `*`. Absent for `import X`. */
+  name?: string;
+  /** The local name the statement binds: `as` name, the imported name, the first component of
+   *  `import a.b`, or `*` for a star import. */
+  bound: string;
+  /** Whether an `as` clause is present. */
+  aliased: boolean;
+  /** 1-based line of the imported name (of the module for `import X` / star imports). */
+  line: number;
+  /** Document order (offset of the statement). */
+  order: number;
+  /** Inside a `try` body whose handlers catch ImportError / ModuleNotFoundError (or a bare
+   *  `except`, `Exception`). */
+  guarded: boolean;
+  /** Line of the innermost guarding `try` statement, when guarded. */
+  tryLine?: number;
+  /** True when the import sits inside a function or class body (no re-export). */
+  local: boolean;
+}
+
+export interface PythonFileFacts {
+  language: 'python';
+  defs: PyDef[];
+  imports: PyImport[];
+  /** `__all__`, when every write to it is literal; absent otherwise (or when there is none). */
+  all?: string[];
+}
+
+const ANY_IMPORT = /^[ \t]*(?:import[ \t]+[\w.]|from[ \t]+[\w.]+[ \t]+import\b)/m;
+
+/** Cheap scan: does the file import anything at all? Files that do not can hold no re-export. */
+export function pythonNeedsParse(text: string): boolean {
+  return ANY_IMPORT.test(text);
+}
+
+export function extractPython(text: string): PythonFileFacts {
+  return pythonFactsOfTree(parse('python', text).rootNode);
+}
+
+/** The facts of an already parsed module (the cursor resolver parses once and reuses them). */
+export function pythonFactsOfTree(root: SyntaxNode): PythonFileFacts {
+  const facts: PythonFileFacts = { language: 'python', defs: collectDefs(root), imports: collectImports(root) };
+  const all = collectAll(root);
+  if (all) facts.all = all;
+  return facts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+const SCOPES = new Set(['function_definition', 'class_definition', 'lambda']);
+
+function collectDefs(root: SyntaxNode): PyDef[] {
+  const out: PyDef[] = [];
+  for (const m of queryFor('python', 'defs', defsScm).matches(root)) {
+    const def = m.captures.find((c) => c.name.startsWith('definition.'))!.node;
+    const name = m.captures.find((c) => c.name === 'name')!.node;
+    const chain = classChain(def);
+    if (chain === undefined) continue; // local to a function
+    const isClass = def.type === 'class_definition';
+    const d: PyDef = {
+      name: [...chain, name.text].join('.'),
+      kind: isClass ? 'class' : chain.length ? methodKind(def, name.text) : 'function',
+      line: name.startPosition.row + 1,
+      order: statementOf(def).startIndex,
+    };
+    const handlers = handlerTries(def);
+    if (handlers.length) d.inHandlerOf = handlers;
+    out.push(d);
+  }
+  return out;
+}
+
+/** Names of the classes enclosing a definition, outermost first; undefined when a function
+ *  (or lambda) encloses it. */
+export function classChain(def: SyntaxNode): string[] | undefined {
+  const chain: string[] = [];
+  for (let p = def.parent; p; p = p.parent) {
+    if (p.type === 'function_definition' || p.type === 'lambda') return undefined;
+    if (p.type === 'class_definition') chain.unshift(p.childForFieldName('name')?.text ?? '?');
+  }
+  return chain;
+}
+
+/** The decorators written above a definition (their expressions' text, without `@`). */
+export function decoratorsOf(def: SyntaxNode): string[] {
+  const p = def.parent;
+  if (!p || p.type !== 'decorated_definition') return [];
+  return p.namedChildren.filter((c) => c.type === 'decorator').map((c) => c.text.replace(/^@\s*/, ''));
+}
+
+function methodKind(def: SyntaxNode, name: string): PyDefKind {
+  const decos = decoratorsOf(def);
+  if (decos.includes('staticmethod')) return 'staticmethod';
+  if (decos.includes('classmethod')) return 'classmethod';
+  if (decos.some((d) => d === 'property' || d === 'functools.cached_property' || d === 'cached_property')) return 'getter';
+  if (decos.some((d) => /\.(setter|deleter)$/.test(d))) return 'setter';
+  if (name === '__init__' || name === '__new__') return 'constructor';
+  return 'method';
+}
+
+/** The statement a definition is (its decorated_definition, when decorated). */
+function statementOf(def: SyntaxNode): SyntaxNode {
+  return def.parent?.type === 'decorated_definition' ? def.parent : def;
+}
+
+/** Lines of the try statements (in the same scope) whose except clauses contain `node`. */
+function handlerTries(node: SyntaxNode): number[] {
+  const out: number[] = [];
+  let child = node;
+  for (let p = node.parent; p && !SCOPES.has(p.type); child = p, p = p.parent) {
+    if (p.type === 'try_statement' && (child.type === 'except_clause' || child.type === 'except_group_clause')) {
+      out.push(p.startPosition.row + 1);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports
+
+const IMPORT_ERRORS = new Set(['ImportError', 'ModuleNotFoundError', 'Exception', 'BaseException']);
+
+/** Does this except clause catch ImportError (bare, a name, a tuple, `as e`)? */
+function catchesImportError(clause: SyntaxNode): boolean {
+  const values = clause.childrenForFieldName('value');
+  if (values.length === 0) return true; // bare `except:`
+  const names: string[] = [];
+  const visit = (n: SyntaxNode): void => {
+    if (n.type === 'identifier') names.push(n.text);
+    else if (n.type === 'attribute') names.push(n.childForFieldName('attribute')?.text ?? '');
+    else if (n.type === 'as_pattern') {
+      const first = n.namedChildren[0];
+      if (first) visit(first);
+    } else if (n.type === 'tuple' || n.type === 'parenthesized_expression' || n.type === 'expression_list') {
+      n.namedChildren.forEach(visit);
+    }
+  };
+  values.forEach(visit);
+  return names.some((n) => IMPORT_ERRORS.has(n));
+}
+
+/** The innermost try (same scope) whose body holds `node` and whose handlers catch ImportError. */
+function guardingTry(node: SyntaxNode): SyntaxNode | undefined {
+  let child = node;
+  for (let p = node.parent; p && !SCOPES.has(p.type); child = p, p = p.parent) {
+    if (p.type !== 'try_statement') continue;
+    if (p.childForFieldName('body')?.id !== child.id) continue;
+    if (p.namedChildren.some((c) => (c.type === 'except_clause' || c.type === 'except_group_clause') && catchesImportError(c))) {
+      return p;
+    }
+  }
+  return undefined;
+}
+
+function isLocal(node: SyntaxNode): boolean {
+  for (let p = node.parent; p; p = p.parent) if (SCOPES.has(p.type)) return true;
+  return false;
+}
+
+/** `from ..a.b import` -> {module: 'a.b', level: 2}. */
+export function moduleRef(node: SyntaxNode): { module: string; level: number } {
+  if (node.type === 'relative_import') {
+    const prefix = node.namedChildren.find((c) => c.type === 'import_prefix');
+    const dotted = node.namedChildren.find((c) => c.type === 'dotted_name');
+    return { module: dotted ? dottedText(dotted) : '', level: prefix ? prefix.text.replace(/\s/g, '').length : 0 };
+  }
+  return { module: dottedText(node), level: 0 };
+}
+
+/** A dotted_name's text without the whitespace or comments a line continuation may leave. */
+export function dottedText(node: SyntaxNode): string {
+  if (node.type !== 'dotted_name') return node.text;
+  return node.namedChildren.filter((c) => c.type === 'identifier').map((c) => c.text).join('.');
+}
+
+function collectImports(root: SyntaxNode): PyImport[] {
+  const out: PyImport[] = [];
+  for (const m of queryFor('python', 'imports', importsScm).matches(root)) {
+    const stmt = m.captures[0].node;
+    const guard = guardingTry(stmt);
+    const common = {
+      order: stmt.startIndex,
+      guarded: !!guard,
+      ...(guard ? { tryLine: guard.startPosition.row + 1 } : {}),
+      local: isLocal(stmt),
+    };
+    const names = stmt.childrenForFieldName('name');
+    if (stmt.type === 'import_statement') {
+      for (const n of names) {
+        const target = n.type === 'aliased_import' ? n.childForFieldName('name')! : n;
+        const alias = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : undefined;
+        const module = dottedText(target);
+        out.push({
+          module,
+          level: 0,
+          bound: alias ?? module.split('.')[0],
+          aliased: alias !== undefined,
+          line: target.startPosition.row + 1,
+          ...common,
+        });
+      }
+      continue;
+    }
+    const modNode = stmt.childForFieldName('module_name');
+    if (!modNode) continue;
+    const ref = moduleRef(modNode);
+    if (stmt.namedChildren.some((c) => c.type === 'wildcard_import')) {
+      out.push({ ...ref, name: '*', bound: '*', aliased: false, line: modNode.startPosition.row + 1, ...common });
+      continue;
+    }
+    for (const n of names) {
+      const target = n.type === 'aliased_import' ? n.childForFieldName('name')! : n;
+      const alias = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : undefined;
+      const name = dottedText(target);
+      out.push({
+        ...ref,
+        name,
+        bound: alias ?? name,
+        aliased: alias !== undefined,
+        line: target.startPosition.row + 1,
+        ...common,
+      });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// __all__
+
+/** String literals of a list/tuple (or `a + b` of them); undefined when anything is not literal. */
+function literalStrings(n: SyntaxNode): string[] | undefined {
+  switch (n.type) {
+    case 'string':
+      return stringValue(n) === undefined ? undefined : [stringValue(n)!];
+    case 'list':
+    case 'tuple':
+    case 'parenthesized_expression': {
+      const out: string[] = [];
+      for (const c of n.namedChildren) {
+        if (c.type === 'comment') continue;
+        const v = literalStrings(c);
+        if (!v) return undefined;
+        out.push(...v);
+      }
+      return out;
+    }
+    case 'binary_operator': {
+      if (n.childForFieldName('operator')?.type !== '+') return undefined;
+      const l = literalStrings(n.childForFieldName('left')!);
+      const r = literalStrings(n.childForFieldName('right')!);
+      return l && r ? [...l, ...r] : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The value of a plain string literal (no interpolation, no escapes that matter for names). */
+export function stringValue(n: SyntaxNode): string | undefined {
+  if (n.type !== 'string' || n.namedChildren.some((c) => c.type === 'interpolation')) return undefined;
+  return n.namedChildren
+    .filter((c) => c.type === 'string_content')
+    .map((c) => c.text)
+    .join('');
+}
+
+function collectAll(root: SyntaxNode): string[] | undefined {
+  let all: string[] | undefined;
+  let broken = false;
+  for (const m of queryFor('python', 'all', allScm).matches(root)) {
+    const whole = m.captures.find((c) => c.name.startsWith('all.'))!;
+    if (isLocal(whole.node)) continue;
+    const value = m.captures.find((c) => c.name === 'value')!.node;
+    const method = m.captures.find((c) => c.name === 'method')?.node.text;
+    const strings = method === 'append' ? (stringValue(value) !== undefined ? [stringValue(value)!] : undefined) : literalStrings(value);
+    if (!strings) {
+      broken = true;
+      continue;
+    }
+    if (whole.name === 'all.assign') all = strings;
+    else all = [...(all ?? []), ...strings];
+  }
+  return broken ? undefined : all;
+}

@@ -1,0 +1,127 @@
+/**
+ * Python linker: per-file facts of many modules -> bindings for pure-Python definitions and
+ * aliases for re-exports. Pure.
+ *
+ * A definition that a re-export from a native-looking module overrides (`def heappush` above
+ * `from _heapq import *`, `def fast_sum` in the `except ImportError:` of
+ * `from ._speedups import fast_sum`) is kept as a secondary target: rank 10, evidence
+ * "pure-Python fallback". Ordinary definitions rank 20. Native targets (other linkers) rank
+ * below both, so they are offered first.
+ */
+import type { Alias, Binding, LinkOutput, TargetKind } from '../model';
+import type { PyDef, PyImport, PythonFileFacts } from './extract';
+import { isPackageInit, resolveRelative } from './module';
+
+export interface PythonFileInput {
+  module: string;
+  facts: PythonFileFacts;
+  /** A `.pyi` stub: aliases only, no bindings. */
+  stub: boolean;
+}
+
+export const RANK_PY_FALLBACK = 10;
+export const RANK_PY_DEF = 20;
+export const FALLBACK_EVIDENCE = 'pure-Python fallback';
+
+/** Built-in extension modules whose names do not start with an underscore. */
+const NATIVE_MODULES = new Set([
+  'posix', 'nt', 'math', 'cmath', 'time', 'sys', 'array', 'select', 'zlib', 'binascii', 'pyexpat',
+  'mmap', 'fcntl', 'grp', 'pwd', 'resource', 'syslog', 'termios', 'unicodedata', 'marshal', 'errno',
+  'gc', 'itertools', 'atexit', 'faulthandler', 'winreg', 'msvcrt', 'readline', 'builtins',
+]);
+
+/** Does a module look native: `_heapq`, `pkg._native`, `posix` (but not `_pydecimal`,
+ *  `__future__`)? Only a guess from the name; the index knows the truth once native linkers ran. */
+export function looksNative(module: string): boolean {
+  const last = module.slice(module.lastIndexOf('.') + 1);
+  if (NATIVE_MODULES.has(module)) return true;
+  return last.startsWith('_') && !last.startsWith('__') && !last.startsWith('_py');
+}
+
+interface ResolvedImport {
+  imp: PyImport;
+  /** Absolute dotted module the import reads from (relative imports resolved). */
+  target: string;
+}
+
+export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
+  const out: LinkOutput = { bindings: [], aliases: [], warnings: [] };
+  const seenAlias = new Set<string>();
+  // Sources before stubs, so a module with both keeps the .py line for its aliases.
+  const ordered = [...files.entries()].sort((a, b) => Number(a[1].stub) - Number(b[1].stub));
+  for (const [file, { module, facts, stub }] of ordered) {
+    if (!module) continue;
+    const imports = resolveImports(file, module, facts.imports, out.warnings);
+    for (const a of aliasesOf(file, module, imports)) {
+      const k = `${a.from}\0${a.to}\0${a.star}`;
+      if (seenAlias.has(k)) continue;
+      seenAlias.add(k);
+      out.aliases.push(a);
+    }
+    if (stub) continue;
+    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, imports));
+  }
+  return out;
+}
+
+function resolveImports(file: string, module: string, imports: PyImport[], warnings: string[]): ResolvedImport[] {
+  const out: ResolvedImport[] = [];
+  for (const imp of imports) {
+    if (imp.local) continue;
+    const target = resolveRelative(module, isPackageInit(file), imp.level, imp.module);
+    if (target === undefined) {
+      warnings.push(`${file}:${imp.line}: relative import beyond the top-level package of \`${module}\``);
+      continue;
+    }
+    out.push({ imp, target });
+  }
+  return out;
+}
+
+function aliasesOf(file: string, module: string, imports: ResolvedImport[]): Alias[] {
+  const out: Alias[] = [];
+  for (const { imp, target } of imports) {
+    const guarded = imp.guarded ? { guarded: true } : {};
+    let a: Alias | undefined;
+    if (imp.name === '*') {
+      a = { from: module, to: target, star: true, file, line: imp.line, ...guarded };
+    } else if (imp.name !== undefined) {
+      a = { from: `${module}.${imp.bound}`, to: `${target}.${imp.name}`, star: false, file, line: imp.line, ...guarded };
+    } else if (imp.aliased) {
+      // `import posixpath as path` in os.py: os.path is posixpath. A plain `import sys` is not
+      // treated as a re-export (every module would alias its imports).
+      a = { from: `${module}.${imp.bound}`, to: target, star: false, file, line: imp.line, ...guarded };
+    }
+    if (a && a.from !== a.to) out.push(a);
+  }
+  return out;
+}
+
+/** Is this def overridden by a re-export from a native-looking module? */
+function overriddenBy(d: PyDef, imports: ResolvedImport[]): ResolvedImport | undefined {
+  const top = d.name.split('.')[0];
+  return imports.find(({ imp, target }) => {
+    if (imp.name === undefined || !looksNative(target)) return false;
+    if (imp.bound !== top && imp.bound !== '*') return false;
+    // A later import rebinds the name; a def in the except-handler of the import's guarding try
+    // only runs when the native import failed.
+    return imp.order > d.order || (imp.tryLine !== undefined && (d.inHandlerOf ?? []).includes(imp.tryLine));
+  });
+}
+
+function bindingOf(file: string, module: string, d: PyDef, imports: ResolvedImport[]): Binding {
+  const fallback = overriddenBy(d, imports) !== undefined;
+  return {
+    name: `${module}.${d.name}`,
+    target: {
+      language: 'python',
+      kind: d.kind as TargetKind,
+      file,
+      line: d.line,
+      symbol: d.name.slice(d.name.lastIndexOf('.') + 1),
+      style: 'python',
+      rank: fallback ? RANK_PY_FALLBACK : RANK_PY_DEF,
+      ...(fallback ? { evidence: FALLBACK_EVIDENCE } : {}),
+    },
+  };
+}

@@ -1,0 +1,493 @@
+/**
+ * Rust extractor: one .rs file's text -> the facts the Rust linker needs (JSON-serialisable,
+ * cached per file). Three binding styles are recognised:
+ *  - PyO3 macros (`#[pyfunction]`, `#[pyclass]`, `#[pymethods]`, `#[pymodule]`, ...),
+ *  - raw C-API tables written in Rust (`PyMethodDef { ml_name: c"f", ml_meth: .. }`, `PyModuleDef`),
+ *  - the Rust-for-CPython safe layer (`export_module! { .. }`, `ClassDef::new(c"mod.Name")`).
+ * Structure (items, attributes, calls, struct literals) comes from tree-sitter-rust; only the
+ * insides of attributes and macro token trees are read as text.
+ */
+import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
+import itemsScm from '../../../queries/rust/items.scm';
+import callsScm from '../../../queries/rust/calls.scm';
+import ffiScm from '../../../queries/rust/ffi.scm';
+
+export const RUST_EXTRACTOR_VERSION = 1;
+
+/** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
+export interface RustAttr {
+  name: string;
+  pos: string[];
+  kv: Record<string, string>;
+}
+
+export interface RustField {
+  name: string;
+  line: number;
+  attrs: RustAttr[];
+}
+
+export interface RustUse {
+  /** Path segments, e.g. ["crate", "a", "b"]; for a glob the module's path. */
+  path: string[];
+  /** The local name it binds (`as` alias or last segment); '*' for a glob. */
+  local: string;
+}
+
+export type RustItemKind = 'fn' | 'struct' | 'enum' | 'impl' | 'mod' | 'use' | 'static' | 'const' | 'macro';
+
+export interface RustItem {
+  kind: RustItemKind;
+  /** Identifier; for `impl` the self type's last segment; for `macro` the macro name. */
+  name: string;
+  /** 1-based line of the name. */
+  line: number;
+  /** Inline `mod x { }` path inside this file, outermost first. */
+  scope: string[];
+  attrs: RustAttr[];
+  pub?: boolean;
+  /** Index (in `items`) of the enclosing function, for items nested in a body (`#[pyfn]`). */
+  inFn?: number;
+  /** Index of the enclosing `impl` block, for its fns and consts. */
+  inImpl?: number;
+  /** `mod x;` (the body lives in another file). */
+  external?: boolean;
+  /** Parameter names of a fn (`m` in `fn init(m: &Bound<PyModule>)`). */
+  params?: string[];
+  /** Named fields of a struct, variants of an enum. */
+  fields?: RustField[];
+  /** Flattened `use` tree. */
+  uses?: RustUse[];
+  /** Token text of a macro invocation (export_module!, create_exception!). */
+  tokens?: string;
+  /** `static X: ClassDef<T> = ClassDef::new(c"mod.Name")`. */
+  classDef?: { type: string; pyName: string };
+}
+
+/** A run-time module-building operation found in a function body. */
+export interface RustModOp {
+  op: 'function' | 'class' | 'submodule' | 'constant' | 'newmodule' | 'call' | 'exception';
+  /** Index of the enclosing fn item (-1 at top level). */
+  inFn: number;
+  line: number;
+  /** Receiver variable (`m` in `m.add_class::<T>()`). */
+  recv?: string;
+  /** Rust path of the function / class / wrapped module / called helper. */
+  path?: string[];
+  /** Variable holding a module (`let child = PyModule::new(..)`, `add_submodule(&child)`). */
+  var?: string;
+  /** Python name: constant / new module / exception. */
+  name?: string;
+  /** Plain identifiers passed to a helper call (`register(py, m)`). */
+  args?: string[];
+}
+
+export interface RustMethodDef {
+  name: string;
+  /** Rust function in `ml_meth`. */
+  fn: string;
+  line: number;
+  /** The `static` holding the entry, when there is one. */
+  table?: string;
+}
+
+export interface RustModuleDef {
+  name: string;
+  line: number;
+  /** Identifier of `m_methods`. */
+  methods?: string;
+}
+
+export interface RustFileFacts {
+  version: number;
+  items: RustItem[];
+  ops: RustModOp[];
+  methodDefs: RustMethodDef[];
+  moduleDefs: RustModuleDef[];
+}
+
+const NEEDLES = [
+  '#[py', 'pyo3', 'PyMethodDef', 'PyModuleDef', 'export_module!', 'ClassDef', 'PyInit_',
+  'create_exception!', 'wrap_pyfunction!', 'wrap_pymodule!', 'add_class', 'add_function',
+];
+
+/** Cheap byte scan: could this file contribute bindings, or lead (`mod x;`) to files that do? */
+export function rustNeedsParse(text: string): boolean {
+  for (const n of NEEDLES) if (text.includes(n)) return true;
+  return /^\s*(pub(\([^)]*\))?\s+)?mod\s+\w+\s*;/m.test(text) || /^\s*(pub(\([^)]*\))?\s+)?use\s/m.test(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const lineOf = (n: SyntaxNode): number => n.startPosition.row + 1;
+
+/** The text of the first string literal in `s` (`"a"`, `c"a"`, `"a\0"`, `c_str!("a")`). */
+export function firstString(s: string): string | undefined {
+  const m = /"((?:[^"\\]|\\.)*)"/.exec(s);
+  if (!m) return undefined;
+  return m[1].replace(/\\0$/, '');
+}
+
+/** Splits at top-level commas (not inside (), [], {}, <>, strings). */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  let str = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (str) {
+      cur += ch;
+      if (ch === '\\') cur += s[++i] ?? '';
+      else if (ch === '"') str = false;
+      continue;
+    }
+    if (ch === '"') str = true;
+    else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+const unquote = (s: string): string => {
+  const t = s.trim();
+  return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+};
+
+export function parseAttr(text: string): RustAttr | undefined {
+  const inner = text.replace(/^#!?\[/, '').replace(/\]$/, '').trim();
+  const m = /^([A-Za-z_][\w:]*)\s*/.exec(inner);
+  if (!m) return undefined;
+  const attr: RustAttr = { name: m[1].replace(/^pyo3::/, ''), pos: [], kv: {} };
+  const rest = inner.slice(m[0].length);
+  if (rest.startsWith('(') && rest.endsWith(')')) {
+    for (const part of splitTop(rest.slice(1, -1))) {
+      const eq = /^([A-Za-z_]\w*)\s*=\s*([\s\S]*)$/.exec(part);
+      if (eq) attr.kv[eq[1]] = unquote(eq[2]);
+      else attr.pos.push(unquote(part));
+    }
+  } else if (rest.startsWith('=')) {
+    attr.pos.push(unquote(rest.slice(1)));
+  }
+  return attr;
+}
+
+/** Attributes written before `node` (skipping comments). */
+function attrsBefore(node: SyntaxNode): RustAttr[] {
+  const out: RustAttr[] = [];
+  for (let s = node.previousNamedSibling; s; s = s.previousNamedSibling) {
+    if (s.type === 'attribute_item') {
+      const a = parseAttr(s.text);
+      if (a) out.unshift(a);
+    } else if (s.type !== 'line_comment' && s.type !== 'block_comment') break;
+  }
+  return out;
+}
+
+function flattenUse(node: SyntaxNode, prefix: string[], out: RustUse[]): void {
+  switch (node.type) {
+    case 'scoped_use_list': {
+      const path = node.childForFieldName('path');
+      const list = node.childForFieldName('list');
+      const p = path ? [...prefix, ...pathSegs(path.text)] : prefix;
+      if (list) for (const c of list.namedChildren) flattenUse(c, p, out);
+      return;
+    }
+    case 'use_list':
+      for (const c of node.namedChildren) flattenUse(c, prefix, out);
+      return;
+    case 'use_as_clause': {
+      const path = node.childForFieldName('path');
+      const alias = node.childForFieldName('alias');
+      if (path && alias) out.push({ path: [...prefix, ...pathSegs(path.text)], local: alias.text });
+      return;
+    }
+    case 'use_wildcard': {
+      const inner = node.namedChildren[0];
+      out.push({ path: inner ? [...prefix, ...pathSegs(inner.text)] : prefix, local: '*' });
+      return;
+    }
+    case 'line_comment':
+    case 'block_comment':
+      return;
+    default: {
+      const segs = [...prefix, ...pathSegs(node.text)];
+      const last = segs[segs.length - 1];
+      out.push({ path: segs[segs.length - 1] === 'self' ? segs.slice(0, -1) : segs, local: last === 'self' ? segs[segs.length - 2] : last });
+    }
+  }
+}
+
+/** "a :: b::<T>::c" -> ["a", "b", "c"] (generic arguments and `r#` dropped). */
+export function pathSegs(text: string): string[] {
+  let t = text;
+  let prev = '';
+  while (prev !== t) {
+    prev = t;
+    t = t.replace(/<[^<>]*>/g, '');
+  }
+  return t
+    .replace(/^&\s*(mut\s+)?/, '')
+    .split('::')
+    .map((s) => s.trim().replace(/^r#/, ''))
+    .filter((s) => s.length > 0);
+}
+
+function typeName(node: SyntaxNode): string {
+  const segs = pathSegs(node.text);
+  return segs[segs.length - 1] ?? node.text;
+}
+
+function enclosing(node: SyntaxNode, type: string): SyntaxNode | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === type) return p;
+  return null;
+}
+
+function scopeOf(node: SyntaxNode): string[] {
+  const out: string[] = [];
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'mod_item') {
+      const n = p.childForFieldName('name');
+      if (n) out.unshift(n.text);
+    }
+  }
+  return out;
+}
+
+/** Finds `name!(...)` inside `node`; returns the macro's token tree text without delimiters. */
+function macroArgs(node: SyntaxNode, name: string): string | undefined {
+  if (node.type === 'macro_invocation') {
+    const m = node.childForFieldName('macro');
+    if (m && pathSegs(m.text).pop() === name) {
+      const tt = node.namedChildren.find((c) => c.type === 'token_tree');
+      return tt ? tt.text.slice(1, -1) : '';
+    }
+  }
+  for (const c of node.namedChildren) {
+    const r = macroArgs(c, name);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** `&child`, `child.clone()`, `&wrap_pymodule!(x)(py)` -> the module variable or wrapped path. */
+function submoduleArg(args: SyntaxNode): { var?: string; path?: string[] } {
+  const wrapped = macroArgs(args, 'wrap_pymodule');
+  if (wrapped !== undefined) return { path: pathSegs(splitTop(wrapped)[0] ?? '') };
+  const first = args.namedChildren[0];
+  if (!first) return {};
+  const m = /^&?\s*(?:mut\s+)?([A-Za-z_]\w*)/.exec(first.text);
+  return m ? { var: m[1] } : {};
+}
+
+const MODULE_METHODS = new Set(['add_function', 'add_wrapped', 'add_class', 'add_submodule', 'add', 'add_type']);
+
+export function extractRust(text: string): RustFileFacts {
+  const tree = parse('rust', text);
+  const root = tree.rootNode;
+  const facts: RustFileFacts = { version: RUST_EXTRACTOR_VERSION, items: [], ops: [], methodDefs: [], moduleDefs: [] };
+  const index = new Map<number, number>(); // node id -> item index (fns and impls)
+
+  // Items, in document order so enclosing fns / impls get their index first.
+  const matches = queryFor('rust', 'items', itemsScm).matches(root);
+  matches.sort((a, b) => a.captures[0].node.startIndex - b.captures[0].node.startIndex);
+  for (const m of matches) {
+    const itemCap = m.captures.find((c) => c.name.startsWith('item.'));
+    const nameCap = m.captures.find((c) => c.name === 'name');
+    if (!itemCap || !nameCap) continue;
+    const node = itemCap.node;
+    const kind = itemCap.name.slice(5) as RustItemKind;
+    const item: RustItem = {
+      kind,
+      name: kind === 'impl' ? typeName(nameCap.node) : kind === 'macro' ? pathSegs(nameCap.node.text).pop() ?? '' : nameCap.node.text.replace(/^r#/, ''),
+      line: lineOf(kind === 'use' ? node : nameCap.node),
+      scope: scopeOf(node),
+      attrs: attrsBefore(node),
+    };
+    if (kind === 'macro') {
+      if (!['export_module', 'create_exception', 'import_exception'].includes(item.name)) continue;
+      const tt = node.namedChildren.find((c) => c.type === 'token_tree');
+      item.tokens = tt ? tt.text.slice(1, -1) : '';
+    }
+    if (node.namedChildren.some((c) => c.type === 'visibility_modifier')) item.pub = true;
+    const fn = enclosing(node, 'function_item');
+    if (fn && index.has(fn.id)) item.inFn = index.get(fn.id);
+    const decl = node.parent;
+    if (decl?.type === 'declaration_list' && decl.parent?.type === 'impl_item' && index.has(decl.parent.id)) {
+      item.inImpl = index.get(decl.parent.id);
+    }
+    if (kind === 'mod') item.external = !node.childForFieldName('body');
+    if (kind === 'fn') {
+      const params = node.childForFieldName('parameters');
+      item.params = [];
+      for (const p of params?.namedChildren ?? []) {
+        const pat = p.type === 'parameter' ? p.childForFieldName('pattern') : null;
+        if (pat) item.params.push(pat.text.replace(/^mut\s+/, ''));
+      }
+    }
+    if (kind === 'struct' || kind === 'enum') {
+      const body = node.childForFieldName('body');
+      item.fields = [];
+      for (const f of body?.namedChildren ?? []) {
+        if (f.type !== 'field_declaration' && f.type !== 'enum_variant') continue;
+        const n = f.childForFieldName('name');
+        if (n) item.fields.push({ name: n.text, line: lineOf(n), attrs: attrsBefore(f) });
+      }
+    }
+    if (kind === 'use') {
+      item.name = '';
+      item.uses = [];
+      flattenUse(nameCap.node, [], item.uses);
+    }
+    if (kind === 'static') {
+      const ty = node.childForFieldName('type');
+      const value = node.childForFieldName('value');
+      if (ty && value && /\bClassDef\s*</.test(ty.text) && /ClassDef::new/.test(value.text)) {
+        const targ = /<\s*([\w:]+)\s*>/.exec(ty.text);
+        const py = firstString(value.text.slice(value.text.indexOf('ClassDef::new')));
+        if (targ && py) item.classDef = { type: targ[1].split('::').pop()!, pyName: py };
+      }
+    }
+    if (kind === 'fn' || kind === 'impl') index.set(node.id, facts.items.length);
+    facts.items.push(item);
+  }
+
+  const fnIndexOf = (n: SyntaxNode): number => {
+    const fn = enclosing(n, 'function_item');
+    return fn && index.has(fn.id) ? index.get(fn.id)! : -1;
+  };
+
+  // Module-building calls.
+  for (const m of queryFor('rust', 'calls', callsScm).matches(root)) {
+    const cap = (n: string): SyntaxNode | undefined => m.captures.find((c) => c.name === n)?.node;
+    const call = cap('call.method') ?? cap('call.plain') ?? cap('let');
+    if (!call) continue;
+    const inFn = fnIndexOf(call);
+    const line = lineOf(call);
+    if (cap('let')) {
+      const value = cap('value')!;
+      const v = value.text;
+      if (/\bPyModule::new(_bound)?\s*\(/.test(v)) {
+        const name = firstString(v);
+        if (name) facts.ops.push({ op: 'newmodule', inFn, line, var: cap('var')!.text, name });
+      }
+      continue;
+    }
+    const args = cap('args')!;
+    if (cap('call.plain')) {
+      const fnText = cap('fn')!.text;
+      const segs = pathSegs(fnText);
+      const last = segs[segs.length - 1];
+      if (last === 'new_exception' || last === 'new_exception_bound') {
+        const name = firstString(args.text);
+        if (name) facts.ops.push({ op: 'exception', inFn, line, name, path: segs });
+        continue;
+      }
+      if (segs.length >= 2 && segs[segs.length - 2] === 'PyModule') continue;
+      const idents = args.namedChildren
+        .map((a) => /^&?\s*(?:mut\s+)?([A-Za-z_]\w*)$/.exec(a.text)?.[1])
+        .filter((s): s is string => !!s);
+      if (idents.length) facts.ops.push({ op: 'call', inFn, line, path: segs, args: idents });
+      continue;
+    }
+    const method = cap('method')!.text;
+    if (!MODULE_METHODS.has(method)) continue;
+    const recv = cap('recv')!.text.replace(/^&/, '');
+    switch (method) {
+      case 'add_function':
+      case 'add_wrapped': {
+        const w = macroArgs(args, 'wrap_pyfunction');
+        if (w !== undefined) facts.ops.push({ op: 'function', inFn, line, recv, path: pathSegs(splitTop(w)[0] ?? '') });
+        else {
+          const pm = macroArgs(args, 'wrap_pymodule');
+          if (pm !== undefined) facts.ops.push({ op: 'submodule', inFn, line, recv, path: pathSegs(splitTop(pm)[0] ?? '') });
+        }
+        break;
+      }
+      case 'add_class': {
+        const targs = cap('targs');
+        if (targs) facts.ops.push({ op: 'class', inFn, line, recv, path: pathSegs(targs.text.slice(1, -1)) });
+        break;
+      }
+      case 'add_submodule':
+        facts.ops.push({ op: 'submodule', inFn, line, recv, ...submoduleArg(args) });
+        break;
+      case 'add': {
+        // PyO3: m.add("NAME", v); cpython-api: m.add(ts, c"NAME", v).
+        const lits = args.namedChildren.filter((a) => a.type === 'string_literal');
+        if (lits.length && (args.namedChildren[0] === lits[0] || args.namedChildren[1] === lits[0])) {
+          facts.ops.push({ op: 'constant', inFn, line, recv, name: firstString(lits[0].text)! });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Raw C-API struct literals.
+  for (const m of queryFor('rust', 'ffi', ffiScm).matches(root)) {
+    const type = typeName(m.captures.find((c) => c.name === 'type')!.node);
+    if (type !== 'PyMethodDef' && type !== 'PyModuleDef') continue;
+    const fields = m.captures.find((c) => c.name === 'fields')!.node;
+    const field = (name: string): SyntaxNode | undefined =>
+      fields.namedChildren.find((f) => f.type === 'field_initializer' && f.childForFieldName('field')?.text === name);
+    const staticNode = enclosing(fields, 'static_item');
+    const table = staticNode?.childForFieldName('name')?.text;
+    if (type === 'PyMethodDef') {
+      const nameField = field('ml_name');
+      const meth = field('ml_meth')?.childForFieldName('value');
+      const name = nameField ? firstString(nameField.text) : undefined;
+      if (!name || !nameField || !meth) continue;
+      const fn = methFunction(meth);
+      if (fn) facts.methodDefs.push({ name, fn, line: lineOf(nameField), ...(table ? { table } : {}) });
+    } else {
+      const nameField = field('m_name');
+      const name = nameField ? firstString(nameField.text) : undefined;
+      if (!name || !nameField) continue;
+      const methods = field('m_methods')?.childForFieldName('value');
+      const ident = methods ? /([A-Za-z_]\w*)/.exec(methods.text.replace(/^&\s*(mut\s+)?/, '').replace(/^(addr_of(_mut)?!|ptr::addr_of(_mut)?!)\s*\(/, ''))?.[1] : undefined;
+      facts.moduleDefs.push({ name, line: lineOf(nameField), ...(ident ? { methods: ident } : {}) });
+    }
+  }
+  return facts;
+}
+
+/** The Rust function named in an `ml_meth` value: `PyMethodDefPointer { PyCFunctionFast: f }`,
+ *  `Some(f)`, `f as PyCFunction`, `transmute::<..>(f)`. */
+function methFunction(v: SyntaxNode): string | undefined {
+  if (v.type === 'identifier') return v.text;
+  if (v.type === 'scoped_identifier') return pathSegs(v.text).pop();
+  if (v.type === 'struct_expression') {
+    const body = v.childForFieldName('body');
+    for (const f of body?.namedChildren ?? []) {
+      const val = f.type === 'field_initializer' ? f.childForFieldName('value') : f.type === 'shorthand_field_initializer' ? f : null;
+      if (val) {
+        const r = methFunction(val);
+        if (r) return r;
+      }
+    }
+    return undefined;
+  }
+  if (v.type === 'type_cast_expression') {
+    const val = v.childForFieldName('value');
+    return val ? methFunction(val) : undefined;
+  }
+  if (v.type === 'call_expression') {
+    const args = v.childForFieldName('arguments');
+    const a = args?.namedChildren[args.namedChildren.length - 1];
+    return a ? methFunction(a) : undefined;
+  }
+  if (v.type === 'unsafe_block' || v.type === 'block' || v.type === 'parenthesized_expression') {
+    const last = v.namedChildren[v.namedChildren.length - 1];
+    return last ? methFunction(last.type === 'expression_statement' ? last.namedChildren[0] ?? last : last) : undefined;
+  }
+  return undefined;
+}

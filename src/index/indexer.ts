@@ -1,0 +1,313 @@
+/**
+ * The indexer: finds the files under the roots, extracts (or takes from the cache) each file's
+ * facts, links them into a NameIndex, and keeps it current as files change. The only part of the
+ * index that does I/O; everything it calls into under src/core is pure.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { linkC } from '../core/c/link';
+import type { CFileFacts } from '../core/c/extract';
+import { linkRustCrate } from '../core/rust/link';
+import type { RustFileFacts } from '../core/rust/extract';
+import { linkPython } from '../core/python/link';
+import { moduleNameFor } from '../core/python/module';
+import type { PythonFileFacts } from '../core/python/extract';
+import type { LinkOutput } from '../core/model';
+import { NameIndex } from '../core/nameIndex';
+import { walkRoots, langOf, type FileLang } from './walk';
+import { extractAll, type ExtractRequest } from './pool';
+import { EXTRACTORS_VERSION, type Facts } from './extractFile';
+import { cachePathFor, loadCache, saveCache, type CachedFile } from './cache';
+import { readSource } from './fileReader';
+
+export interface IndexerOptions {
+  roots: string[];
+  /** Where the persisted cache lives; none when undefined. */
+  cacheDir?: string;
+  followSymlinks?: boolean;
+  log?: (line: string) => void;
+  progress?: (done: number, total: number) => void;
+}
+
+export interface IndexStats {
+  files: number;
+  parsed: number;
+  fromCache: number;
+  skipped: number;
+  names: number;
+  warm: boolean;
+  ms: { walk: number; extract: number; link: number; total: number };
+}
+
+interface Entry extends CachedFile {
+  lang: FileLang;
+  root: string;
+}
+
+/** A line of C that starts a definition at column 0 names its function before the `(`. */
+const DEF_LINE = /^[A-Za-z_][^\n;=]*?\b([A-Za-z_]\w*)\s*\(/gm;
+
+export class Indexer {
+  index = new NameIndex([]);
+  private entries = new Map<string, Entry>();
+  private manifests = new Map<string, string>(); // Cargo.toml / pyproject.toml path -> text
+  private packageDirs = new Set<string>();
+  private readonly log: (line: string) => void;
+  private readonly roots: string[];
+  private lastStats: IndexStats | undefined;
+
+  constructor(private readonly opts: IndexerOptions) {
+    this.log = opts.log ?? (() => undefined);
+    this.roots = opts.roots;
+  }
+
+  get stats(): IndexStats | undefined {
+    return this.lastStats;
+  }
+
+  /** Builds the index, from the cache where files are unchanged. */
+  async build(): Promise<IndexStats> {
+    const t0 = performance.now();
+    const walked = walkRoots(this.roots, { followSymlinks: this.opts.followSymlinks ?? false });
+    for (const s of walked.skipped) this.log(`skipped ${s}`);
+    this.packageDirs = walked.packageDirs;
+    this.manifests.clear();
+    for (const m of walked.manifests) {
+      const r = readSource(m, 1 << 20);
+      if ('text' in r) this.manifests.set(m, r.text);
+    }
+    const cachePath = this.opts.cacheDir ? cachePathFor(this.opts.cacheDir, this.roots) : undefined;
+    let cached = new Map<string, CachedFile>();
+    if (cachePath) {
+      const c = loadCache(cachePath, EXTRACTORS_VERSION, this.roots);
+      if (c.ok) cached = c.files;
+      else if (c.reason) this.log(`index cache ${cachePath}: ${c.reason}`);
+    }
+    const tWalk = performance.now();
+
+    this.entries = new Map();
+    const todo: ExtractRequest[] = [];
+    let fromCache = 0;
+    for (const f of walked.files) {
+      let st;
+      try {
+        st = statSync(f.path);
+      } catch {
+        continue;
+      }
+      const c = cached.get(f.path);
+      if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) {
+        this.entries.set(f.path, { ...c, lang: f.lang, root: f.root });
+        fromCache++;
+      } else {
+        this.entries.set(f.path, { mtimeMs: st.mtimeMs, size: st.size, facts: null, lang: f.lang, root: f.root });
+        todo.push({ path: f.path, lang: f.lang });
+      }
+    }
+    // Largest first keeps both cores busy to the end.
+    todo.sort((a, b) => this.entries.get(b.path)!.size - this.entries.get(a.path)!.size);
+    const results = await extractAll(todo, this.opts.progress);
+    let skipped = 0;
+    for (const r of results) {
+      const e = this.entries.get(r.path)!;
+      e.facts = r.facts;
+      e.skip = r.skip;
+    }
+    for (const [p, e] of this.entries) {
+      if (e.skip) {
+        skipped++;
+        this.log(`skipped ${p}: ${e.skip}`);
+      }
+    }
+    const tExtract = performance.now();
+    const changed = await this.link();
+    const tLink = performance.now();
+    if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size)) this.save(cachePath);
+    const warm = fromCache > 0 && todo.length === 0;
+    this.lastStats = {
+      files: this.entries.size,
+      parsed: [...this.entries.values()].filter((e) => e.facts).length,
+      fromCache,
+      skipped,
+      names: this.index.size,
+      warm,
+      ms: { walk: tWalk - t0, extract: tExtract - tWalk, link: tLink - tExtract, total: tLink - t0 },
+    };
+    return this.lastStats;
+  }
+
+  /** Re-reads the given files (changed, created or deleted) and relinks. */
+  async update(paths: string[]): Promise<void> {
+    const todo: ExtractRequest[] = [];
+    for (const p of paths) {
+      const name = p.split(sep).pop() ?? '';
+      if (name === 'Cargo.toml' || name === 'pyproject.toml') {
+        const r = readSource(p, 1 << 20);
+        if ('text' in r) this.manifests.set(p, r.text);
+        else this.manifests.delete(p);
+        continue;
+      }
+      const lang = langOf(name);
+      if (!lang) continue;
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        this.entries.delete(p); // deleted
+        continue;
+      }
+      const root = this.roots.find((r) => !relative(r, p).startsWith('..'));
+      if (!root) continue;
+      if (name === '__init__.py' || name === '__init__.pyi') this.packageDirs.add(dirname(p));
+      this.entries.set(p, { mtimeMs: st.mtimeMs, size: st.size, facts: null, lang, root });
+      todo.push({ path: p, lang });
+    }
+    for (const r of await extractAll(todo)) {
+      const e = this.entries.get(r.path);
+      if (!e) continue;
+      e.facts = r.facts;
+      e.skip = r.skip;
+      if (r.skip) this.log(`skipped ${r.path}: ${r.skip}`);
+    }
+    await this.link();
+    if (this.opts.cacheDir) this.save(cachePathFor(this.opts.cacheDir, this.roots));
+  }
+
+  private save(cachePath: string): void {
+    const files = new Map<string, CachedFile>();
+    for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip });
+    const err = saveCache(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots, files);
+    if (err) this.log(err);
+  }
+
+  /** Links all facts; parses on demand the C files that define functions tables elsewhere name.
+   *  Returns whether on-demand parsing added facts. */
+  private async link(): Promise<boolean> {
+    const outputs: LinkOutput[] = [];
+    let cOut = this.linkC();
+    let added = false;
+    if (cOut.unresolved.length > 0) {
+      const more = this.findDefinitions(new Set(cOut.unresolved));
+      if (more.length > 0) {
+        for (const r of await extractAll(more.map((path) => ({ path, lang: 'c' as const, force: true })))) {
+          const e = this.entries.get(r.path);
+          if (e && r.facts) {
+            e.facts = r.facts;
+            added = true;
+          }
+        }
+        if (added) cOut = this.linkC();
+      }
+    }
+    outputs.push(cOut);
+    outputs.push(...this.linkRust());
+    outputs.push(this.linkPy());
+    for (const o of outputs) for (const w of o.warnings) this.log(w);
+    this.index = new NameIndex(outputs);
+    return added;
+  }
+
+  private linkC(): ReturnType<typeof linkC> {
+    const files = new Map<string, CFileFacts>();
+    for (const [p, e] of this.entries) if (e.lang === 'c' && e.facts) files.set(p, e.facts as CFileFacts);
+    return linkC(files);
+  }
+
+  /** C files skipped by the cheap scan that define one of `names` at column 0. */
+  private findDefinitions(names: Set<string>): string[] {
+    const out: string[] = [];
+    for (const [p, e] of this.entries) {
+      if (e.lang !== 'c' || e.facts || e.skip) continue;
+      const r = readSource(p);
+      if (!('text' in r)) continue;
+      DEF_LINE.lastIndex = 0;
+      for (const m of r.text.matchAll(DEF_LINE)) {
+        if (names.has(m[1])) {
+          out.push(p);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private linkRust(): LinkOutput[] {
+    // Each .rs file belongs to the crate of the nearest Cargo.toml above it.
+    const crates = new Map<string, Map<string, RustFileFacts>>();
+    for (const [p, e] of this.entries) {
+      if (e.lang !== 'rust' || !e.facts) continue;
+      let dir = dirname(p);
+      let crateRoot = e.root;
+      for (;;) {
+        if (this.manifests.has(join(dir, 'Cargo.toml'))) {
+          crateRoot = dir;
+          break;
+        }
+        const up = dirname(dir);
+        if (up === dir || relative(e.root, dir) === '') break;
+        dir = up;
+      }
+      let files = crates.get(crateRoot);
+      if (!files) crates.set(crateRoot, (files = new Map()));
+      files.set(p, e.facts as RustFileFacts);
+    }
+    const outs: LinkOutput[] = [];
+    for (const [root, files] of crates) {
+      try {
+        outs.push(linkRustCrate({
+          root,
+          cargoToml: this.manifests.get(join(root, 'Cargo.toml')) ?? '',
+          pyprojectToml: this.manifests.get(join(root, 'pyproject.toml')) ?? this.pyprojectAbove(root),
+          files,
+        }));
+      } catch (e) {
+        this.log(`crate ${root}: not linked (${(e as Error).message})`);
+      }
+    }
+    return outs;
+  }
+
+  /** maturin projects often keep pyproject.toml one level above the crate (manifest-path). */
+  private pyprojectAbove(root: string): string | undefined {
+    const up = join(dirname(root), 'pyproject.toml');
+    const text = this.manifests.get(up);
+    return text && text.includes('maturin') ? text : undefined;
+  }
+
+  private linkPy(): LinkOutput {
+    const files = new Map<string, { module: string; facts: PythonFileFacts; stub: boolean }>();
+    for (const [p, e] of this.entries) {
+      if (e.lang !== 'python' || !e.facts) continue;
+      const rel = relative(e.root, p).split(sep).join('/');
+      const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)));
+      files.set(p, { module, facts: e.facts as PythonFileFacts, stub: p.endsWith('.pyi') });
+    }
+    return linkPython(files);
+  }
+
+  /** Facts of one file (for the cursor resolver: a Python file's imports). */
+  factsOf(path: string): Facts | null | undefined {
+    return this.entries.get(path)?.facts;
+  }
+
+  /** The Python module a file in the roots is, or undefined. */
+  moduleOf(path: string): string | undefined {
+    const root = this.roots.find((r) => !relative(r, path).startsWith('..'));
+    if (!root) return undefined;
+    const rel = relative(root, path).split(sep).join('/');
+    return moduleNameFor(rel, (relDir) => this.packageDirs.has(join(root, relDir)));
+  }
+
+  /** Python sources under the roots, for reference search. */
+  *pythonFiles(): IterableIterator<string> {
+    for (const [p, e] of this.entries) if (e.lang === 'python' && !e.skip) yield p;
+  }
+
+  readText(path: string): string | undefined {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Finds the files the index reads under its roots. Symbolic links are not followed out of the
+ * roots unless asked; loops are cut by real path; unreadable directories are logged and skipped.
+ */
+import { opendirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
+
+export type FileLang = 'c' | 'rust' | 'python';
+
+export interface FoundFile {
+  path: string; // absolute
+  root: string; // the root it was found under
+  lang: FileLang;
+}
+
+export interface WalkResult {
+  files: FoundFile[];
+  /** Cargo.toml / pyproject.toml / __init__.py(i) paths: crate and package structure. */
+  manifests: string[];
+  packageDirs: Set<string>;
+  skipped: string[]; // one line each
+}
+
+export interface WalkOptions {
+  followSymlinks: boolean;
+  /** Directory names never entered. */
+  skipDirs?: ReadonlySet<string>;
+}
+
+export const DEFAULT_SKIP_DIRS: ReadonlySet<string> = new Set([
+  '.git', '.hg', '.svn', 'node_modules', 'target', '__pycache__', '.tox', '.nox', '.mypy_cache',
+  '.pytest_cache', '.venv', 'venv', '.vscode-test', 'dist', 'build',
+]);
+
+export function langOf(name: string): FileLang | undefined {
+  if (name.endsWith('.c') || name.endsWith('.h')) return 'c';
+  if (name.endsWith('.rs')) return 'rust';
+  if (name.endsWith('.py') || name.endsWith('.pyi')) return 'python';
+  return undefined;
+}
+
+function inside(child: string, parent: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
+
+export function walkRoots(roots: string[], opts: WalkOptions): WalkResult {
+  const skipDirs = opts.skipDirs ?? DEFAULT_SKIP_DIRS;
+  const out: WalkResult = { files: [], manifests: [], packageDirs: new Set(), skipped: [] };
+  const seenReal = new Set<string>();
+  const seenFiles = new Set<string>();
+  for (const root of roots) {
+    let realRoot: string;
+    try {
+      realRoot = realpathSync(root);
+    } catch (e) {
+      out.skipped.push(`${root}: root not readable (${(e as Error).message})`);
+      continue;
+    }
+    const stack: string[] = [root];
+    while (stack.length) {
+      const dir = stack.pop()!;
+      let real: string;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        continue;
+      }
+      if (seenReal.has(real)) continue; // symlink loop or a root nested in another
+      seenReal.add(real);
+      let d;
+      try {
+        d = opendirSync(dir);
+      } catch (e) {
+        out.skipped.push(`${dir}: directory not readable (${(e as NodeJS.ErrnoException).code ?? e})`);
+        continue;
+      }
+      let ent: Dirent | null;
+      const subdirs: string[] = [];
+      try {
+        while ((ent = d.readSync()) !== null) {
+          const name = ent.name;
+          const p = join(dir, name);
+          let isDir = ent.isDirectory();
+          let isFile = ent.isFile();
+          if (ent.isSymbolicLink()) {
+            try {
+              const target = realpathSync(p);
+              if (!opts.followSymlinks && !inside(target, realRoot)) {
+                out.skipped.push(`${p}: symbolic link out of the root, not followed (seam.index.followSymlinks)`);
+                continue;
+              }
+              const st = statSync(target);
+              isDir = st.isDirectory();
+              isFile = st.isFile();
+            } catch {
+              out.skipped.push(`${p}: broken symbolic link`);
+              continue;
+            }
+          }
+          if (isDir) {
+            if (!skipDirs.has(name) && !name.startsWith('.')) subdirs.push(p);
+          } else if (isFile) {
+            if (name === 'Cargo.toml' || name === 'pyproject.toml') out.manifests.push(p);
+            if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
+            const lang = langOf(name);
+            if (lang && !seenFiles.has(p)) {
+              seenFiles.add(p);
+              out.files.push({ path: p, root, lang });
+            }
+          }
+        }
+      } finally {
+        d.closeSync();
+      }
+      subdirs.sort().reverse();
+      stack.push(...subdirs);
+    }
+  }
+  return out;
+}
