@@ -17,9 +17,6 @@ ROOT=$PWD
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential)
-# VS Code's dependencies (inside code-server) whose install scripts must run: native modules.
-VSCODE_SCRIPTS=(@parcel/watcher @vscode/spdlog @vscode/sqlite3 @vscode/native-watchdog
-  @vscode/deviceid @vscode/fs-copyfile kerberos node-pty @vscode/ripgrep-universal)
 
 VT="$ROOT/.vscode-test"
 NODE24_DIR="$VT/node24"
@@ -70,12 +67,11 @@ else
 fi
 
 # --- code-server -------------------------------------------------------------------------------
-# npm 11 runs no dependency's install scripts unless allowed, and an allow-list given on the
-# command line or in the environment is refused by project-scoped installs - including the
-# `npm install`s that code-server's postinstall runs in lib/vscode (npm exports its config to
-# scripts' environments). So: (1) install code-server with an allowScripts policy in our own
-# package.json (argon2 only), (2) give lib/vscode and lib/vscode/extensions an .npmrc with their
-# allow-list, (3) run code-server's postinstall ourselves, under Node 24.
+# npm 11 runs a dependency's install scripts only when a policy allows them, and refuses an
+# allow-list from the command line or environment in project-scoped installs - which would
+# include the `npm install` that code-server's postinstall runs in lib/vscode, since npm
+# exports its config to scripts. So the policy sits in our own package.json (code-server's
+# postinstall, argon2), and VS Code's package.json carries its own for its native modules.
 CS_PKG="$CS_DIR/node_modules/code-server"
 if [ -f "$CS_DIR/.done-$CODE_SERVER_VERSION" ] && [ -f "$CS_PKG/out/node/entry.js" ]; then
   step code-server "ok ($CS_PKG)"
@@ -84,7 +80,7 @@ else
   rm -rf "$CS_DIR"; mkdir -p "$CS_DIR"
   cat >"$CS_DIR/package.json" <<EOF
 { "private": true, "dependencies": { "code-server": "$CODE_SERVER_VERSION" },
-  "allowScripts": { "argon2": true, "code-server": false } }
+  "allowScripts": { "code-server": true, "argon2": true } }
 EOF
   # An npmrc of its own (~/.npmrc says nodedir=/usr, the wrong headers for Node 24).
   printf 'fund=false\naudit=false\nupdate-notifier=false\n' >"$CS_DIR/npmrc"
@@ -96,17 +92,12 @@ EOF
     export PATH="$NODE24_DIR/bin:$PATH" npm_config_userconfig="$CS_DIR/npmrc" npm_config_nodedir="$NODE24_DIR"
     cd "$CS_DIR"
     npm install --foreground-scripts
-    for d in "$CS_PKG/lib/vscode" "$CS_PKG/lib/vscode/extensions"; do
-      printf 'allow-scripts=%s\n' "$(IFS=,; echo "${VSCODE_SCRIPTS[*]}")" >"$d/.npmrc"
-    done
-    cd "$CS_PKG"
-    npm_config_user_agent="npm/$(npm --version) node/$(node --version) linux x64" sh ./postinstall.sh
   ) >"$VT/code-server-install.log" 2>&1 \
     || fail "code-server install (log: $VT/code-server-install.log)" \
       "read the log's end; native builds need: apt-get install -y libkrb5-dev pkg-config build-essential"
   [ -d "$CS_PKG/lib/vscode/node_modules" ] && [ -f "$CS_PKG/out/node/entry.js" ] \
     || fail "code-server installed without VS Code's dependencies (log: $VT/code-server-install.log)" \
-      "its postinstall did not run: see the log"
+      "its postinstall did not run: is code-server in allowScripts (scripts/setup.sh)?"
   touch "$CS_DIR/.done-$CODE_SERVER_VERSION"
 fi
 

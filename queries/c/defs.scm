@@ -7,3 +7,14 @@
     (pointer_declarator
       declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name)))
   ]) @definition.function
+
+; Inside an ERROR node (tree-sitter's recovery from macro soup elsewhere in the file), a
+; definition shows as a declarator followed by the body's "{".
+(ERROR
+  (function_declarator declarator: (identifier) @name)
+  .
+  "{") @definition.function
+(ERROR
+  (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+  .
+  "{") @definition.function

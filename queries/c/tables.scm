@@ -6,3 +6,10 @@
   declarator: (init_declarator
     declarator: (_) @declarator
     value: (initializer_list) @value)) @definition.table
+
+; Inside an ERROR node the declaration's type is a preceding sibling (found by the extractor);
+; the initialiser is re-read from the text, since recovery may have cut it short.
+(ERROR
+  (init_declarator
+    declarator: (_) @declarator
+    value: (initializer_list) @value)) @definition.table

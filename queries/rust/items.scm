@@ -9,3 +9,4 @@
 (static_item name: (identifier) @name) @item.static
 (const_item name: (identifier) @name) @item.const
 (macro_invocation macro: (_) @name) @item.macro
+(type_item name: (type_identifier) @name) @item.type

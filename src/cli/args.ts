@@ -16,9 +16,12 @@ export interface IndexArgs {
   cacheDir: string | null;
 }
 export interface HelpArgs {
-  command: 'help' | 'version';
+  command: 'help';
 }
-export type CliArgs = ResolveArgs | IndexArgs | HelpArgs;
+export interface VersionArgs {
+  command: 'version';
+}
+export type CliArgs = ResolveArgs | IndexArgs | HelpArgs | VersionArgs;
 
 export const USAGE = `usage:
   seam resolve NAME... --root DIR [--root DIR]... [--json]

@@ -276,11 +276,13 @@ export class Indexer {
 
   private linkPy(): LinkOutput {
     const files = new Map<string, { module: string; facts: PythonFileFacts; stub: boolean }>();
+    const empty: PythonFileFacts = { language: 'python', defs: [], imports: [] };
     for (const [p, e] of this.entries) {
-      if (e.lang !== 'python' || !e.facts) continue;
+      // Files the cheap scan skipped still tell the linker which modules are Python, not native.
+      if (e.lang !== 'python' || e.skip) continue;
       const rel = relative(e.root, p).split(sep).join('/');
       const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)));
-      files.set(p, { module, facts: e.facts as PythonFileFacts, stub: p.endsWith('.pyi') });
+      files.set(p, { module, facts: (e.facts as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
     }
     return linkPython(files);
   }

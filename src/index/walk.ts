@@ -32,6 +32,9 @@ export const DEFAULT_SKIP_DIRS: ReadonlySet<string> = new Set([
   '.pytest_cache', '.venv', 'venv', '.vscode-test', 'dist', 'build',
 ]);
 
+/** Python files under these directories are tests, never public API. */
+const TEST_DIR = /[\\/](?:test|tests|idle_test|testing)(?:[\\/]|$)/;
+
 export function langOf(name: string): FileLang | undefined {
   if (name.endsWith('.c') || name.endsWith('.h')) return 'c';
   if (name.endsWith('.rs')) return 'rust';
@@ -104,6 +107,8 @@ export function walkRoots(roots: string[], opts: WalkOptions): WalkResult {
             if (name === 'Cargo.toml' || name === 'pyproject.toml') out.manifests.push(p);
             if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
             const lang = langOf(name);
+            // Python test suites re-export nothing public: not read at all.
+            if (lang === 'python' && TEST_DIR.test(`/${relative(root, dir)}`)) continue;
             if (lang && !seenFiles.has(p)) {
               seenFiles.add(p);
               out.files.push({ path: p, root, lang });

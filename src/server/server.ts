@@ -171,7 +171,8 @@ export class SeamServer {
     const path = URI.toPath(p.textDocument.uri);
     if (!doc || !/\.pyi?$/.test(path) || !this.indexer) return undefined;
     const module = this.indexer.moduleOf(path) ?? path.replace(/^.*\//, '').replace(/\.pyi?$/, '');
-    for (const name of namesAtCursor(doc.getText(), p.position.line, p.position.character, module)) {
+    const isPackage = /__init__\.pyi?$/.test(path);
+    for (const name of namesAtCursor(doc.getText(), p.position.line, p.position.character, module, { isPackage })) {
       const targets = this.indexer.index.resolve(name);
       if (targets.length) return { name, targets };
     }

@@ -69,21 +69,25 @@ export interface PythonFileFacts {
   all?: string[];
 }
 
-const ANY_IMPORT = /^[ \t]*(?:import[ \t]+[\w.]|from[ \t]+[\w.]+[ \t]+import\b)/m;
+/** An import that can hand a name to another module: a star import, a relative import, an
+ *  import from a module with a private (`_x`) component, or any import renamed with `as`. */
+const REEXPORT_IMPORT =
+  /^[ \t]*(?:from[ \t]+(?:\.|[\w.]*\b_[A-Za-z0-9]|(?:posix|nt|math|cmath|time|sys|itertools|array|select|zlib|binascii|unicodedata|errno|gc|marshal|builtins)\b)|from[ \t]+[\w.]+[ \t]+import[ \t]*\(?[ \t]*\*|import[ \t]+[\w.]+[ \t]+as\b|from[ \t]+[\w.]+[ \t]+import[^\n]*\bas\b)/m;
 
-/** Cheap scan: does the file import anything at all? Files that do not can hold no re-export. */
+/** Cheap scan, no parse: can this file re-export anything? Files that cannot are skipped at
+ *  indexing time (they bind no native name); `__init__` files and stubs are always read. */
 export function pythonNeedsParse(text: string): boolean {
-  return ANY_IMPORT.test(text);
+  return REEXPORT_IMPORT.test(text);
 }
 
 export function extractPython(text: string): PythonFileFacts {
   return pythonFactsOfTree(parse('python', text).rootNode);
 }
 
-/** The facts of an already parsed module (the cursor resolver parses once and reuses them). */
+/** The facts of an already parsed module (for callers that hold a tree already). */
 export function pythonFactsOfTree(root: SyntaxNode): PythonFileFacts {
   const facts: PythonFileFacts = { language: 'python', defs: collectDefs(root), imports: collectImports(root) };
-  const all = collectAll(root);
+  const all = root.text.includes('__all__') ? collectAll(root) : undefined;
   if (all) facts.all = all;
   return facts;
 }

@@ -47,6 +47,10 @@ interface ResolvedImport {
 export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
   const out: LinkOutput = { bindings: [], aliases: [], warnings: [] };
   const seenAlias = new Set<string>();
+  // Modules with Python source in this batch are not native, whatever their names look like
+  // (`zoneinfo._zoneinfo`); a `.pyi` stub alone does not make a module Python.
+  const pythonModules = new Set([...files.values()].filter((f) => !f.stub).map((f) => f.module));
+  const isNative = (m: string): boolean => looksNative(m) && !pythonModules.has(m);
   // Sources before stubs, so a module with both keeps the .py line for its aliases.
   const ordered = [...files.entries()].sort((a, b) => Number(a[1].stub) - Number(b[1].stub));
   for (const [file, { module, facts, stub }] of ordered) {
@@ -59,7 +63,7 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
       out.aliases.push(a);
     }
     if (stub) continue;
-    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, imports));
+    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, imports, isNative));
   }
   return out;
 }
@@ -98,10 +102,10 @@ function aliasesOf(file: string, module: string, imports: ResolvedImport[]): Ali
 }
 
 /** Is this def overridden by a re-export from a native-looking module? */
-function overriddenBy(d: PyDef, imports: ResolvedImport[]): ResolvedImport | undefined {
+function overriddenBy(d: PyDef, imports: ResolvedImport[], isNative: (m: string) => boolean): ResolvedImport | undefined {
   const top = d.name.split('.')[0];
   return imports.find(({ imp, target }) => {
-    if (imp.name === undefined || !looksNative(target)) return false;
+    if (imp.name === undefined || !isNative(target)) return false;
     if (imp.bound !== top && imp.bound !== '*') return false;
     // A later import rebinds the name; a def in the except-handler of the import's guarding try
     // only runs when the native import failed.
@@ -109,8 +113,14 @@ function overriddenBy(d: PyDef, imports: ResolvedImport[]): ResolvedImport | und
   });
 }
 
-function bindingOf(file: string, module: string, d: PyDef, imports: ResolvedImport[]): Binding {
-  const fallback = overriddenBy(d, imports) !== undefined;
+function bindingOf(
+  file: string,
+  module: string,
+  d: PyDef,
+  imports: ResolvedImport[],
+  isNative: (m: string) => boolean,
+): Binding {
+  const fallback = overriddenBy(d, imports, isNative) !== undefined;
   return {
     name: `${module}.${d.name}`,
     target: {

@@ -34,7 +34,7 @@ export interface RustUse {
   local: string;
 }
 
-export type RustItemKind = 'fn' | 'struct' | 'enum' | 'impl' | 'mod' | 'use' | 'static' | 'const' | 'macro';
+export type RustItemKind = 'fn' | 'struct' | 'enum' | 'impl' | 'mod' | 'use' | 'static' | 'const' | 'macro' | 'type';
 
 export interface RustItem {
   kind: RustItemKind;
@@ -62,6 +62,8 @@ export interface RustItem {
   tokens?: string;
   /** `static X: ClassDef<T> = ClassDef::new(c"mod.Name")`. */
   classDef?: { type: string; pyName: string };
+  /** `type A = b::C;`: the aliased path. */
+  aliasOf?: string[];
 }
 
 /** A run-time module-building operation found in a function body. */
@@ -84,7 +86,7 @@ export interface RustModOp {
 
 export interface RustMethodDef {
   name: string;
-  /** Rust function in `ml_meth`. */
+  /** Rust function (path) in `ml_meth`. */
   fn: string;
   line: number;
   /** The `static` holding the entry, when there is one. */
@@ -94,8 +96,8 @@ export interface RustMethodDef {
 export interface RustModuleDef {
   name: string;
   line: number;
-  /** Identifier of `m_methods`. */
-  methods?: string;
+  /** Identifiers in the `m_methods` value (the table's name among them). */
+  methods?: string[];
 }
 
 export interface RustFileFacts {
@@ -261,6 +263,18 @@ function scopeOf(node: SyntaxNode): string[] {
   return out;
 }
 
+/** A node's text with its comments cut out. */
+function withoutComments(node: SyntaxNode): string {
+  const comments = node.descendantsOfType(['line_comment', 'block_comment']);
+  let text = node.text;
+  for (const c of comments.reverse()) {
+    const a = c.startIndex - node.startIndex;
+    const b = c.endIndex - node.startIndex;
+    text = text.slice(0, a) + text.slice(b);
+  }
+  return text;
+}
+
 /** Finds `name!(...)` inside `node`; returns the macro's token tree text without delimiters. */
 function macroArgs(node: SyntaxNode, name: string): string | undefined {
   if (node.type === 'macro_invocation') {
@@ -314,7 +328,7 @@ export function extractRust(text: string): RustFileFacts {
     if (kind === 'macro') {
       if (!['export_module', 'create_exception', 'import_exception'].includes(item.name)) continue;
       const tt = node.namedChildren.find((c) => c.type === 'token_tree');
-      item.tokens = tt ? tt.text.slice(1, -1) : '';
+      item.tokens = tt ? withoutComments(tt).slice(1, -1) : '';
     }
     if (node.namedChildren.some((c) => c.type === 'visibility_modifier')) item.pub = true;
     const fn = enclosing(node, 'function_item');
@@ -354,6 +368,10 @@ export function extractRust(text: string): RustFileFacts {
         const py = firstString(value.text.slice(value.text.indexOf('ClassDef::new')));
         if (targ && py) item.classDef = { type: targ[1].split('::').pop()!, pyName: py };
       }
+    }
+    if (kind === 'type') {
+      const ty = node.childForFieldName('type');
+      if (ty) item.aliasOf = pathSegs(ty.text);
     }
     if (kind === 'fn' || kind === 'impl') index.set(node.id, facts.items.length);
     facts.items.push(item);
@@ -453,8 +471,8 @@ export function extractRust(text: string): RustFileFacts {
       const name = nameField ? firstString(nameField.text) : undefined;
       if (!name || !nameField) continue;
       const methods = field('m_methods')?.childForFieldName('value');
-      const ident = methods ? /([A-Za-z_]\w*)/.exec(methods.text.replace(/^&\s*(mut\s+)?/, '').replace(/^(addr_of(_mut)?!|ptr::addr_of(_mut)?!)\s*\(/, ''))?.[1] : undefined;
-      facts.moduleDefs.push({ name, line: lineOf(nameField), ...(ident ? { methods: ident } : {}) });
+      const idents = methods ? methods.text.match(/[A-Za-z_]\w*/g) ?? [] : [];
+      facts.moduleDefs.push({ name, line: lineOf(nameField), ...(idents.length ? { methods: idents } : {}) });
     }
   }
   return facts;
@@ -464,7 +482,7 @@ export function extractRust(text: string): RustFileFacts {
  *  `Some(f)`, `f as PyCFunction`, `transmute::<..>(f)`. */
 function methFunction(v: SyntaxNode): string | undefined {
   if (v.type === 'identifier') return v.text;
-  if (v.type === 'scoped_identifier') return pathSegs(v.text).pop();
+  if (v.type === 'scoped_identifier') return pathSegs(v.text).join('::');
   if (v.type === 'struct_expression') {
     const body = v.childForFieldName('body');
     for (const f of body?.namedChildren ?? []) {

@@ -1,0 +1,708 @@
+/**
+ * The C extractor: one C file's text -> the facts the C linker needs (CPython's C API
+ * conventions). One tree-sitter parse and three queries give the structure (function
+ * definitions, initialised declarations, #defines, #includes); small token scanners read what
+ * tree-sitter's error recovery handles badly (initialiser contents full of macros, the
+ * arguments of API calls and macro invocations, Argument Clinic comment blocks).
+ * Pure: text in, JSON-serialisable facts out. Never throws on bad input.
+ */
+import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
+import defsScm from '../../../queries/c/defs.scm';
+import tablesScm from '../../../queries/c/tables.scm';
+import macrosScm from '../../../queries/c/macros.scm';
+
+/** Bump when the facts' shape or meaning changes (invalidates cached facts). */
+export const C_EXTRACTOR_VERSION = 1;
+
+/** One element of an initialiser list. `items` is set when the element is itself a braced
+ *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
+export interface CElem {
+  text: string;
+  line: number;
+  field?: string;
+  items?: CElem[];
+}
+
+/** An initialised declaration of a C-API struct (type without `struct`, `const`, `static`). */
+export interface CInit {
+  type: string;
+  name: string;
+  line: number;
+  elems: CElem[];
+}
+
+export interface CFunc {
+  name: string;
+  /** Line of the function's name. */
+  line: number;
+}
+
+export interface CDefine {
+  name: string;
+  line: number;
+  /** Set for function-like macros. */
+  params?: string[];
+  /** Replacement text, continuation lines joined, comments removed, trimmed. */
+  body: string;
+}
+
+/** An Argument Clinic `[clinic input]` block. */
+export interface CClinic {
+  /** Dotted clinic name (`os.getcwd`, `Struct.pack`, `calcsize`), or the declared name for
+   *  `module`/`class` declarations. */
+  name: string;
+  /** The C base name (`os_getcwd`, `builtin_len` from `len as builtin_len`). */
+  cbase: string;
+  line: number;
+  decl?: 'module' | 'class';
+  decorators?: string[];
+  /** The function the generated code declares right after the block (`os_getcwd_impl`, or
+   *  `builtin_len` when clinic makes no wrapper), and the line of its name. Read from the text,
+   *  so it is found even when the body is a macro (`NoArgNoReturnFunctionBody(beep)`). */
+  def?: string;
+  defLine?: number;
+}
+
+/** A call of a C-API function that adds names (PyType_From*, PyModule_Add*,
+ *  PyErr_NewException*, SETBUILTIN), including calls inside invocations of this file's macros. */
+export interface CCall {
+  fn: string;
+  args: string[];
+  line: number;
+  /** The assigned expression, casts stripped (`state->StructError`). */
+  lhs?: string;
+  /** The macro whose invocation produced the call. */
+  via?: string;
+}
+
+/** A column-0 invocation of an upper-case macro (candidate function generator: `FUNC1(...)`). */
+export interface CMacroUse {
+  name: string;
+  args: string[];
+  line: number;
+}
+
+export interface CFileFacts {
+  version: number;
+  functions: CFunc[];
+  inits: CInit[];
+  defines: CDefine[];
+  clinic: CClinic[];
+  calls: CCall[];
+  macroUses: CMacroUse[];
+  /** `#include "..."` paths as written. */
+  includes: string[];
+}
+
+/** Struct types whose initialisers the linker reads. */
+const TABLE_TYPES = new Set([
+  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', 'PyTypeObject', 'PyType_Spec', 'PyType_Slot',
+  'PyNumberMethods', 'PySequenceMethods', 'PyMappingMethods', 'PyAsyncMethods', 'PyBufferProcs',
+  'PyModuleDef', 'PyModuleDef_Slot', 'PyStructSequence_Desc',
+]);
+
+const NEEDS_PARSE = new RegExp([
+  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', '\\[clinic input\\]', '_METHODDEF', 'PyTypeObject\\s+\\w+\\s*=',
+  'PyType_Spec', 'PyType_Slot', 'Py(?:Number|Sequence|Mapping|Async)Methods', 'PyModuleDef', 'PyInit_',
+  'PyModule_Add', 'PyErr_NewException', 'SETBUILTIN',
+  // a token-pasting #define that generates functions: `math_##funcname(PyObject *self, ...) {`
+  '##\\s*\\w+\\s*\\((?:[^()]|\\([^()]*\\))*\\)[\\s\\\\]*\\{',
+].join('|'));
+
+/** Files written by Argument Clinic (`clinic/*.c.h`): only their `#define X_METHODDEF` lines
+ *  matter (the functions they define are wrappers around the `_impl` in the .c file). */
+const CLINIC_OUTPUT = /^\s*\/\*\[clinic input\]\s*preserve\s*\[clinic start generated code\]\*\//;
+
+/** Cheap byte scan (no parse): does the file hold anything the linker uses? */
+export function cNeedsParse(text: string): boolean {
+  return NEEDS_PARSE.test(text);
+}
+
+const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN)\s*\(/g;
+/** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
+const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
+const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*)\s*\(/;
+
+export function extractC(text: string): CFileFacts {
+  const facts: CFileFacts = {
+    version: C_EXTRACTOR_VERSION, functions: [], inits: [], defines: [], clinic: [], calls: [],
+    macroUses: [], includes: [],
+  };
+  const lines = new LineIndex(text);
+  if (CLINIC_OUTPUT.test(text)) {
+    guard(() => collectClinicOutput(text, lines, facts));
+    return facts;
+  }
+  let root: SyntaxNode | undefined;
+  try {
+    root = parse('c', text).rootNode;
+  } catch {
+    root = undefined; // a parser failure must not lose the text scanners' facts
+  }
+  if (root) guard(() => collectTree(root!, text, facts));
+  guard(() => collectInitsFromText(text, lines, facts));
+  guard(() => collectFunctionsFromText(text, lines, facts));
+  guard(() => collectClinic(text, lines, facts));
+  guard(() => collectCalls(text, 0, lines, facts.calls));
+  guard(() => collectMacroCalls(text, lines, facts));
+  guard(() => collectMacroUses(text, lines, facts));
+  return facts;
+}
+
+function guard(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Extraction is best effort: one failing pass never loses the others.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree-based passes
+
+/** The three queries (function names, initialised declarations, #defines and #includes) run
+ *  as one compiled query: one walk of the tree. Tables and definitions live at the top level
+ *  or under a few #if levels, so matches may not start deeper than MAX_START_DEPTH (function
+ *  bodies are not walked). */
+const MAX_START_DEPTH = 8;
+
+function collectTree(root: SyntaxNode, text: string, facts: CFileFacts): void {
+  const q = queryFor('c', 'c-facts', `${defsScm}\n${tablesScm}\n${macrosScm}`);
+  for (const m of q.matches(root, { maxStartDepth: MAX_START_DEPTH })) {
+    const cap = new Map<string, SyntaxNode>();
+    for (const c of m.captures) cap.set(c.name, c.node);
+    if (cap.has('definition.function')) {
+      const name = cap.get('name');
+      if (name) facts.functions.push({ name: name.text, line: name.startPosition.row + 1 });
+    } else if (cap.has('definition.table')) {
+      guard(() => addInit(cap, text, facts));
+    } else if (cap.has('include')) {
+      const path = cap.get('path');
+      if (path) facts.includes.push(path.text.replace(/^"|"$/g, ''));
+    } else if (cap.has('definition.macro')) {
+      addDefine(cap, facts);
+    }
+  }
+}
+
+function addInit(cap: Map<string, SyntaxNode>, text: string, facts: CFileFacts): void {
+  const decl = cap.get('declarator');
+  const value = cap.get('value');
+  if (!decl || !value) return;
+  let type = cap.get('type')?.text;
+  if (type === undefined) {
+    // Recovered declaration inside ERROR: the type is the nearest preceding type-like sibling.
+    for (let n = decl.parent?.previousNamedSibling; n; n = n.previousNamedSibling) {
+      if (/^(?:type_identifier|struct_specifier|primitive_type)$/.test(n.type)) {
+        type = n.text;
+        break;
+      }
+      if (!/^(?:storage_class_specifier|type_qualifier|comment)$/.test(n.type)) break;
+    }
+  }
+  type = (type ?? '').replace(/\b(?:struct|const|static)\b/g, '').trim();
+  if (!TABLE_TYPES.has(type)) return;
+  // Arrays of pointers (`PyTypeObject *types[] = {&A, &B}`) are not type objects.
+  if (/\*/.test(decl.text) || (type === 'PyTypeObject' && decl.type === 'array_declarator')) return;
+  const name = /[A-Za-z_]\w*/.exec(decl.text)?.[0];
+  if (!name || facts.inits.some((i) => i.name === name && i.line === decl.startPosition.row + 1)) return;
+  // Re-read the braces from the text: error recovery may have cut the node short.
+  const start = value.startIndex;
+  const end = matchBrace(text, start);
+  const isArray = decl.type === 'array_declarator';
+  const elems = scanInitialiser(text.slice(start, end), value.startPosition.row + 1, !isArray);
+  facts.inits.push({ type, name, line: decl.startPosition.row + 1, elems });
+}
+
+/** Safety net for definitions that error recovery lost (a parameter list with an unknown
+ *  macro such as `void *closure UNUSED`): a line starting with the name (CPython's style) or
+ *  with its return type, the parameters, then the body's '{'. */
+function collectFunctionsFromText(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const re = /^(?:[A-Za-z_][\w \t]*[ \t*]+)?([A-Za-z_]\w*)[ \t]*\((?:[^()]|\([^()]*\))*\)[ \t]*(?:\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/)?\s*\{/gm;
+  const have = new Set(facts.functions.map((f) => f.name));
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const name = m[1];
+    if (have.has(name) || /^(?:if|while|for|switch|return|sizeof|defined|else|do)$/.test(name)) continue;
+    if (/^\s*#/.test(m[0]) || /^[ \t]*(?:typedef|struct|enum|union)\b/.test(m[0])) continue;
+    have.add(name);
+    facts.functions.push({ name, line: lines.lineAt(m.index + m[0].indexOf(name)) });
+  }
+}
+
+/** Safety net for declarations that error recovery broke apart (`static PyMethodDef t[] = {`
+ *  split across ERROR nodes): found in the text, added when the tree did not give them. */
+function collectInitsFromText(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const re = /\b(?:struct\s+)?(PyMethodDef|PyGetSetDef|PyMemberDef|PyTypeObject|PyType_Spec|PyType_Slot|PyNumberMethods|PySequenceMethods|PyMappingMethods|PyAsyncMethods|PyBufferProcs|PyModuleDef|PyModuleDef_Slot)\s+([A-Za-z_]\w*)\s*(\[[^\]\n]*\])?\s*=\s*\{/g;
+  const have = new Set(facts.inits.map((i) => i.name));
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const [, type, name, array] = m;
+    if (have.has(name) || (type === 'PyTypeObject' && array)) continue;
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    if (/^\s*(?:\/\/|\*|\/\*|#)/.test(text.slice(lineStart, m.index))) continue; // comment or #define
+    const open = m.index + m[0].length - 1;
+    const end = matchBrace(text, open);
+    const line = lines.lineAt(m.index + m[0].indexOf(name, type.length));
+    facts.inits.push({ type, name, line, elems: scanInitialiser(text.slice(open, end), lines.lineAt(open), !array) });
+    have.add(name);
+    re.lastIndex = end;
+  }
+}
+
+/** Offset after the '}' matching the '{' at `open` (strings, comments, preprocessor lines
+ *  skipped); the text's end when unbalanced. */
+function matchBrace(text: string, open: number): number {
+  let depth = 0;
+  const n = text.length;
+  for (let i = open; i < n; i++) {
+    const ch = text[i];
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      while (j < n && text[j] !== ch && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if (ch === '/' && text[i + 1] === '*') {
+      const j = text.indexOf('*/', i + 2);
+      i = j < 0 ? n : j + 1;
+    } else if (ch === '/' && text[i + 1] === '/') {
+      const j = text.indexOf('\n', i);
+      i = j < 0 ? n : j;
+    } else if (ch === '{') {
+      depth++;
+    } else if (ch === '}') {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return n;
+}
+
+function addDefine(cap: Map<string, SyntaxNode>, facts: CFileFacts): void {
+  const name = cap.get('name');
+  if (!name) return;
+  const params = cap.get('params');
+  const value = cap.get('value');
+  const body = value ? stripComments(value.text.replace(/\\\r?\n/g, ' ')).trim() : '';
+  const d: CDefine = { name: name.text, line: name.startPosition.row + 1, body };
+  if (params) {
+    d.params = params.text.replace(/^\(|\)$/g, '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!/##/.test(body) && !API_WORDS.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
+      !FUNCTION_SHAPED.test(body)) return;
+  } else if (!/^"/.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
+    !(/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body))) {
+    return; // keep string-valued defines (MODNAME), clinic table-entry macros, function aliases
+  }
+  facts.defines.push(d);
+}
+
+/** Argument Clinic output: `#define X_METHODDEF    \` + the entry on the next lines. */
+function collectClinicOutput(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const re = /^[ \t]*#[ \t]*define[ \t]+(\w+_(?:METHODDEF|GETSETDEF))\b((?:[^\n]*\\\r?\n)*[^\n]*)/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const body = stripComments(m[2].replace(/\\\r?\n/g, ' ')).trim();
+    facts.defines.push({ name: m[1], line: lines.lineAt(m.index), body });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text scanners
+
+/** 1-based line of a character offset, by binary search over line starts. */
+class LineIndex {
+  private starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  lineAt(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+}
+
+function stripComments(s: string): string {
+  return s.replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ');
+}
+
+/** Argument Clinic blocks: `/*[clinic input]` ... `[clinic start generated code]*\/`. */
+function collectClinic(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const START = '/*[clinic input]';
+  const END = '[clinic start generated code]';
+  const OUT_END = '/*[clinic end generated code';
+  let at = text.indexOf(START);
+  while (at >= 0) {
+    const bodyStart = at + START.length;
+    let end = text.indexOf(END, bodyStart);
+    const terminated = end >= 0;
+    if (!terminated) end = Math.min(text.length, bodyStart + 4000); // unterminated: read what is there
+    const before = facts.clinic.length;
+    parseClinicBlock(text.slice(bodyStart, end), lines.lineAt(bodyStart), facts.clinic);
+    const c = facts.clinic[facts.clinic.length - 1];
+    if (terminated && facts.clinic.length > before && !c.decl) {
+      const outEnd = text.indexOf(OUT_END, end);
+      if (outEnd >= 0 && outEnd - end < 4000) {
+        const region = text.slice(end, outEnd);
+        const m = /([A-Za-z_]\w*)\s*\(/.exec(region.slice(region.indexOf('*/') + 2));
+        if (m && m.index !== undefined) {
+          c.def = m[1];
+          c.defLine = lines.lineAt(end + region.indexOf('*/') + 2 + m.index);
+        }
+      }
+    }
+    at = text.indexOf(START, end);
+  }
+}
+
+function parseClinicBlock(body: string, firstLine: number, out: CClinic[]): void {
+  const ls = body.split('\n');
+  const decorators: string[] = [];
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i].trim();
+    if (!l) continue;
+    const line = firstLine + i;
+    let m = /^(module|class)\s+([\w.]+)/.exec(l);
+    if (m) {
+      out.push({ name: m[2], cbase: m[2].replace(/\./g, '_'), line, decl: m[1] as 'module' | 'class' });
+      continue; // a block may declare several modules/classes
+    }
+    if (l.startsWith('@')) {
+      decorators.push(l.slice(1).trim());
+      continue;
+    }
+    if (/^(?:output|dump|preserve|destination|set|#)/.test(l)) return;
+    m = /^([A-Za-z_][\w.]*)(?:\s+as\s+(\w+))?\s*(?:=\s*[\w.]+(?:\s+as\s+\w+)?)?\s*(?:->.*)?$/.exec(l);
+    if (m) {
+      const c: CClinic = { name: m[1], cbase: m[2] ?? m[1].replace(/\./g, '_'), line };
+      if (decorators.length) c.decorators = decorators.slice();
+      out.push(c);
+    }
+    return; // the function's declaration is the block's first real line
+  }
+}
+
+/** Splits a parenthesised argument list starting at `open` (the '(' offset). Returns the
+ *  arguments (comments removed, trimmed) and the offset after ')', or undefined when the list
+ *  does not close within `limit` characters. */
+function splitArgs(text: string, open: number, limit = 20000): { args: string[]; end: number } | undefined {
+  const args: string[] = [];
+  let depth = 0;
+  let cur = '';
+  const stop = Math.min(text.length, open + limit);
+  for (let i = open; i < stop; i++) {
+    const ch = text[i];
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      while (j < stop && text[j] !== ch && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      cur += text.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (ch === '/' && text[i + 1] === '*') {
+      const j = text.indexOf('*/', i + 2);
+      i = j < 0 ? stop : j + 1;
+      cur += ' ';
+      continue;
+    }
+    if (ch === '/' && text[i + 1] === '/') {
+      const j = text.indexOf('\n', i);
+      i = j < 0 ? stop : j - 1;
+      continue;
+    }
+    if (ch === '(' || ch === '[' || ch === '{') {
+      depth++;
+      if (depth === 1) continue;
+    } else if (ch === ')' || ch === ']' || ch === '}') {
+      depth--;
+      if (depth === 0) {
+        if (cur.trim() || args.length) args.push(cur.replace(/\s+/g, ' ').trim());
+        return { args, end: i + 1 };
+      }
+    } else if (ch === ',' && depth === 1) {
+      args.push(cur.replace(/\s+/g, ' ').trim());
+      cur = '';
+      continue;
+    }
+    if (ch === '\\' && text[i + 1] === '\n') {
+      cur += ' ';
+      i++;
+      continue;
+    }
+    cur += ch;
+  }
+  return undefined;
+}
+
+/** Removes C casts and `&` from an expression: `(PyObject *)&Foo_Type` -> `Foo_Type`,
+ *  `_PyCFunction_CAST(f)` -> `f`. */
+export function stripCasts(expr: string): string {
+  let s = expr.trim();
+  for (let k = 0; k < 8; k++) {
+    const before = s;
+    s = s.replace(/^\(\s*(?:const\s+)?(?:struct\s+)?\w+(?:\s*\*\s*|\s*\(\s*\*\s*\)\s*\([^()]*\))*\s*\)\s*/, '');
+    s = s.replace(/^\(\s*void\s*\(\s*\*\s*\)\s*\(\s*void\s*\)\s*\)\s*/, '');
+    const m = /^\w*CAST\w*\s*\(([\s\S]*)\)$/.exec(s);
+    if (m) s = m[1].trim();
+    if (s.startsWith('&')) s = s.slice(1).trim();
+    const p = /^\(([\s\S]*)\)$/.exec(s);
+    if (p && balanced(p[1])) s = p[1].trim();
+    if (s === before) break;
+  }
+  return s;
+}
+
+function balanced(s: string): boolean {
+  let d = 0;
+  for (const ch of s) {
+    if (ch === '(') d++;
+    else if (ch === ')' && --d < 0) return false;
+  }
+  return d === 0;
+}
+
+/** Finds API calls in `text` (the whole file, or an expanded macro body with `fixedLine`). */
+function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefined, out: CCall[], via?: string): void {
+  API_CALL.lastIndex = 0;
+  const found: { fn: string; index: number; open: number }[] = [];
+  for (let m = API_CALL.exec(text); m; m = API_CALL.exec(text)) {
+    found.push({ fn: m[1], index: m.index, open: m.index + m[0].length - 1 });
+  }
+  for (const f of found) {
+    // Skip the macro's own #define line (`#define SETBUILTIN(NAME, OBJECT)`).
+    const lineStart = text.lastIndexOf('\n', f.index) + 1;
+    if (/^\s*#\s*define\b/.test(text.slice(lineStart, f.index))) continue;
+    const r = splitArgs(text, f.open);
+    if (!r) continue;
+    const call: CCall = { fn: f.fn, args: r.args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };
+    const before = text.slice(Math.max(0, f.index - 200), f.index);
+    const lhs = /([A-Za-z_][\w.\->\[\]]*)\s*=\s*(?:\(\s*\w+\s*\*?\s*\)\s*)?$/.exec(before);
+    if (lhs && !/[=!<>]=\s*$/.test(before)) call.lhs = lhs[1];
+    if (via) call.via = via;
+    out.push(call);
+  }
+}
+
+/** Invocations of this file's function-like macros that wrap API calls (`ADD_TYPE(m, &spec,
+ *  st->X, NULL)`): the body is expanded textually and scanned for API calls. */
+function collectMacroCalls(text: string, lines: LineIndex, facts: CFileFacts): void {
+  for (const d of facts.defines) {
+    if (!d.params || !API_WORDS.test(d.body)) continue;
+    const re = new RegExp(`\\b${d.name}\\s*\\(`, 'g');
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const lineStart = text.lastIndexOf('\n', m.index) + 1;
+      if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
+      const r = splitArgs(text, m.index + m[0].length - 1);
+      if (!r) continue;
+      const expanded = substitute(d.body, d.params, r.args);
+      collectCalls(expanded, lines.lineAt(m.index), undefined, facts.calls, d.name);
+    }
+  }
+}
+
+export function substitute(body: string, params: string[], args: string[]): string {
+  if (!params.length) return body;
+  const byName = new Map(params.map((p, i) => [p, args[i] ?? '']));
+  const re = new RegExp(`\\b(${params.map((p) => p.replace(/[^\w]/g, '')).filter(Boolean).join('|')})\\b`, 'g');
+  return body.replace(/\s*##\s*/g, '##').replace(re, (w) => byName.get(w) ?? w).replace(/##/g, '');
+}
+
+/** Column-0 invocations of upper-case macros and of this file's function-shaped macros
+ *  (`FUNC1(acos, acos, 0, "...")`, `Dec_BinaryNumberMethod(mpd_qadd)`): candidate generators. */
+function collectMacroUses(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const local = new Set(facts.defines.filter((d) => d.params && (d.body.includes('##') || FUNCTION_SHAPED.test(d.body))).map((d) => d.name));
+  const re = /^([A-Za-z_]\w*)[ \t]*\(/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const name = m[1];
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name) && !local.has(name)) continue;
+    const r = splitArgs(text, m.index + m[0].length - 1, 8000);
+    if (!r) continue;
+    facts.macroUses.push({ name, args: r.args.map((a) => (a.length > 80 ? a.slice(0, 80) : a)), line: lines.lineAt(m.index) });
+    re.lastIndex = r.end;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Initialiser scanner
+
+interface Tok {
+  s: string;
+  k: 'id' | 'str' | 'num' | 'p';
+  line: number;
+}
+
+/** `firstBranch`: read only the first branch of each `#if` (positional struct initialisers,
+ *  where reading both branches would shift every later field); otherwise read every branch
+ *  (tables, whose entries may all exist on some platform). */
+function tokenise(text: string, firstLine: number, firstBranch: boolean): Tok[] {
+  const toks: Tok[] = [];
+  let line = firstLine;
+  let atLineStart = true;
+  const conds: boolean[] = []; // per open #if: are we past its first branch?
+  let skipping = false;
+  const n = text.length;
+  for (let i = 0; i < n;) {
+    const ch = text[i];
+    if (ch === '\n') {
+      line++;
+      atLineStart = true;
+      i++;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\f' || ch === '\v') {
+      i++;
+      continue;
+    }
+    if (ch === '\\' && text[i + 1] === '\n') {
+      i += 2;
+      line++;
+      continue;
+    }
+    if (ch === '#' && atLineStart) {
+      const directive = /^#\s*(\w+)/.exec(text.slice(i, i + 40))?.[1] ?? '';
+      if (firstBranch) {
+        if (/^if/.test(directive)) conds.push(false);
+        else if (/^(?:else|elif|elifdef|elifndef)$/.test(directive) && conds.length) conds[conds.length - 1] = true;
+        else if (directive === 'endif') conds.pop();
+        skipping = conds.includes(true);
+      }
+      while (i < n && text[i] !== '\n') {
+        if (text[i] === '\\' && text[i + 1] === '\n') {
+          i++;
+          line++;
+        }
+        i++;
+      }
+      continue;
+    }
+    atLineStart = false;
+    if (skipping && !(ch === '/' && text[i + 1] === '*')) {
+      // Inside a later #if branch: skip to the end of the line (comments still counted below).
+      i++;
+      while (i < n && text[i] !== '\n' && !(text[i] === '/' && text[i + 1] === '*')) i++;
+      continue;
+    }
+    if (ch === '/' && text[i + 1] === '*') {
+      const j = text.indexOf('*/', i + 2);
+      const e = j < 0 ? n : j + 2;
+      for (let k = i; k < e; k++) if (text[k] === '\n') line++;
+      i = e;
+      continue;
+    }
+    if (ch === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++;
+      continue;
+    }
+    if (ch === '"' || ch === "'") {
+      let j = i + 1;
+      while (j < n && text[j] !== ch && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      toks.push({ s: text.slice(i, j + 1), k: 'str', line });
+      i = j + 1;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(ch)) {
+      let j = i + 1;
+      while (j < n && /\w/.test(text[j])) j++;
+      toks.push({ s: text.slice(i, j), k: 'id', line });
+      i = j;
+      continue;
+    }
+    if (/[0-9]/.test(ch)) {
+      let j = i + 1;
+      while (j < n && /[\w.]/.test(text[j])) j++;
+      toks.push({ s: text.slice(i, j), k: 'num', line });
+      i = j;
+      continue;
+    }
+    if (ch === '-' && text[i + 1] === '>') {
+      toks.push({ s: '->', k: 'p', line });
+      i += 2;
+      continue;
+    }
+    toks.push({ s: ch, k: 'p', line });
+    i++;
+  }
+  return toks;
+}
+
+/** Reads an initialiser list's text into elements (recursively for braced elements). */
+export function scanInitialiser(text: string, firstLine: number, firstBranch = false): CElem[] {
+  const toks = tokenise(text, firstLine, firstBranch);
+  if (!toks.length || toks[0].s !== '{') return [];
+  return readList(toks, 0, findClose(toks, 0));
+}
+
+function findClose(toks: Tok[], open: number): number {
+  let d = 0;
+  for (let i = open; i < toks.length; i++) {
+    const s = toks[i].s;
+    if (s === '{' || s === '(' || s === '[') d++;
+    else if (s === '}' || s === ')' || s === ']') {
+      d--;
+      if (d === 0) return i;
+    }
+  }
+  return toks.length;
+}
+
+/** Elements between toks[open] '{' and toks[close] '}'. */
+function readList(toks: Tok[], open: number, close: number): CElem[] {
+  const out: CElem[] = [];
+  let start = open + 1;
+  let i = start;
+  const flush = (end: number): void => {
+    if (end > start) out.push(makeElem(toks, start, end));
+    start = end;
+  };
+  while (i < close) {
+    const t = toks[i];
+    if (t.s === ',') {
+      flush(i);
+      start = i + 1;
+      i++;
+      continue;
+    }
+    // A macro that expands to a whole entry (`X_METHODDEF`, `PyVarObject_HEAD_INIT(...)`) has
+    // no comma after it: start a new element when one plainly begins.
+    if (i > start) {
+      const prev = toks[i - 1];
+      const onlyId = i - start === 1 && toks[start].k === 'id';
+      const headInit = toks[start].k === 'id' && /HEAD_INIT$/.test(toks[start].s) && prev.s === ')' &&
+        findClose(toks, start + 1) === i - 1;
+      if ((onlyId && (t.s === '{' || t.k === 'id') && !/^(?:const|struct|unsigned|signed)$/.test(toks[start].s) && !/_STR$|^PyDoc_/.test(toks[start].s)) ||
+        (headInit && t.s !== ',')) {
+        flush(i);
+      }
+    }
+    if (t.s === '{' || t.s === '(' || t.s === '[') {
+      i = findClose(toks, i) + 1;
+      continue;
+    }
+    i++;
+  }
+  flush(close);
+  return out;
+}
+
+function makeElem(toks: Tok[], start: number, end: number): CElem {
+  let field: string | undefined;
+  if (toks[start].s === '.' && toks[start + 1]?.k === 'id' && toks[start + 2]?.s === '=') {
+    field = toks[start + 1].s;
+    start += 3;
+  }
+  const line = toks[Math.min(start, end - 1)]?.line ?? toks[end - 1].line;
+  const braced = start < end && toks[start].s === '{' && findClose(toks, start) === end - 1;
+  const e: CElem = { text: braced ? '' : joinToks(toks, start, end), line };
+  if (field) e.field = field;
+  if (braced) e.items = readList(toks, start, end - 1);
+  return e;
+}
+
+function joinToks(toks: Tok[], start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const t = toks[i];
+    if (i > start && t.k !== 'p' && toks[i - 1].k !== 'p') s += ' ';
+    s += t.s;
+  }
+  return s;
+}

@@ -1,0 +1,651 @@
+/**
+ * The C linker: per-file C facts (keyed by absolute path) -> Python names bound to their C
+ * implementations. Follows CPython's C-API conventions: PyModuleDef/PyMethodDef tables,
+ * Argument Clinic (`_impl` functions, `X_METHODDEF` macros), static PyTypeObject and
+ * PyType_Spec/PyType_Slot types with their slots, getsets and members, token-pasting function
+ * generators, PyModule_Add*, PyErr_NewException and bltinmodule.c's SETBUILTIN.
+ *
+ * A C name is looked up from the file that refers to it: that file, then its `#include "..."`
+ * closure, and only then a unique definition anywhere. Names defined nowhere are returned in
+ * `unresolved` so the indexer can grep the files it skipped and link again. Pure: no I/O.
+ */
+import type { Binding, LinkOutput, Target, TargetKind } from '../model';
+import { scanInitialiser, stripCasts, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit } from './extract';
+import {
+  CONSTRUCTOR_SLOTS, GENERIC_SLOT_FUNCTIONS, GETSET_DEF_FIELDS, MEMBER_DEF_FIELDS, METHOD_DEF_FIELDS,
+  MODULE_DEF_FIELDS, SLOT_DUNDERS, SLOT_ORDER, SUB_STRUCT_FIELDS, SUB_STRUCT_POINTERS,
+  TYPE_OBJECT_FIELDS, TYPE_SPEC_FIELDS, specSlotName,
+} from './slots';
+
+interface Located<T> {
+  file: string;
+  item: T;
+}
+
+interface FnTarget {
+  file: string;
+  line: number;
+  symbol: string;
+  evidence?: string;
+}
+
+/** A type object (static PyTypeObject or PyType_Spec) and the Python names it gets. */
+interface TypeInfo {
+  file: string;
+  init: CInit;
+  /** Qualified class names: from tp_name, plus names under which a module adds it. */
+  names: string[];
+  fields: Map<string, CElem>;
+}
+
+const IDENT = /^[A-Za-z_]\w*$/;
+
+export function linkC(files: Map<string, CFileFacts>): LinkOutput & { unresolved: string[] } {
+  return new CLinker(files).run();
+}
+
+class CLinker {
+  private bindings: Binding[] = [];
+  private seen = new Set<string>();
+  private warnings: string[] = [];
+  private unresolved = new Set<string>();
+  private funcs = new Map<string, Located<{ line: number; macro?: string }>[]>();
+  private inits = new Map<string, Located<CInit>[]>();
+  private defines = new Map<string, Located<CDefine>[]>();
+  private clinicByBase = new Map<string, Located<CClinic>[]>();
+  private byNorm = new Map<string, string>();
+  private closures = new Map<string, Map<string, number>>();
+  private types: TypeInfo[] = [];
+  private typeByVar = new Map<string, TypeInfo[]>();
+  /** Rank bookkeeping for slot dunders: `name` -> slots already bound. */
+  private slotCount = new Map<string, number>();
+
+  constructor(private files: Map<string, CFileFacts>) {}
+
+  run(): LinkOutput & { unresolved: string[] } {
+    this.index();
+    this.collectTypes();
+    const modulesOf = new Map<string, string[]>();
+    for (const [file, f] of this.files) modulesOf.set(file, this.modules(file, f));
+    for (const [file, f] of this.files) this.linkCalls(file, f, modulesOf.get(file) ?? []);
+    for (const t of this.types) this.linkType(t);
+    return { bindings: this.bindings, aliases: [], warnings: this.warnings, unresolved: [...this.unresolved].sort() };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Indexes
+
+  private index(): void {
+    for (const [file, f] of this.files) {
+      this.byNorm.set(normPath(file), file);
+      for (const fn of f.functions) push(this.funcs, fn.name, { file, item: { line: fn.line } });
+      for (const i of f.inits) push(this.inits, i.name, { file, item: i });
+      for (const d of f.defines) push(this.defines, d.name, { file, item: d });
+      for (const c of f.clinic) {
+        if (c.decl) continue;
+        push(this.clinicByBase, c.cbase, { file, item: c });
+        if (c.def && c.defLine && !f.functions.some((fn) => fn.name === c.def)) {
+          push(this.funcs, c.def, { file, item: { line: c.defLine } });
+        }
+      }
+    }
+    this.indexGenerated();
+  }
+
+  /** Functions made by token-pasting macros: `FUNC1(acos, ...)` with `math_##funcname(` in the
+   *  macro's body defines `math_acos` at the invocation line. */
+  private indexGenerated(): void {
+    const templates = new Map<string, Located<(string | number)[]>[]>();
+    for (const [name, defs] of this.defines) {
+      for (const d of defs) {
+        if (!d.item.params || !d.item.body.includes('{')) continue;
+        const t = functionTemplate(d.item.body, d.item.params);
+        if (t) push(templates, name, { file: d.file, item: t });
+      }
+    }
+    if (!templates.size) return;
+    for (const [file, f] of this.files) {
+      for (const use of f.macroUses) {
+        const ts = templates.get(use.name);
+        if (!ts) continue;
+        const t = this.pick(ts, file);
+        if (!t) continue;
+        const name = t.item.map((p) => (typeof p === 'number' ? (use.args[p] ?? '').trim() : p)).join('');
+        if (IDENT.test(name)) push(this.funcs, name, { file, item: { line: use.line, macro: use.name } });
+      }
+    }
+  }
+
+  /** The file's #include closure as file -> distance order (the file itself is 0). */
+  private closure(file: string): Map<string, number> {
+    let c = this.closures.get(file);
+    if (c) return c;
+    c = new Map([[file, 0]]);
+    const queue = [file];
+    for (let qi = 0; qi < queue.length && queue.length < 2000; qi++) {
+      const cur = queue[qi];
+      for (const inc of this.files.get(cur)?.includes ?? []) {
+        const r = this.resolveInclude(cur, inc);
+        if (r && !c.has(r)) {
+          c.set(r, c.size);
+          queue.push(r);
+        }
+      }
+    }
+    this.closures.set(file, c);
+    return c;
+  }
+
+  private resolveInclude(from: string, inc: string): string | undefined {
+    const dir = dirOf(normPath(from));
+    const rel = inc.replace(/\\/g, '/');
+    const direct = this.byNorm.get(joinPath(dir, rel));
+    if (direct) return direct;
+    for (let d: string | undefined = dir; d; d = parentDir(d)) {
+      for (const sub of ['', 'Include/', 'Include/internal/', 'Include/cpython/', 'Objects/', 'Python/', 'Modules/']) {
+        const hit = this.byNorm.get(joinPath(d, sub + rel));
+        if (hit) return hit;
+      }
+    }
+    return undefined;
+  }
+
+  /** The entry seen from `from`: nearest in its include closure, else a unique one globally,
+   *  else the one sharing the longest directory prefix when that is unique. */
+  private pick<T>(entries: Located<T>[] | undefined, from: string): Located<T> | undefined {
+    if (!entries?.length) return undefined;
+    const c = this.closure(from);
+    let best: Located<T> | undefined;
+    let bestD = Infinity;
+    for (const e of entries) {
+      const d = c.get(e.file);
+      if (d !== undefined && d < bestD) {
+        best = e;
+        bestD = d;
+      }
+    }
+    if (best) return best;
+    const filesWith = new Set(entries.map((e) => e.file));
+    if (filesWith.size === 1) return entries[0];
+    let bestLen = -1;
+    let tie = false;
+    for (const e of entries) {
+      const l = commonPrefix(e.file, from);
+      if (l > bestLen) {
+        bestLen = l;
+        best = e;
+        tie = false;
+      } else if (l === bestLen && e.file !== best?.file) tie = true;
+    }
+    if (tie) {
+      this.warnings.push(`C: ${entries.length} definitions seen from ${from}, none in its include closure`);
+      return undefined;
+    }
+    return best;
+  }
+
+  private initOf(name: string, from: string, type?: string): Located<CInit> | undefined {
+    const all = this.inits.get(name);
+    return this.pick(type ? all?.filter((e) => e.item.type === type) : all, from);
+  }
+
+  /** C function -> its implementation: the clinic `_impl` when there is one, else the
+   *  function itself (written by hand or generated by a macro). */
+  private resolveFn(name: string, from: string, depth = 0): FnTarget | undefined {
+    const clinic = this.pick(this.clinicByBase.get(name), from);
+    const def = this.pick(this.funcs.get(name), from);
+    const impl = this.pick(this.funcs.get(name + '_impl'), from);
+    const clinicEv = clinic ? `Argument Clinic \`${clinic.item.name}\`` : undefined;
+    if (impl && (clinic || !def || /[\\/]clinic[\\/]/.test(def.file))) {
+      return { file: impl.file, line: impl.item.line, symbol: name + '_impl', evidence: clinicEv ?? 'Argument Clinic' };
+    }
+    if (def) {
+      const ev = def.item.macro ? `generated by \`${def.item.macro}\`` : clinicEv;
+      return { file: def.file, line: def.item.line, symbol: name, evidence: ev };
+    }
+    const alias = this.pick(this.defines.get(name)?.filter((d) => !d.item.params && IDENT.test(d.item.body)), from);
+    if (alias && depth < 4) return this.resolveFn(alias.item.body, alias.file, depth + 1);
+    this.unresolved.add(name);
+    return undefined;
+  }
+
+  /** A string expression (`"a.b"`, `MODNAME ".DirEntry"`) -> its possible values: a macro
+   *  with several #ifdef'd definitions gives several values. */
+  private strings(expr: string, from: string): string[] {
+    let out = [''];
+    const re = /"((?:[^"\\]|\\.)*)"|([A-Za-z_]\w*)|(\S)/g;
+    for (let m = re.exec(expr); m; m = re.exec(expr)) {
+      if (m[1] !== undefined) {
+        out = out.map((s) => s + m![1]);
+      } else if (m[2] !== undefined) {
+        if (m[2] === 'PyDoc_STR') continue;
+        const defs = this.defines.get(m[2])?.filter((d) => !d.item.params && d.item.body.startsWith('"'));
+        const first = this.pick(defs, from);
+        if (!first) return [];
+        const vals = [...new Set(defs!.filter((d) => d.file === first.file).flatMap((d) => this.strings(d.item.body, d.file)))];
+        out = out.flatMap((s) => vals.map((v) => s + v)).slice(0, 16);
+      } else if (m[3] !== '(' && m[3] !== ')') {
+        return [];
+      }
+    }
+    return out.filter(Boolean);
+  }
+
+  private emit(name: string, kind: TargetKind, t: { file: string; line: number; symbol: string; evidence?: string }, rank?: number): void {
+    const key = `${name}\0${t.file}\0${t.line}\0${t.symbol}\0${kind}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const target: Target = { language: 'c', kind, file: t.file, line: t.line, symbol: t.symbol, style: 'c-api' };
+    if (t.evidence) target.evidence = t.evidence;
+    if (rank !== undefined) target.rank = rank;
+    this.bindings.push({ name, target });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Modules
+
+  /** Module names the file defines (PyModuleDef m_name, else PyInit_X), with their tables. */
+  private modules(file: string, f: CFileFacts): string[] {
+    const names: string[] = [];
+    for (const def of f.inits) {
+      if (def.type !== 'PyModuleDef') continue;
+      const fields = fieldsOf(def.elems, MODULE_DEF_FIELDS);
+      const nameExpr = fields.get('m_name');
+      let mods = nameExpr ? this.strings(nameExpr.text, file) : [];
+      if (!mods.length) mods = initNames(f);
+      if (!mods.length) {
+        this.warnings.push(`C: module name of \`${def.name}\` in ${file} not found`);
+        continue;
+      }
+      const methods = fields.get('m_methods');
+      for (const mod of mods) {
+        names.push(mod);
+        this.emit(mod, 'module', { file, line: def.line, symbol: def.name, evidence: `\`PyModuleDef\` \`${def.name}\`` });
+      }
+      if (methods) this.linkMethodTable(methods.text, file, mods, false, `\`m_methods\` of \`${mods[0]}\``);
+    }
+    if (!names.length) names.push(...initNames(f));
+    return [...new Set(names)];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tables
+
+  private linkMethodTable(expr: string, from: string, owners: string[], isType: boolean, evidence: string): void {
+    const name = stripCasts(expr);
+    if (!IDENT.test(name) || name === 'NULL') return;
+    const table = this.initOf(name, from, 'PyMethodDef');
+    if (!table) {
+      this.warnings.push(`C: PyMethodDef table \`${name}\` (from ${from}) not found`);
+      return;
+    }
+    for (const e of table.item.elems) {
+      const entry = this.methodEntry(e, table.file);
+      if (!entry) continue;
+      const fn = this.resolveFn(entry.cname, table.file);
+      if (!fn) continue;
+      const kind: TargetKind = !isType ? 'function'
+        : entry.pyName === '__new__' || entry.pyName === '__init__' ? 'constructor'
+          : /\bMETH_CLASS\b/.test(entry.flags) ? 'classmethod'
+            : /\bMETH_STATIC\b/.test(entry.flags) ? 'staticmethod' : 'method';
+      const ev = fn.evidence ?? entry.evidence ?? evidence;
+      for (const o of owners) this.emit(`${o}.${entry.pyName}`, kind, { ...fn, evidence: ev }, 0);
+    }
+  }
+
+  /** One PyMethodDef entry: a braced entry, or an `X_METHODDEF` macro from Argument Clinic. */
+  private methodEntry(e: CElem, file: string): { pyName: string; cname: string; flags: string; evidence?: string } | undefined {
+    let items = e.items;
+    let evidence: string | undefined;
+    if (!items && IDENT.test(e.text)) {
+      const macro = this.macroEntry(e.text, file, '_METHODDEF');
+      if (!macro) return undefined;
+      if ('clinic' in macro) {
+        const c = macro.clinic;
+        const flags = (c.decorators ?? []).map((d) => (d === 'classmethod' ? 'METH_CLASS' : d === 'staticmethod' ? 'METH_STATIC' : '')).join(' ');
+        return { pyName: c.name.split('.').pop()!, cname: c.cbase, flags, evidence: `Argument Clinic \`${c.name}\`` };
+      }
+      items = macro.items;
+      evidence = `\`${e.text}\``;
+    }
+    if (!items) return undefined;
+    const f = fieldsOf(items, METHOD_DEF_FIELDS);
+    const pyName = literal(f.get('ml_name')?.text);
+    const cname = stripCasts(f.get('ml_meth')?.text ?? '');
+    if (!pyName || !IDENT.test(cname) || cname === 'NULL') return undefined;
+    return { pyName, cname, flags: f.get('ml_flags')?.text ?? '', evidence };
+  }
+
+  /** `X_METHODDEF` / `X_GETSETDEF` -> the entry its #define expands to (an empty fallback
+   *  define is ignored), else the clinic block whose C base name gives that macro name. */
+  private macroEntry(macro: string, file: string, suffix: string): { items: CElem[] } | { clinic: CClinic } | undefined {
+    const defs = this.defines.get(macro)?.filter((d) => d.item.body.trim() !== '' && !d.item.params);
+    const d = this.pick(defs, file);
+    if (d) {
+      const items = scanInitialiser(`{${d.item.body}}`, d.item.line)[0]?.items;
+      if (items) return { items };
+    }
+    if (macro.endsWith(suffix)) {
+      const base = macro.slice(0, -suffix.length);
+      const cands: Located<CClinic>[] = [];
+      for (const fileC of this.closure(file).keys()) {
+        for (const c of this.files.get(fileC)?.clinic ?? []) {
+          if (!c.decl && c.cbase.toUpperCase() === base) cands.push({ file: fileC, item: c });
+        }
+      }
+      if (cands.length) return { clinic: cands[0].item };
+    }
+    this.unresolved.add(macro);
+    return undefined;
+  }
+
+  private linkGetsets(expr: string, from: string, owners: string[], evidence: string): void {
+    const name = stripCasts(expr);
+    if (!IDENT.test(name) || name === 'NULL') return;
+    const table = this.initOf(name, from, 'PyGetSetDef');
+    if (!table) {
+      this.warnings.push(`C: PyGetSetDef table \`${name}\` (from ${from}) not found`);
+      return;
+    }
+    for (const e of table.item.elems) {
+      let items = e.items;
+      if (!items && IDENT.test(e.text)) {
+        const m = this.macroEntry(e.text, table.file, '_GETSETDEF');
+        items = m && 'items' in m ? m.items : undefined;
+      }
+      if (!items) continue;
+      const f = fieldsOf(items, GETSET_DEF_FIELDS);
+      const pyName = literal(f.get('name')?.text);
+      if (!pyName) continue;
+      const get = stripCasts(f.get('get')?.text ?? '');
+      const set = stripCasts(f.get('set')?.text ?? '');
+      const useGet = IDENT.test(get) && get !== 'NULL';
+      const cname = useGet ? get : set;
+      if (!IDENT.test(cname) || cname === 'NULL') continue;
+      const fn = this.resolveFn(cname, table.file);
+      if (fn) for (const o of owners) this.emit(`${o}.${pyName}`, useGet ? 'getter' : 'setter', { ...fn, evidence }, 0);
+    }
+  }
+
+  private linkMembers(expr: string, from: string, owners: string[], evidence: string): void {
+    const name = stripCasts(expr);
+    if (!IDENT.test(name) || name === 'NULL') return;
+    const table = this.initOf(name, from, 'PyMemberDef');
+    if (!table) {
+      this.warnings.push(`C: PyMemberDef table \`${name}\` (from ${from}) not found`);
+      return;
+    }
+    for (const e of table.item.elems) {
+      if (!e.items) continue;
+      const f = fieldsOf(e.items, MEMBER_DEF_FIELDS);
+      const pyName = literal(f.get('name')?.text);
+      if (!pyName) continue;
+      const off = /offsetof\s*\(\s*(\w+)\s*,\s*([\w.]+)\s*\)/.exec(f.get('offset')?.text ?? '');
+      const symbol = off ? `${off[1]}.${off[2]}` : name;
+      for (const o of owners) this.emit(`${o}.${pyName}`, 'member', { file: table.file, line: e.line, symbol, evidence }, 0);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Types
+
+  private collectTypes(): void {
+    for (const [file, f] of this.files) {
+      for (const init of f.inits) {
+        let fields: Map<string, CElem>;
+        let nameExpr: CElem | undefined;
+        if (init.type === 'PyTypeObject') {
+          let elems = init.elems;
+          // Old style `PyObject_HEAD_INIT(NULL) 0, "name"`: the ob_size element is separate.
+          if (/^PyObject_HEAD_INIT\b/.test(elems[0]?.text ?? '') && /^\d+$/.test(elems[1]?.text ?? '')) {
+            elems = [elems[0], ...elems.slice(2)];
+          }
+          fields = fieldsOf(elems, TYPE_OBJECT_FIELDS);
+          nameExpr = fields.get('tp_name');
+        } else if (init.type === 'PyType_Spec') {
+          const spec = fieldsOf(init.elems, TYPE_SPEC_FIELDS);
+          nameExpr = spec.get('name');
+          fields = this.specFields(spec.get('slots'), file);
+        } else {
+          continue;
+        }
+        if (!nameExpr) continue;
+        const names = this.strings(nameExpr.text, file).map((n) => (n.includes('.') ? n : `builtins.${n}`));
+        if (!names.length) {
+          this.warnings.push(`C: type name of \`${init.name}\` in ${file} not understood: ${nameExpr.text}`);
+          continue;
+        }
+        const t: TypeInfo = { file, init, names, fields };
+        this.types.push(t);
+        push(this.typeByVar, init.name, t);
+      }
+    }
+  }
+
+  /** PyType_Slot array -> slot name -> value element. */
+  private specFields(slotsExpr: CElem | undefined, from: string): Map<string, CElem> {
+    const out = new Map<string, CElem>();
+    const name = slotsExpr ? stripCasts(slotsExpr.text) : '';
+    if (!IDENT.test(name)) return out;
+    const slots = this.initOf(name, from, 'PyType_Slot');
+    if (!slots) {
+      this.warnings.push(`C: PyType_Slot array \`${name}\` (from ${from}) not found`);
+      return out;
+    }
+    for (const e of slots.item.elems) {
+      const [id, value] = e.items ?? [];
+      const slot = id && specSlotName(id.text);
+      if (slot && value && !out.has(slot)) out.set(slot, { ...value, line: e.line });
+    }
+    return out;
+  }
+
+  private typeOf(expr: string, from: string, typeVars: Map<string, string>): TypeInfo | undefined {
+    const x = stripCasts(expr);
+    const spec = typeVars.get(x);
+    const name = spec ?? x;
+    if (!IDENT.test(name)) return undefined;
+    const hit = this.pick(this.typeByVar.get(name)?.map((t) => ({ file: t.file, item: t })), from);
+    return hit?.item;
+  }
+
+  private linkType(t: TypeInfo): void {
+    const { file, init } = t;
+    const short = (n: string): string => n.split('.').pop()!;
+    const label = short(t.names[0]);
+    for (const n of t.names) {
+      this.emit(n, 'class', { file, line: init.line, symbol: init.name, evidence: `\`${init.type}\` \`${init.name}\`` }, 0);
+    }
+    const methods = t.fields.get('tp_methods');
+    if (methods) this.linkMethodTable(methods.text, file, t.names, true, `\`tp_methods\` of \`${label}\``);
+    const getset = t.fields.get('tp_getset');
+    if (getset) this.linkGetsets(getset.text, file, t.names, `\`tp_getset\` of \`${label}\``);
+    const members = t.fields.get('tp_members');
+    if (members) this.linkMembers(members.text, file, t.names, `\`tp_members\` of \`${label}\``);
+
+    // Slots: top-level ones, and those of the tp_as_* sub-structs of a static type.
+    const slots = new Map<string, { value: string; from: string }>();
+    for (const [k, v] of t.fields) if (SLOT_DUNDERS[k]) slots.set(k, { value: v.text, from: file });
+    for (const ptr of SUB_STRUCT_POINTERS) {
+      const v = t.fields.get(ptr);
+      const subName = v ? stripCasts(v.text) : '';
+      if (!IDENT.test(subName) || subName === 'NULL' || subName === '0') continue;
+      const sub = this.initOf(subName, file);
+      const order = sub && SUB_STRUCT_FIELDS[sub.item.type];
+      if (!sub || !order) continue;
+      for (const [k, e] of fieldsOf(sub.item.elems, order)) if (SLOT_DUNDERS[k]) slots.set(k, { value: e.text, from: sub.file });
+    }
+    for (const slot of SLOT_ORDER) {
+      const s = slots.get(slot);
+      if (!s) continue;
+      const cname = stripCasts(s.value);
+      if (!IDENT.test(cname) || GENERIC_SLOT_FUNCTIONS.has(cname)) continue;
+      const fn = this.resolveFn(cname, s.from);
+      if (!fn) continue;
+      const kind: TargetKind = CONSTRUCTOR_SLOTS.has(slot) ? 'constructor' : 'slot';
+      for (const n of t.names) {
+        for (const d of SLOT_DUNDERS[slot]) {
+          const key = `${n}.${d}`;
+          const count = this.slotCount.get(key) ?? 0;
+          this.slotCount.set(key, count + 1);
+          this.emit(key, kind, { ...fn, evidence: `slot \`${slot}\` of \`${init.name}\`` }, 1 + count);
+        }
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Calls: heap types added to modules, exceptions, constants, SETBUILTIN
+
+  private linkCalls(file: string, f: CFileFacts, modules: string[]): void {
+    if (!f.calls.length) return;
+    const typeVars = new Map<string, string>(); // `state->X` -> spec variable
+    const excVars = new Map<string, { names: string[]; line: number }>();
+    for (const c of f.calls) {
+      if (/^PyType_From/.test(c.fn) && c.lhs) {
+        const spec = c.args.map((a) => stripCasts(a)).find((a) => this.typeByVar.has(a));
+        if (spec) typeVars.set(stripCasts(c.lhs), spec);
+      }
+    }
+    for (const c of f.calls) {
+      const where = { file, line: c.line };
+      const via = c.via ? ` (via \`${c.via}\`)` : '';
+      switch (c.fn) {
+        case 'PyErr_NewException':
+        case 'PyErr_NewExceptionWithDoc': {
+          const names = this.strings(c.args[0] ?? '', file).filter((n) => n.includes('.'));
+          const symbol = c.lhs ? stripCasts(c.lhs) : c.fn;
+          for (const n of names) this.emit(n, 'exception', { ...where, symbol, evidence: `\`${c.fn}("${n}")\`` });
+          if (c.lhs && names.length) excVars.set(stripCasts(c.lhs), { names, line: c.line });
+          break;
+        }
+        case 'PyModule_AddType': {
+          const t = this.typeOf(c.args[1] ?? '', file, typeVars);
+          if (t) this.addTypeNames(t, modules.map((m) => `${m}.${t.names[0].split('.').pop()}`));
+          break;
+        }
+        case 'PyModule_AddObject':
+        case 'PyModule_AddObjectRef':
+        case 'PyModule_Add':
+        case 'SETBUILTIN': {
+          const isBuiltin = c.fn === 'SETBUILTIN';
+          const pyName = literal(c.args[isBuiltin ? 0 : 1]);
+          const value = c.args[isBuiltin ? 1 : 2] ?? '';
+          if (!pyName) break;
+          const mods = isBuiltin ? ['builtins'] : modules;
+          const t = this.typeOf(value, file, typeVars);
+          const exc = excVars.get(stripCasts(value));
+          if (t) {
+            this.addTypeNames(t, mods.map((m) => `${m}.${pyName}`));
+          } else {
+            const kind: TargetKind = exc ? 'exception' : 'constant';
+            const line = exc ? exc.line : c.line;
+            for (const m of mods) this.emit(`${m}.${pyName}`, kind, { file, line, symbol: stripCasts(value) || c.fn, evidence: `\`${c.fn}\`${via}` });
+          }
+          break;
+        }
+        case 'PyModule_AddIntConstant':
+        case 'PyModule_AddStringConstant': {
+          const pyName = literal(c.args[1]);
+          if (pyName) for (const m of modules) this.emit(`${m}.${pyName}`, 'constant', { ...where, symbol: stripCasts(c.args[2] ?? '') || pyName, evidence: `\`${c.fn}\`${via}` });
+          break;
+        }
+        case 'PyModule_AddIntMacro':
+        case 'PyModule_AddStringMacro': {
+          const pyName = (c.args[1] ?? '').trim();
+          if (IDENT.test(pyName)) for (const m of modules) this.emit(`${m}.${pyName}`, 'constant', { ...where, symbol: pyName, evidence: `\`${c.fn}\`${via}` });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  private addTypeNames(t: TypeInfo, names: string[]): void {
+    for (const n of names) if (!t.names.includes(n)) t.names.push(n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const a = m.get(k);
+  if (a) a.push(v); else m.set(k, [v]);
+}
+
+/** Positional and designated initialiser elements -> field name -> element. */
+function fieldsOf(elems: CElem[], order: readonly string[]): Map<string, CElem> {
+  const out = new Map<string, CElem>();
+  let pos = 0;
+  for (const e of elems) {
+    if (e.field) {
+      const i = order.indexOf(e.field);
+      out.set(e.field, e);
+      pos = i >= 0 ? i + 1 : pos;
+      continue;
+    }
+    if (pos < order.length) out.set(order[pos], e);
+    pos++;
+  }
+  return out;
+}
+
+/** The value of a string literal element (`"pack"`), undefined for anything else. */
+function literal(text: string | undefined): string | undefined {
+  const m = /^"((?:[^"\\]|\\.)*)"$/.exec((text ?? '').trim());
+  return m ? m[1] : undefined;
+}
+
+function initNames(f: CFileFacts): string[] {
+  return f.functions.filter((fn) => fn.name.startsWith('PyInit_')).map((fn) => fn.name.slice(7));
+}
+
+/** Token-pasting macro body -> the generated function's name as parts (literal text or
+ *  parameter index): `static PyObject * math_##funcname(...) {` -> ['math_', 0]. */
+function functionTemplate(body: string, params: string[]): (string | number)[] | undefined {
+  const re = /((?:[A-Za-z_]\w*\s*##\s*)*[A-Za-z_]\w*)\s*\(/g;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    const before = body.slice(0, m.index).trimEnd();
+    if (!/[*\w]$/.test(before) || /\b(?:return|if|while|for|switch|sizeof|case)$/.test(before)) continue;
+    const parts = m[1].split('##').map((p): string | number => {
+      const s = p.trim();
+      const i = params.indexOf(s);
+      return i >= 0 ? i : s;
+    });
+    if (!parts.some((p) => typeof p === 'number')) return undefined; // a fixed name: not a generator
+    return parts;
+  }
+  return undefined;
+}
+
+function normPath(p: string): string {
+  return p.replace(/\\/g, '/');
+}
+
+function dirOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+function parentDir(d: string): string | undefined {
+  if (d === '/' || !d.includes('/')) return undefined;
+  const p = dirOf(d);
+  return p === d ? undefined : p;
+}
+
+function joinPath(dir: string, rel: string): string {
+  const parts = (dir === '/' ? '' : dir).split('/');
+  for (const seg of rel.split('/')) {
+    if (seg === '..') parts.pop();
+    else if (seg !== '.' && seg !== '') parts.push(seg);
+  }
+  return parts.join('/') || '/';
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}

@@ -1,0 +1,563 @@
+/**
+ * Rust linker: the facts of every .rs file of one crate -> Bindings of fully qualified Python
+ * names. Rust module paths come from file paths under `src/` plus inline `mod x { }`; `use`
+ * paths (including `pub use` re-exports and globs) are followed across the crate.
+ */
+import type { LinkOutput, Style, TargetKind } from '../model';
+import type { RustAttr, RustFileFacts, RustItem, RustModOp } from './extract';
+import { pathSegs } from './extract';
+
+export interface RustCrate {
+  /** Absolute directory holding Cargo.toml. */
+  root: string;
+  /** Its text. */
+  cargoToml: string;
+  /** Text of a pyproject.toml beside it, if any. */
+  pyprojectToml?: string;
+  /** Absolute .rs path -> facts. */
+  files: Map<string, RustFileFacts>;
+}
+
+// --- a tiny TOML reader: `[section]` headers and `key = "string"` lines -----------------------
+
+export function tomlString(text: string, section: string, key: string): string | undefined {
+  let cur = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\s+#.*$/, '').trim();
+    const h = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
+    if (h) {
+      cur = h[1];
+      continue;
+    }
+    if (cur !== section) continue;
+    const kv = /^("?)([\w.-]+)\1\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(line);
+    if (kv && kv[2] === key) return kv[3] ?? kv[4];
+  }
+  return undefined;
+}
+
+// --- crate model -------------------------------------------------------------------------------
+
+interface ItemRef {
+  file: string;
+  idx: number;
+  item: RustItem;
+  /** Full module path of the item's scope (file module + inline mods). */
+  mod: string[];
+}
+
+interface ModScope {
+  items: Map<string, ItemRef[]>;
+  uses: Map<string, { path: string[]; from: string[] }>;
+  globs: { path: string[]; from: string[] }[];
+  children: Set<string>;
+}
+
+interface Resolved {
+  ref?: ItemRef;
+  module?: string[];
+}
+
+const key = (p: string[]): string => p.join('::');
+const attr = (it: RustItem, name: string): RustAttr | undefined => it.attrs.find((a) => a.name === name);
+const has = (it: RustItem, name: string): boolean => it.attrs.some((a) => a.name === name);
+
+function fileModule(root: string, srcDir: string, file: string): string[] | undefined {
+  const norm = (s: string): string => s.replace(/\\/g, '/').replace(/\/+$/, '');
+  const f = norm(file);
+  const base = norm(srcDir);
+  if (!f.startsWith(base + '/')) return undefined;
+  const segs = f.slice(base.length + 1).replace(/\.rs$/, '').split('/');
+  const last = segs[segs.length - 1];
+  if (segs.length === 1 && (last === 'lib' || last === 'main')) return [];
+  if (last === 'mod') segs.pop();
+  void root;
+  return segs;
+}
+
+class Crate {
+  readonly scopes = new Map<string, ModScope>();
+  readonly refs: ItemRef[] = [];
+  readonly byFile = new Map<string, ItemRef[]>();
+
+  constructor(c: RustCrate, srcDir: string) {
+    for (const [file, facts] of c.files) {
+      const fmod = fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+      const list: ItemRef[] = [];
+      facts.items.forEach((item, idx) => {
+        const ref: ItemRef = { file, idx, item, mod: [...fmod, ...item.scope] };
+        list.push(ref);
+        this.refs.push(ref);
+        if (item.inFn !== undefined || item.inImpl !== undefined) return;
+        const s = this.scope(ref.mod);
+        if (item.kind === 'use') {
+          for (const u of item.uses ?? []) {
+            if (u.local === '*') s.globs.push({ path: u.path, from: ref.mod });
+            else if (u.local !== '_') s.uses.set(u.local, { path: u.path, from: ref.mod });
+          }
+        } else if (item.kind !== 'impl' && item.kind !== 'macro') {
+          const l = s.items.get(item.name) ?? [];
+          l.push(ref);
+          s.items.set(item.name, l);
+          if (item.kind === 'mod') s.children.add(item.name);
+        }
+      });
+      this.byFile.set(file, list);
+      this.scope(fmod);
+    }
+  }
+
+  scope(p: string[]): ModScope {
+    let s = this.scopes.get(key(p));
+    if (!s) {
+      s = { items: new Map(), uses: new Map(), globs: [], children: new Set() };
+      this.scopes.set(key(p), s);
+    }
+    return s;
+  }
+
+  private lookup(mod: string[], name: string, depth: number): Resolved | undefined {
+    if (depth > 24) return undefined;
+    const s = this.scopes.get(key(mod));
+    if (!s) return undefined;
+    const items = s.items.get(name);
+    if (items?.length) {
+      // Prefer a definition over a `mod` of the same name only when asked for an item.
+      const best = items.find((r) => r.item.kind !== 'mod') ?? items[0];
+      if (best.item.kind === 'type' && best.item.aliasOf) return this.resolve(best.mod, best.item.aliasOf, depth + 1) ?? { ref: best };
+      return best.item.kind === 'mod' ? { ref: best, module: [...mod, name] } : { ref: best };
+    }
+    if (this.scopes.has(key([...mod, name]))) return { module: [...mod, name] };
+    const u = s.uses.get(name);
+    if (u) return this.resolve(u.from, u.path, depth + 1);
+    for (const g of s.globs) {
+      const m = this.resolve(g.from, g.path, depth + 1);
+      if (m?.module) {
+        const r = this.lookup(m.module, name, depth + 1);
+        if (r) return r;
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves a Rust path written in module `from`. */
+  resolve(from: string[], segs: string[], depth = 0): Resolved | undefined {
+    if (!segs.length || depth > 24) return undefined;
+    let cur: string[] | undefined;
+    let i = 0;
+    if (segs[0] === 'crate' || segs[0] === '$crate') {
+      cur = [];
+      i = 1;
+    } else if (segs[0] === 'self' || segs[0] === 'super') {
+      cur = [...from];
+      while (segs[i] === 'self' || segs[i] === 'super') {
+        if (segs[i] === 'super') cur.pop();
+        i++;
+      }
+    } else {
+      const first = this.lookup(from, segs[0], depth) ?? this.lookup([], segs[0], depth);
+      if (!first) return undefined;
+      if (segs.length === 1) return first;
+      cur = first.module;
+      i = 1;
+    }
+    if (i === segs.length) return { module: cur };
+    for (; i < segs.length - 1; i++) {
+      if (!cur) return undefined;
+      cur = this.lookup(cur, segs[i], depth + 1)?.module;
+    }
+    return cur ? this.lookup(cur, segs[segs.length - 1], depth + 1) : undefined;
+  }
+
+  /** Item refs of `file` by index. */
+  at(file: string, idx: number): ItemRef | undefined {
+    return this.byFile.get(file)?.[idx];
+  }
+}
+
+// --- Python module tree (PyO3) -----------------------------------------------------------------
+
+interface PyMod {
+  pyName: string;
+  symbol: string;
+  file: string;
+  line: number;
+  evidence: string;
+  functions: { ref: ItemRef; evidence: string }[];
+  classes: ItemRef[];
+  constants: { name: string; file: string; line: number; evidence: string }[];
+  children: PyMod[];
+  /** The item that declares it (`#[pymodule]` fn or mod), if any. */
+  decl?: ItemRef;
+  isChild?: boolean;
+}
+
+function pymoduleName(it: RustItem): string {
+  const pm = attr(it, 'pymodule');
+  const pyo3 = attr(it, 'pyo3');
+  return pm?.kv.name ?? pyo3?.kv.name ?? pm?.pos.find((p) => /^"/.test(p) || /^\w+$/.test(p) && p !== 'submodule' && p !== 'gil_used') ?? it.name.replace(/^r#/, '');
+}
+
+function pyfunctionName(it: RustItem): string {
+  const pyo3 = attr(it, 'pyo3');
+  const pf = attr(it, 'pyfunction');
+  const pyfn = attr(it, 'pyfn');
+  return pyo3?.kv.name ?? pf?.kv.name ?? (pyfn && pyfn.pos.length > 1 ? pyfn.pos[1] : undefined) ?? it.name;
+}
+
+function pyclassName(it: RustItem): string {
+  return attr(it, 'pyclass')?.kv.name ?? attr(it, 'pyo3')?.kv.name ?? it.name;
+}
+
+// --- the linker --------------------------------------------------------------------------------
+
+export function linkRustCrate(c: RustCrate): LinkOutput {
+  const out: LinkOutput = { bindings: [], aliases: [], warnings: [] };
+  const libPath = tomlString(c.cargoToml, 'lib', 'path');
+  const srcDir = libPath ? `${c.root}/${libPath.replace(/\/[^/]*$/, '')}` : `${c.root}/src`;
+  const crate = new Crate(c, srcDir);
+  const libName = tomlString(c.cargoToml, 'lib', 'name') ?? tomlString(c.cargoToml, 'package', 'name')?.replace(/-/g, '_');
+  const maturinName = c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined;
+  const cpythonApi = /cpython[-_]api/.test(c.cargoToml) || crate.refs.some((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
+
+  const emit = (name: string, kind: TargetKind, file: string, line: number, symbol: string, style: Style, evidence: string, rank = 0): void => {
+    name = name.replace(/(^|\.)r#/g, '$1');
+    out.bindings.push({ name, target: { language: 'rust', kind, file, line, symbol, style, evidence, rank } });
+  };
+
+  // #[pymethods] impls, keyed by the struct they implement.
+  const implsOf = new Map<ItemRef, ItemRef[]>();
+  for (const r of crate.refs) {
+    if (r.item.kind !== 'impl' || !has(r.item, 'pymethods')) continue;
+    const target = crate.resolve(r.mod, [r.item.name])?.ref ?? crate.refs.find((s) => (s.item.kind === 'struct' || s.item.kind === 'enum') && s.item.name === r.item.name);
+    if (!target) {
+      out.warnings.push(`#[pymethods] impl ${r.item.name} in ${r.file}: type not found`);
+      continue;
+    }
+    const l = implsOf.get(target) ?? [];
+    l.push(r);
+    implsOf.set(target, l);
+  }
+  const membersOf = (impl: ItemRef): ItemRef[] => (crate.byFile.get(impl.file) ?? []).filter((m) => m.item.inImpl === impl.idx);
+
+  const emitClass = (cls: ItemRef, qual: string, style: Style, evidence: string, rank = 0): void => {
+    emit(qual, 'class', cls.file, cls.item.line, cls.item.name, style, evidence, rank);
+    const pc = attr(cls.item, 'pyclass');
+    const getAll = pc ? 'get_all' in pc.kv || pc.pos.includes('get_all') || pc.pos.includes('set_all') : false;
+    for (const f of cls.item.fields ?? []) {
+      if (cls.item.kind === 'enum') {
+        if (style === 'pyo3') emit(`${qual}.${attr2name(f.attrs) ?? f.name}`, 'classattr', cls.file, f.line, `${cls.item.name}::${f.name}`, style, `variant of #[pyclass] enum \`${cls.item.name}\``, rank);
+        continue;
+      }
+      const po = f.attrs.find((a) => a.name === 'pyo3');
+      if (getAll || (po && (po.pos.includes('get') || po.pos.includes('set')))) {
+        const how = po && (po.pos.includes('get') || po.pos.includes('set')) ? `#[pyo3(${po.pos.filter((p) => p === 'get' || p === 'set').join(', ')})]` : '#[pyclass(get_all)]';
+        emit(`${qual}.${po?.kv.name ?? f.name}`, 'member', cls.file, f.line, `${cls.item.name}.${f.name}`, style, `${how} field of \`${cls.item.name}\``, rank);
+      }
+    }
+    for (const impl of implsOf.get(cls) ?? []) {
+      for (const m of membersOf(impl)) {
+        if (m.item.kind !== 'fn' && m.item.kind !== 'const') continue;
+        const b = style === 'cpython-api' ? cpythonApiMethod(m.item) : pyo3Method(m.item);
+        if (!b) continue;
+        emit(`${qual}.${b.name}`, b.kind, m.file, m.item.line, `${cls.item.name}::${m.item.name}`, style, `${b.evidence} on \`${cls.item.name}\``, rank + (b.kind === 'setter' ? 1 : 0));
+      }
+    }
+  };
+
+  // ---- PyO3 ----
+  const pymods = new Map<ItemRef, PyMod>();
+  const modFor = (r: ItemRef): PyMod => {
+    let m = pymods.get(r);
+    if (!m) {
+      m = {
+        pyName: pymoduleName(r.item), symbol: r.item.name, file: r.file, line: r.item.line,
+        evidence: r.item.kind === 'mod' ? 'PyO3 #[pymodule] mod' : 'PyO3 #[pymodule]',
+        functions: [], classes: [], constants: [], children: [], decl: r,
+      };
+      pymods.set(r, m);
+    }
+    return m;
+  };
+  const addChild = (parent: PyMod, child: PyMod): void => {
+    if (child === parent || parent.children.includes(child)) return;
+    child.isChild = true;
+    parent.children.push(child);
+  };
+  const addResolved = (into: PyMod, res: Resolved | undefined, what: string, evidence: string): void => {
+    const r = res?.ref;
+    if (!r) {
+      out.warnings.push(`${what}: not found in crate`);
+      return;
+    }
+    const it = r.item;
+    if (has(it, 'pymodule')) addChild(into, modFor(r));
+    else if (it.kind === 'fn') into.functions.push({ ref: r, evidence });
+    else if (it.kind === 'struct' || it.kind === 'enum') into.classes.push(r);
+    else if (it.kind === 'const' || it.kind === 'static') into.constants.push({ name: it.name, file: r.file, line: it.line, evidence: `#[pymodule_export] \`${it.name}\`` });
+  };
+
+  const visited = new Set<string>();
+  const collectFn = (fn: ItemRef, recv: Set<string>, into: PyMod, depth: number): void => {
+    const vk = `${fn.file}#${fn.idx}#${into.pyName}#${into.line}`;
+    if (visited.has(vk) || depth > 8) return;
+    visited.add(vk);
+    const facts = c.files.get(fn.file)!;
+    const locals = new Map<string, PyMod>();
+    const target = (op: RustModOp): PyMod | undefined =>
+      op.recv === undefined ? undefined : locals.get(op.recv) ?? (recv.has(op.recv) ? into : undefined);
+    for (const op of facts.ops) {
+      if (op.inFn !== fn.idx) continue;
+      if (op.op === 'newmodule') {
+        locals.set(op.var!, {
+          pyName: op.name!, symbol: fn.item.name, file: fn.file, line: op.line, evidence: `PyModule::new in \`${fn.item.name}\``,
+          functions: [], classes: [], constants: [], children: [],
+        });
+      }
+    }
+    for (const op of facts.ops) {
+      if (op.inFn !== fn.idx) continue;
+      const t = target(op);
+      switch (op.op) {
+        case 'function':
+          if (t) addResolved(t, crate.resolve(fn.mod, op.path!), `wrap_pyfunction!(${key(op.path!)}) in ${fn.file}:${op.line}`, 'PyO3 #[pyfunction]');
+          break;
+        case 'class':
+          if (t) addResolved(t, crate.resolve(fn.mod, op.path!), `add_class::<${key(op.path!)}> in ${fn.file}:${op.line}`, 'PyO3 #[pyclass]');
+          break;
+        case 'constant':
+          if (t) t.constants.push({ name: op.name!, file: fn.file, line: op.line, evidence: `m.add("${op.name}") in \`${fn.item.name}\`` });
+          break;
+        case 'submodule':
+          if (!t) break;
+          if (op.var && locals.has(op.var)) addChild(t, locals.get(op.var)!);
+          else if (op.path) addResolved(t, crate.resolve(fn.mod, op.path), `wrap_pymodule!(${key(op.path)}) in ${fn.file}:${op.line}`, 'PyO3 #[pymodule]');
+          break;
+        case 'call': {
+          const passed = (op.args ?? []).map((a) => locals.get(a) ?? (recv.has(a) ? into : undefined)).filter((m): m is PyMod => !!m);
+          if (!passed.length) break;
+          const callee = crate.resolve(fn.mod, op.path!)?.ref;
+          if (callee?.item.kind !== 'fn' || has(callee.item, 'pymodule')) {
+            // A #[pymodule] fn called directly on a module variable fills that module.
+            if (callee && has(callee.item, 'pymodule')) for (const m of passed) collectFn(callee, new Set(callee.item.params), m, depth + 1);
+            break;
+          }
+          for (const m of passed) collectFn(callee, new Set(callee.item.params), m, depth + 1);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    // #[pyfn(m)] functions nested in this body.
+    for (const r of crate.byFile.get(fn.file) ?? []) {
+      if (r.item.inFn === fn.idx && r.item.kind === 'fn' && has(r.item, 'pyfn')) {
+        into.functions.push({ ref: r, evidence: `PyO3 #[pyfn] in \`${fn.item.name}\`` });
+      }
+    }
+  };
+
+  if (!cpythonApi) {
+    for (const r of crate.refs) {
+      if (!has(r.item, 'pymodule')) continue;
+      const m = modFor(r);
+      if (r.item.kind === 'fn') {
+        collectFn(r, new Set(r.item.params), m, 0);
+      } else if (r.item.kind === 'mod') {
+        const inner = [...r.mod, r.item.name];
+        for (const x of crate.refs) {
+          if (key(x.mod) !== key(inner) || x.item.inFn !== undefined || x.item.inImpl !== undefined) continue;
+          const it = x.item;
+          if (it.kind === 'use' && has(it, 'pymodule_export')) {
+            for (const u of it.uses ?? []) addResolved(m, crate.resolve(x.mod, u.path), `#[pymodule_export] use ${key(u.path)} in ${x.file}:${it.line}`, 'PyO3 #[pymodule_export]');
+          } else if (has(it, 'pymodule')) {
+            addChild(m, modFor(x));
+          } else if (it.kind === 'fn' && has(it, 'pyfunction')) {
+            m.functions.push({ ref: x, evidence: 'PyO3 #[pyfunction]' });
+          } else if ((it.kind === 'struct' || it.kind === 'enum') && has(it, 'pyclass')) {
+            m.classes.push(x);
+          } else if ((it.kind === 'const' || it.kind === 'static') && has(it, 'pymodule_export')) {
+            m.constants.push({ name: it.name, file: x.file, line: it.line, evidence: `#[pymodule_export] \`${it.name}\`` });
+          } else if (it.kind === 'fn' && has(it, 'pymodule_init')) {
+            collectFn(x, new Set(it.params), m, 0);
+          }
+        }
+      }
+    }
+
+    const placedClasses = new Set<ItemRef>();
+    const emitted = new Set<PyMod>();
+    const emitMod = (m: PyMod, qual: string): void => {
+      if (emitted.has(m)) return;
+      emitted.add(m);
+      emit(qual, 'module', m.file, m.line, m.symbol, 'pyo3', m.evidence);
+      for (const f of m.functions) {
+        emit(`${qual}.${pyfunctionName(f.ref.item)}`, 'function', f.ref.file, f.ref.item.line, f.ref.item.name, 'pyo3', f.evidence);
+      }
+      for (const cls of m.classes) {
+        placedClasses.add(cls);
+        emitClass(cls, `${qual}.${pyclassName(cls.item)}`, 'pyo3', 'PyO3 #[pyclass]');
+        const declared = attr(cls.item, 'pyclass')?.kv.module;
+        if (declared && declared !== qual) emitClass(cls, `${declared}.${pyclassName(cls.item)}`, 'pyo3', `PyO3 #[pyclass(module = "${declared}")]`, 1);
+      }
+      for (const k of m.constants) emit(`${qual}.${k.name}`, 'constant', k.file, k.line, m.symbol, 'pyo3', k.evidence);
+      for (const ch of m.children) emitMod(ch, `${qual}.${ch.pyName}`);
+    };
+    for (const m of pymods.values()) {
+      if (m.isChild) continue;
+      const dotted = maturinName && (maturinName === m.pyName || maturinName.endsWith(`.${m.pyName}`)) ? maturinName : m.pyName;
+      if (libName && dotted === m.pyName && libName !== m.pyName && !maturinName) {
+        out.warnings.push(`#[pymodule] ${m.pyName} differs from [lib] name ${libName}`);
+      }
+      emitMod(m, dotted);
+    }
+    // Classes that declare their module but are never added to one.
+    for (const r of crate.refs) {
+      if ((r.item.kind !== 'struct' && r.item.kind !== 'enum') || !has(r.item, 'pyclass') || placedClasses.has(r)) continue;
+      const declared = attr(r.item, 'pyclass')?.kv.module;
+      if (declared) emitClass(r, `${declared}.${pyclassName(r.item)}`, 'pyo3', `PyO3 #[pyclass(module = "${declared}")]`, 1);
+    }
+    // create_exception!(module, Name, Base)
+    for (const r of crate.refs) {
+      if (r.item.kind !== 'macro' || r.item.name !== 'create_exception') continue;
+      const [modIdent, name] = (r.item.tokens ?? '').split(',').map((s) => s.trim());
+      if (!modIdent || !name) continue;
+      const owner = [...pymods.values()].find((m) => m.pyName === modIdent && !m.isChild);
+      const qual = owner && maturinName?.endsWith(`.${modIdent}`) ? maturinName : modIdent;
+      emit(`${qual}.${name}`, 'exception', r.file, r.item.line, name, 'pyo3', 'PyO3 create_exception!');
+    }
+  }
+
+  // ---- Rust-for-CPython safe layer (cpython-api) ----
+  if (cpythonApi) {
+    const exports = crate.refs.filter((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
+    for (const r of exports) {
+      const fields = new Map<string, string>();
+      for (const part of splitFields(r.item.tokens ?? '')) {
+        const kv = /^(\w+)\s*:\s*([\s\S]*)$/.exec(part);
+        if (kv) fields.set(kv[1], kv[2].trim());
+      }
+      const name = fields.get('name');
+      if (!name) continue;
+      emit(name, 'module', r.file, r.item.line, `PyModExport_${name}`, 'cpython-api', `export_module! \`${name}\``);
+      const methods = (fields.get('methods') ?? '').replace(/^\[|\]$/g, '').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const m of methods) {
+        const f = crate.resolve(r.mod, pathSegs(m))?.ref;
+        if (!f || f.item.kind !== 'fn') {
+          out.warnings.push(`export_module! ${name}: method ${m} not found`);
+          continue;
+        }
+        emit(`${name}.${f.item.name}`, 'function', f.file, f.item.line, f.item.name, 'cpython-api', `#[pyfunction] in export_module! \`${name}\``);
+      }
+      if (exports.length === 1) {
+        const exceptions = new Set([...c.files.values()].flatMap((f) => f.ops.filter((o) => o.op === 'exception').map((o) => o.name)));
+        for (const [file, facts] of c.files) {
+          for (const op of facts.ops) {
+            // `m.add(ts, c"error", exc)` re-adds an exception: the exception's creation ranks first.
+            const rank = exceptions.has(`${name}.${op.name}`) ? 1 : 0;
+            if (op.op === 'constant') emit(`${name}.${op.name}`, 'constant', file, op.line, crate.at(file, op.inFn)?.item.name ?? name, 'cpython-api', `m.add(c"${op.name}")`, rank);
+          }
+        }
+      }
+    }
+    for (const [file, facts] of c.files) {
+      for (const op of facts.ops) {
+        if (op.op === 'exception') emit(op.name!, 'exception', file, op.line, crate.at(file, op.inFn)?.item.name ?? op.name!, 'cpython-api', `new_exception(c"${op.name}")`);
+      }
+    }
+    for (const r of crate.refs) {
+      const cd = r.item.classDef;
+      if (!cd) continue;
+      const cls = crate.resolve(r.mod, [cd.type])?.ref;
+      if (cls && (cls.item.kind === 'struct' || cls.item.kind === 'enum')) {
+        emitClass(cls, cd.pyName, 'cpython-api', `ClassDef::new(c"${cd.pyName}")`);
+      } else {
+        emit(cd.pyName, 'class', r.file, r.item.line, r.item.name, 'cpython-api', `ClassDef::new(c"${cd.pyName}")`);
+      }
+    }
+  }
+
+  // ---- raw C-API tables in Rust (orjson, the Rust-for-CPython proof of concept) ----
+  const moduleDefs = [...c.files].flatMap(([file, f]) => f.moduleDefs.map((d) => ({ file, d })));
+  if (moduleDefs.length) {
+    const tables = new Set([...c.files.values()].flatMap((f) => f.methodDefs.map((m) => m.table)).filter(Boolean));
+    const usedTables = new Set(moduleDefs.flatMap((m) => m.d.methods ?? []).filter((t) => tables.has(t)));
+    for (const { file, d } of moduleDefs) {
+      const init = crate.refs.find((r) => r.item.kind === 'fn' && r.item.name === `PyInit_${d.name}`);
+      if (init) emit(d.name, 'module', init.file, init.item.line, init.item.name, 'rust-c-api', `PyInit_${d.name}`);
+      emit(d.name, 'module', file, d.line, d.name, 'rust-c-api', `PyModuleDef \`${d.name}\``, init ? 1 : 0);
+      for (const [mfile, facts] of c.files) {
+        for (const md of facts.methodDefs) {
+          const mine = md.table ? (d.methods ?? []).includes(md.table) || (!usedTables.has(md.table) && moduleDefs.length === 1) : moduleDefs.length === 1;
+          if (!mine) continue;
+          const fileRefs = crate.byFile.get(mfile) ?? [];
+          const mod = fileRefs[0]?.mod ?? [];
+          const fnPath = pathSegs(md.fn);
+          const fn = crate.resolve(mod, fnPath)?.ref ?? fileRefs.find((r) => r.item.kind === 'fn' && r.item.name === fnPath[fnPath.length - 1]);
+          const evidence = md.table ? `PyMethodDef \`${md.table}\`` : 'PyMethodDef';
+          emit(`${d.name}.${md.name}`, 'function', fn?.file ?? mfile, fn?.item.line ?? md.line, fnPath[fnPath.length - 1], 'rust-c-api', evidence);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function attr2name(attrs: RustAttr[]): string | undefined {
+  return attrs.find((a) => a.name === 'pyo3')?.kv.name;
+}
+
+function splitFields(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if ('([{'.includes(ch)) depth++;
+    if (')]}'.includes(ch)) depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+interface MethodBinding {
+  name: string;
+  kind: TargetKind;
+  evidence: string;
+}
+
+/** PyO3's naming rules for an item of a `#[pymethods]` block. */
+function pyo3Method(it: RustItem): MethodBinding | undefined {
+  const rename = attr(it, 'pyo3')?.kv.name;
+  if (it.kind === 'const') {
+    return has(it, 'classattr') ? { name: rename ?? it.name, kind: 'classattr', evidence: '#[classattr]' } : undefined;
+  }
+  const getter = attr(it, 'getter');
+  const setter = attr(it, 'setter');
+  if (getter) return { name: getter.pos[0] ?? rename ?? it.name.replace(/^get_(?=.)/, ''), kind: 'getter', evidence: '#[getter]' };
+  if (setter) return { name: setter.pos[0] ?? rename ?? it.name.replace(/^set_(?=.)/, ''), kind: 'setter', evidence: '#[setter]' };
+  if (has(it, 'new')) return { name: '__new__', kind: 'constructor', evidence: '#[new]' };
+  if (has(it, 'classattr')) return { name: rename ?? it.name, kind: 'classattr', evidence: '#[classattr]' };
+  if (has(it, 'staticmethod')) return { name: rename ?? it.name, kind: 'staticmethod', evidence: '#[staticmethod]' };
+  if (has(it, 'classmethod')) return { name: rename ?? it.name, kind: 'classmethod', evidence: '#[classmethod]' };
+  const name = rename ?? it.name;
+  if (/^__\w+__$/.test(name)) return { name, kind: 'slot', evidence: 'PyO3 magic method' };
+  return { name, kind: 'method', evidence: '#[pymethods]' };
+}
+
+/** The cpython-api crate's rules: only attributed fns are exposed; names are never rewritten. */
+function cpythonApiMethod(it: RustItem): MethodBinding | undefined {
+  if (it.kind !== 'fn') return undefined;
+  if (has(it, 'new')) return { name: '__new__', kind: 'constructor', evidence: '#[new]' };
+  if (has(it, 'getter')) return { name: it.name, kind: 'getter', evidence: '#[getter]' };
+  if (has(it, 'setter')) return { name: it.name, kind: 'setter', evidence: '#[setter]' };
+  if (has(it, 'pyfunction')) {
+    const kind: TargetKind = /^__\w+__$/.test(it.name) ? 'slot' : 'method';
+    return { name: it.name, kind, evidence: '#[pyfunction]' };
+  }
+  return undefined;
+}
+
