@@ -68,6 +68,7 @@ mkdir -p test-output
 env -u npm_config_user_agent setsid "$NODE24" "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" \
   --config "$DATA/config.yaml" --user-data-dir "$DATA/data" --extensions-dir "$DATA/extensions" \
   --disable-telemetry --disable-update-check --disable-workspace-trust \
+  --vscode-option enable-smoke-test-driver \
   >"test-output/demo-code-server.log" 2>&1 &
 CS_PID=$!
 
@@ -78,7 +79,9 @@ for _ in $(seq 1 240); do
 done
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "[demo] code-server did not answer on port $PORT" >&2; exit 1; }
 
-# The repo as a development extension, through the workbench's URL payload.
+# The repo as a development extension, through the workbench's URL payload (which the web
+# workbench honours only with the smoke-test driver enabled, hence that option above; the server
+# listens on loopback only).
 URL=$(node -e '
   const [port, ext, folder] = process.argv.slice(1);
   const payload = [["extensionDevelopmentPath", `vscode-remote://127.0.0.1:${port}${ext}`], ["skipWelcome", "true"]];
@@ -99,11 +102,12 @@ try {
   await page.goto(url);
   // Seam's status bar item says how many names it bound once the index is ready.
   const status = page.locator('.statusbar-item', { hasText: /Seam: [\d,]+ names/ });
-  await status.first().waitFor({ timeout: 180_000 });
+  await status.first().waitFor({ timeout: Number(process.env.SEAM_DEMO_CHECK_TIMEOUT_MS ?? 180_000) });
   console.log(`[demo] status bar: ${(await status.first().innerText()).trim()}`);
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
   await page.keyboard.press('Control+P');
   await page.keyboard.type('app.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab', { hasText: 'app.py' }).first().waitFor({ timeout: 30_000 });
   await page.locator('.view-lines').first().waitFor({ timeout: 30_000 });
@@ -111,7 +115,9 @@ try {
   await page.screenshot({ path: png });
   console.log(`[demo] saved ${png}`);
 } catch (e) {
-  console.error(`[demo] check failed: ${e.message}`);
+  console.error(`[demo] check failed: ${e.message.split('\n')[0]}`);
+  const page = browser.contexts()[0]?.pages()[0];
+  if (page) await page.screenshot({ path: png }).then(() => console.error(`[demo] what the page showed: ${png}`), () => {});
 } finally {
   await browser.close();
 }

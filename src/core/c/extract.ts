@@ -1,9 +1,12 @@
 /**
  * The C extractor: one C file's text -> the facts the C linker needs (CPython's C API
- * conventions). One tree-sitter parse and three queries give the structure (function
- * definitions, initialised declarations, #defines, #includes); small token scanners read what
- * tree-sitter's error recovery handles badly (initialiser contents full of macros, the
- * arguments of API calls and macro invocations, Argument Clinic comment blocks).
+ * conventions). One tree-sitter parse and one query walk (queries/c/{defs,tables,macros}.scm
+ * compiled together) give the structure: function definitions, initialised declarations,
+ * #defines, #includes. Small scanners read what tree-sitter's error recovery handles badly:
+ * initialiser contents full of macros, API-call and macro-invocation arguments, Argument Clinic
+ * comment blocks, and (as a safety net, only for names the tree missed) definitions and tables
+ * that recovery broke apart. Clinic output files (`clinic/*.c.h`) are not parsed: only their
+ * `#define X_METHODDEF` lines matter.
  * Pure: text in, JSON-serialisable facts out. Never throws on bad input.
  */
 import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
@@ -96,13 +99,13 @@ export interface CFileFacts {
 
 /** Struct types whose initialisers the linker reads. */
 const TABLE_TYPES = new Set([
-  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', 'PyTypeObject', 'PyType_Spec', 'PyType_Slot',
+  'PyTypeObject*', 'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', 'PyTypeObject', 'PyType_Spec', 'PyType_Slot',
   'PyNumberMethods', 'PySequenceMethods', 'PyMappingMethods', 'PyAsyncMethods', 'PyBufferProcs',
   'PyModuleDef', 'PyModuleDef_Slot', 'PyStructSequence_Desc',
 ]);
 
 const NEEDS_PARSE = new RegExp([
-  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', '\\[clinic input\\]', '_METHODDEF', 'PyTypeObject\\s+\\w+\\s*=',
+  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', '\\[clinic input\\]', '_METHODDEF', 'PyTypeObject\\s+[\\w\\s#]+=',
   'PyType_Spec', 'PyType_Slot', 'Py(?:Number|Sequence|Mapping|Async)Methods', 'PyModuleDef', 'PyInit_',
   'PyModule_Add', 'PyErr_NewException', 'SETBUILTIN',
   // a token-pasting #define that generates functions: `math_##funcname(PyObject *self, ...) {`
@@ -164,7 +167,7 @@ function guard(f: () => void): void {
  *  as one compiled query: one walk of the tree. Tables and definitions live at the top level
  *  or under a few #if levels, so matches may not start deeper than MAX_START_DEPTH (function
  *  bodies are not walked). */
-const MAX_START_DEPTH = 8;
+const MAX_START_DEPTH = 5;
 
 function collectTree(root: SyntaxNode, text: string, facts: CFileFacts): void {
   const q = queryFor('c', 'c-facts', `${defsScm}\n${tablesScm}\n${macrosScm}`);
@@ -202,8 +205,10 @@ function addInit(cap: Map<string, SyntaxNode>, text: string, facts: CFileFacts):
   }
   type = (type ?? '').replace(/\b(?:struct|const|static)\b/g, '').trim();
   if (!TABLE_TYPES.has(type)) return;
-  // Arrays of pointers (`PyTypeObject *types[] = {&A, &B}`) are not type objects.
-  if (/\*/.test(decl.text) || (type === 'PyTypeObject' && decl.type === 'array_declarator')) return;
+  // Arrays of pointers (`PyTypeObject *types[] = {&A, &B}`) are not type objects, but a
+  // module may add each of them (`PyModule_AddType(m, types[i])`): kept as `PyTypeObject*`.
+  if (type === 'PyTypeObject' && /\*/.test(decl.text) && /\[/.test(decl.text)) type = 'PyTypeObject*';
+  else if (/\*/.test(decl.text) || (type === 'PyTypeObject' && decl.type === 'array_declarator')) return;
   const name = /[A-Za-z_]\w*/.exec(decl.text)?.[0];
   if (!name || facts.inits.some((i) => i.name === name && i.line === decl.startPosition.row + 1)) return;
   // Re-read the braces from the text: error recovery may have cut the node short.
@@ -250,7 +255,7 @@ function collectInitsFromText(text: string, lines: LineIndex, facts: CFileFacts)
 
 /** Offset after the '}' matching the '{' at `open` (strings, comments, preprocessor lines
  *  skipped); the text's end when unbalanced. */
-function matchBrace(text: string, open: number): number {
+export function matchBrace(text: string, open: number): number {
   let depth = 0;
   const n = text.length;
   for (let i = open; i < n; i++) {
@@ -282,7 +287,7 @@ function addDefine(cap: Map<string, SyntaxNode>, facts: CFileFacts): void {
   const body = value ? stripComments(value.text.replace(/\\\r?\n/g, ' ')).trim() : '';
   const d: CDefine = { name: name.text, line: name.startPosition.row + 1, body };
   if (params) {
-    d.params = params.text.replace(/^\(|\)$/g, '').split(',').map((s) => s.trim()).filter(Boolean);
+    d.params = params.text.replace(/^\(|\)$/g, '').replace(/\\\r?\n/g, ' ').split(',').map((s) => s.trim()).filter(Boolean);
     if (!/##/.test(body) && !API_WORDS.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
       !FUNCTION_SHAPED.test(body)) return;
   } else if (!/^"/.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
@@ -343,10 +348,10 @@ function collectClinic(text: string, lines: LineIndex, facts: CFileFacts): void 
       const outEnd = text.indexOf(OUT_END, end);
       if (outEnd >= 0 && outEnd - end < 4000) {
         const region = text.slice(end, outEnd);
-        const m = /([A-Za-z_]\w*)\s*\(/.exec(region.slice(region.indexOf('*/') + 2));
-        if (m && m.index !== undefined) {
+        const m = new RegExp(`\\b(${c.cbase}(?:_impl)?)\\s*\\(`).exec(region);
+        if (m) {
           c.def = m[1];
-          c.defLine = lines.lineAt(end + region.indexOf('*/') + 2 + m.index);
+          c.defLine = lines.lineAt(end + m.index);
         }
       }
     }
@@ -370,7 +375,7 @@ function parseClinicBlock(body: string, firstLine: number, out: CClinic[]): void
       decorators.push(l.slice(1).trim());
       continue;
     }
-    if (/^(?:output|dump|preserve|destination|set|#)/.test(l)) return;
+    if (/^(?:(?:output|dump|destination|set)\s|preserve$|#)/.test(l)) return; // clinic directives
     m = /^([A-Za-z_][\w.]*)(?:\s+as\s+(\w+))?\s*(?:=\s*[\w.]+(?:\s+as\s+\w+)?)?\s*(?:->.*)?$/.exec(l);
     if (m) {
       const c: CClinic = { name: m[1], cbase: m[2] ?? m[1].replace(/\./g, '_'), line };
@@ -499,11 +504,17 @@ function collectMacroCalls(text: string, lines: LineIndex, facts: CFileFacts): v
   }
 }
 
+/** Expands a function-like macro body: `#param` -> a string literal, `a ## b` -> pasted. */
 export function substitute(body: string, params: string[], args: string[]): string {
   if (!params.length) return body;
-  const byName = new Map(params.map((p, i) => [p, args[i] ?? '']));
-  const re = new RegExp(`\\b(${params.map((p) => p.replace(/[^\w]/g, '')).filter(Boolean).join('|')})\\b`, 'g');
-  return body.replace(/\s*##\s*/g, '##').replace(re, (w) => byName.get(w) ?? w).replace(/##/g, '');
+  const byName = new Map(params.map((p, i) => [p, (args[i] ?? '').trim()]));
+  const names = params.map((p) => p.replace(/[^\w]/g, '')).filter(Boolean).join('|');
+  if (!names) return body;
+  return body
+    .replace(new RegExp(`(^|[^#])#\\s*(${names})\\b`, 'g'), (_m, pre: string, p: string) => `${pre}"${byName.get(p) ?? p}"`)
+    .replace(/\s*##\s*/g, '##')
+    .replace(new RegExp(`\\b(${names})\\b`, 'g'), (w) => byName.get(w) ?? w)
+    .replace(/##/g, '');
 }
 
 /** Column-0 invocations of upper-case macros and of this file's function-shaped macros
@@ -516,7 +527,9 @@ function collectMacroUses(text: string, lines: LineIndex, facts: CFileFacts): vo
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name) && !local.has(name)) continue;
     const r = splitArgs(text, m.index + m[0].length - 1, 8000);
     if (!r) continue;
-    facts.macroUses.push({ name, args: r.args.map((a) => (a.length > 80 ? a.slice(0, 80) : a)), line: lines.lineAt(m.index) });
+    // Long arguments are docstrings: kept short, and still well-formed literals.
+    const args = r.args.map((a) => (a.length <= 80 ? a : a.startsWith('"') ? '"..."' : a.slice(0, 80)));
+    facts.macroUses.push({ name, args, line: lines.lineAt(m.index) });
     re.lastIndex = r.end;
   }
 }
