@@ -44,8 +44,9 @@ export function queryFor(name: GrammarName, key: string, source: string): Parser
   return q;
 }
 
-export function parse(name: GrammarName, text: string): Parser.Tree {
-  return parserFor(name).parse(text);
+/** Parses text; with `includedRanges`, only those parts (positions stay those of the text). */
+export function parse(name: GrammarName, text: string, includedRanges?: Parser.Range[]): Parser.Tree {
+  return includedRanges ? parserFor(name).parse(text, undefined, { includedRanges }) : parserFor(name).parse(text);
 }
 
 export type SyntaxNode = Parser.SyntaxNode;

@@ -13,6 +13,7 @@ import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
 import defsScm from '../../../queries/c/defs.scm';
 import tablesScm from '../../../queries/c/tables.scm';
 import macrosScm from '../../../queries/c/macros.scm';
+import { rangesWithoutBodies } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
 export const C_EXTRACTOR_VERSION = 1;
@@ -138,7 +139,8 @@ export function extractC(text: string): CFileFacts {
   }
   let root: SyntaxNode | undefined;
   try {
-    root = parse('c', text).rootNode;
+    // Function bodies' contents are left out of the parse: see bodies.ts.
+    root = parse('c', text, rangesWithoutBodies(text)).rootNode;
   } catch {
     root = undefined; // a parser failure must not lose the text scanners' facts
   }
@@ -237,11 +239,14 @@ function collectFunctionsFromText(text: string, lines: LineIndex, facts: CFileFa
 /** Safety net for declarations that error recovery broke apart (`static PyMethodDef t[] = {`
  *  split across ERROR nodes): found in the text, added when the tree did not give them. */
 function collectInitsFromText(text: string, lines: LineIndex, facts: CFileFacts): void {
-  const re = /\b(?:struct\s+)?(PyMethodDef|PyGetSetDef|PyMemberDef|PyTypeObject|PyType_Spec|PyType_Slot|PyNumberMethods|PySequenceMethods|PyMappingMethods|PyAsyncMethods|PyBufferProcs|PyModuleDef|PyModuleDef_Slot)\s+([A-Za-z_]\w*)\s*(\[[^\]\n]*\])?\s*=\s*\{/g;
+  const re = /\b(?:struct\s+)?(PyMethodDef|PyGetSetDef|PyMemberDef|PyTypeObject|PyType_Spec|PyType_Slot|PyNumberMethods|PySequenceMethods|PyMappingMethods|PyAsyncMethods|PyBufferProcs|PyModuleDef|PyModuleDef_Slot)\s*(\*\s*)?([A-Za-z_]\w*)\s*(\[[^\]\n]*\])?\s*=\s*\{/g;
   const have = new Set(facts.inits.map((i) => i.name));
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const [, type, name, array] = m;
-    if (have.has(name) || (type === 'PyTypeObject' && array)) continue;
+    const [, baseType, star, name, array] = m;
+    // `PyTypeObject *types[] = {&A, &B}` (often inside a function body, which the tree does not
+    // see): a list of types a module adds one by one. Other pointers are not tables.
+    const type = star ? (baseType === 'PyTypeObject' && array ? 'PyTypeObject*' : '') : baseType;
+    if (!type || have.has(name) || (type === 'PyTypeObject' && array)) continue;
     const lineStart = text.lastIndexOf('\n', m.index) + 1;
     if (/^\s*(?:\/\/|\*|\/\*|#)/.test(text.slice(lineStart, m.index))) continue; // comment or #define
     const open = m.index + m[0].length - 1;

@@ -116,8 +116,21 @@ class Crate {
     return s;
   }
 
+  /** (module, name) pairs being looked up: a `use` / glob cycle ends there. */
+  private readonly active = new Set<string>();
+
   private lookup(mod: string[], name: string, depth: number): Resolved | undefined {
-    if (depth > 24) return undefined;
+    const k = `${key(mod)}#${name}`;
+    if (depth > 24 || this.active.has(k)) return undefined;
+    this.active.add(k);
+    try {
+      return this.lookupIn(mod, name, depth);
+    } finally {
+      this.active.delete(k);
+    }
+  }
+
+  private lookupIn(mod: string[], name: string, depth: number): Resolved | undefined {
     const s = this.scopes.get(key(mod));
     if (!s) return undefined;
     const items = s.items.get(name);
