@@ -195,7 +195,9 @@ async function main() {
   log(`code-server (VS Code 1.139.1) on ${base}`);
 
   const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  // Our own signal handlers stop everything (playwright's would exit before code-server is stopped).
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const browserLog = createWriteStream(join(OUT, 'browser.log'));
   page.on('console', (m) => browserLog.write(`[${m.type()}] ${m.text()}\n`));

@@ -85,6 +85,9 @@ test('cache round-trips, and a corrupt or foreign cache is discarded, never trus
 });
 
 test('a cache that cannot be written is reported, not thrown', () => {
-  const err = saveCache('/proc/seam-no-such/index.json', '/proc/seam-no-such', 'v1', ['/r'], new Map());
+  const d = mkdtempSync(join(tmpdir(), 'seam-ro-'));
+  writeFileSync(join(d, 'file'), '');
+  const dir = join(d, 'file', 'sub'); // a path through a regular file: ENOTDIR, even as root
+  const err = saveCache(join(dir, 'index.json'), dir, 'v1', ['/r'], new Map());
   assert.match(err ?? '', /not saved/);
 });

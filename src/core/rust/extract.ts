@@ -116,7 +116,8 @@ const NEEDLES = [
 /** Cheap byte scan: could this file contribute bindings, or lead (`mod x;`) to files that do? */
 export function rustNeedsParse(text: string): boolean {
   for (const n of NEEDLES) if (text.includes(n)) return true;
-  return /^\s*(pub(\([^)]*\))?\s+)?mod\s+\w+\s*;/m.test(text) || /^\s*(pub(\([^)]*\))?\s+)?use\s/m.test(text);
+  // `mod x;` leads to more files; `pub use` re-exports are followed by `add_class::<T>` paths.
+  return /^\s*(pub(\([^)]*\))?\s+)?mod\s+\w+\s*;/m.test(text) || /^\s*pub(\([^)]*\))?\s+use\s/m.test(text);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -259,13 +259,13 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     const getAll = pc ? 'get_all' in pc.kv || pc.pos.includes('get_all') || pc.pos.includes('set_all') : false;
     for (const f of cls.item.fields ?? []) {
       if (cls.item.kind === 'enum') {
-        if (style === 'pyo3') emit(`${qual}.${attr2name(f.attrs) ?? f.name}`, 'classattr', cls.file, f.line, `${cls.item.name}::${f.name}`, style, `variant of #[pyclass] enum \`${cls.item.name}\``, rank);
+        if (style === 'pyo3') emit(`${qual}.${attr2name(f.attrs) ?? f.name}`, 'classattr', cls.file, f.line, f.name, style, `variant of #[pyclass] enum \`${cls.item.name}\``, rank);
         continue;
       }
       const po = f.attrs.find((a) => a.name === 'pyo3');
       if (getAll || (po && (po.pos.includes('get') || po.pos.includes('set')))) {
         const how = po && (po.pos.includes('get') || po.pos.includes('set')) ? `#[pyo3(${po.pos.filter((p) => p === 'get' || p === 'set').join(', ')})]` : '#[pyclass(get_all)]';
-        emit(`${qual}.${po?.kv.name ?? f.name}`, 'member', cls.file, f.line, `${cls.item.name}.${f.name}`, style, `${how} field of \`${cls.item.name}\``, rank);
+        emit(`${qual}.${po?.kv.name ?? f.name}`, 'member', cls.file, f.line, f.name, style, `${how} field of \`${cls.item.name}\``, rank);
       }
     }
     for (const impl of implsOf.get(cls) ?? []) {
@@ -273,7 +273,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         if (m.item.kind !== 'fn' && m.item.kind !== 'const') continue;
         const b = style === 'cpython-api' ? cpythonApiMethod(m.item) : pyo3Method(m.item);
         if (!b) continue;
-        emit(`${qual}.${b.name}`, b.kind, m.file, m.item.line, `${cls.item.name}::${m.item.name}`, style, `${b.evidence} on \`${cls.item.name}\``, rank + (b.kind === 'setter' ? 1 : 0));
+        emit(`${qual}.${b.name}`, b.kind, m.file, m.item.line, m.item.name, style, `${b.evidence} on \`${cls.item.name}\``, rank + (b.kind === 'setter' ? 1 : 0));
       }
     }
   };
