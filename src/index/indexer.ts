@@ -101,7 +101,7 @@ export class Indexer {
         fromCache++;
       } else {
         this.entries.set(f.path, { mtimeMs: st.mtimeMs, size: st.size, facts: null, lang: f.lang, root: f.root });
-        todo.push({ path: f.path, lang: f.lang });
+        todo.push({ path: f.path, lang: f.lang, size: st.size });
       }
     }
     // Largest first keeps both cores busy to the end.

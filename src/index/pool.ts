@@ -14,9 +14,12 @@ export interface ExtractRequest {
   path: string;
   lang: FileLang;
   force?: boolean;
+  /** Bytes, when known: batches are cut by size so that big files spread over the workers. */
+  size?: number;
 }
 
-const BATCH = 24;
+const BATCH_FILES = 32;
+const BATCH_BYTES = 128 * 1024;
 /** Below this many files, starting workers costs more than it saves. */
 const IN_PROCESS_BELOW = 64;
 
@@ -44,7 +47,7 @@ export async function extractAll(
     return out;
   }
   // Big files first so that no worker is left with one large file at the end.
-  const n = Math.max(1, Math.min(availableParallelism(), 8));
+  const n = Math.max(1, Math.min(Number(process.env.SEAM_WORKERS) || availableParallelism(), 8));
   const results: FileResult[] = [];
   let next = 0;
   let jobId = 0;
@@ -60,8 +63,13 @@ export async function extractAll(
             resolve();
             return;
           }
-          const files = reqs.slice(next, next + BATCH);
-          next += files.length;
+          const files: ExtractRequest[] = [];
+          let bytes = 0;
+          while (next < total && files.length < BATCH_FILES && bytes < BATCH_BYTES) {
+            const r = reqs[next++];
+            files.push(r);
+            bytes += r.size ?? 4096;
+          }
           w.postMessage({ id: jobId++, files } satisfies WorkerJob);
         };
         w.on('message', (reply: WorkerReply) => {

@@ -3,9 +3,14 @@
  * by text scanners), yet they are most of a C file. This cheap lexer finds the top-level
  * function bodies so that tree-sitter parses everything *but* their contents (its
  * `includedRanges`): the functions keep their names and lines, the parse gets several times
- * faster. Strings, character literals, comments and preprocessor lines are skipped; a body
- * whose braces do not balance is left in (parsed as usual).
+ * faster. Long comments (Argument Clinic blocks, which a text scanner reads) and the insides of
+ * long string literals (docstrings) are left out too. Strings, character literals, comments and
+ * preprocessor lines are skipped by the lexer; a body whose braces do not balance is left in
+ * (parsed as usual).
  */
+
+/** Comments and string literals at least this long are left out of the parse. */
+const LONG = 256;
 
 export interface TextRange {
   startIndex: number;
@@ -34,7 +39,16 @@ function position(starts: number[], index: number): { row: number; column: numbe
 
 /** [open+1, close) of each top-level function body, in order. */
 export function functionBodies(text: string): [number, number][] {
+  return skippable(text, false);
+}
+
+/** Ranges the parse can leave out: function bodies' contents and, with `long`, long comments
+ *  and long string literals' contents outside bodies. Sorted, disjoint. */
+export function skippable(text: string, long: boolean): [number, number][] {
   const bodies: [number, number][] = [];
+  const skipLong = (a: number, b: number): void => {
+    if (long && bodyOpen < 0 && b - a >= LONG) bodies.push([a, b]);
+  };
   const n = text.length;
   let depth = 0;
   let bodyOpen = -1;
@@ -65,7 +79,9 @@ export function functionBodies(text: string): [number, number][] {
       const d = text.charCodeAt(i + 1);
       if (d === 42) {
         const e = text.indexOf('*/', i + 2);
-        i = e < 0 ? n : e + 1;
+        const end = e < 0 ? n : e + 2;
+        skipLong(i, end);
+        i = end - 1;
         continue;
       }
       if (d === 47) {
@@ -75,11 +91,13 @@ export function functionBodies(text: string): [number, number][] {
       }
     }
     if (c === 34 /* " */ || c === 39 /* ' */) {
+      const open = i;
       for (i++; i < n; i++) {
         const d = text.charCodeAt(i);
         if (d === 92) i++;
         else if (d === c || d === 10) break;
       }
+      if (c === 34 && text.charCodeAt(i) === 34) skipLong(open + 1, i);
       if (depth === 0) lastSignificant = '"';
       continue;
     }
@@ -102,7 +120,7 @@ export function functionBodies(text: string): [number, number][] {
 /** tree-sitter included ranges: the whole text minus function bodies' contents. Undefined when
  *  nothing would be left out (parse normally). */
 export function rangesWithoutBodies(text: string): TextRange[] | undefined {
-  const bodies = functionBodies(text);
+  const bodies = skippable(text, true);
   if (bodies.length === 0) return undefined;
   const starts = lineStarts(text);
   const out: TextRange[] = [];

@@ -3,6 +3,7 @@
  * facts are plain JSON and cached per file. The linker (`link.ts`) turns them into bindings
  * (pure-Python targets) and aliases (re-exports such as `from _heapq import *`).
  */
+import { pythonSkeleton } from './skeleton';
 import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
 import defsScm from '../../../queries/python/defs.scm';
 import importsScm from '../../../queries/python/imports.scm';
@@ -81,7 +82,8 @@ export function pythonNeedsParse(text: string): boolean {
 }
 
 export function extractPython(text: string): PythonFileFacts {
-  return pythonFactsOfTree(parse('python', text).rootNode);
+  // Function bodies are emptied first: see skeleton.ts (lines and columns are kept).
+  return pythonFactsOfTree(parse('python', pythonSkeleton(text)).rootNode);
 }
 
 /** The facts of an already parsed module (for callers that hold a tree already). */
