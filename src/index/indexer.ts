@@ -45,7 +45,7 @@ interface Entry extends CachedFile {
 }
 
 /** A line of C that starts a definition at column 0 names its function before the `(`. */
-const DEF_LINE = /^[A-Za-z_][^\n;=]*?\b([A-Za-z_]\w*)\s*\(/gm;
+const DEF_LINE = /^(?:[A-Za-z_][^\n;=(]*?[\s*])?([A-Za-z_]\w*)\s*\(/gm;
 
 export class Indexer {
   index = new NameIndex([]);
