@@ -28,7 +28,7 @@ export function formatStats(s: IndexStats): string {
   return [
     `files     ${s.files} (${s.parsed} parsed, ${s.fromCache} from cache, ${s.skipped} skipped)`,
     `names     ${s.names}`,
-    `start     ${s.warm ? 'warm (cache)' : 'cold'}`,
+    `start     ${s.warm ? `warm (cache${s.fromCache < s.files ? `; ${s.files - s.fromCache} files re-read` : ''})` : 'cold'}`,
     `time      ${ms(s.ms.total)} (walk ${ms(s.ms.walk)}, extract ${ms(s.ms.extract)}, link ${ms(s.ms.link)})`,
   ].join('\n');
 }

@@ -148,18 +148,26 @@ export class NameIndex {
       .sort((a, b) => a.line - b.line);
   }
 
+  /** Public names that re-exports give `name`. Private re-exports (`import math as _math`,
+   *  `from math import sqrt as _sqrt`) are reachable but name nothing a user would look for. */
   private reexportsOf(name: string): string[] {
     const out: string[] = [];
+    const isPrivate = (n: string): boolean => n.split('.').some((c) => c.startsWith('_') && !c.startsWith('__'));
+    const nameIsPrivate = isPrivate(name);
+    const keep = (n: string): boolean => nameIsPrivate || !isPrivate(n);
     const parts = name.split('.');
     for (let n = parts.length - 1; n >= 1; n--) {
       const mod = parts.slice(0, n).join('.');
       const rest = parts.slice(n).join('.');
-      for (const a of this.starredBy.get(mod) ?? []) out.push(`${a.from}.${rest}`);
+      for (const a of this.starredBy.get(mod) ?? []) if (keep(`${a.from}.${rest}`)) out.push(`${a.from}.${rest}`);
     }
     for (let n = parts.length; n >= 1; n--) {
       const prefix = parts.slice(0, n).join('.');
       const rest = parts.slice(n);
-      for (const a of this.namedByTarget.get(prefix) ?? []) out.push([a.from, ...rest].join('.'));
+      for (const a of this.namedByTarget.get(prefix) ?? []) {
+        const n = [a.from, ...rest].join('.');
+        if (keep(n)) out.push(n);
+      }
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from '
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Facts } from './extractFile';
+import type { LinkOutput } from '../core/model';
 
 export const CACHE_FORMAT = 1;
 
@@ -17,11 +18,19 @@ export interface CachedFile {
   skip?: string;
 }
 
+/** The linkers' output for one exact set of files: a warm start with nothing changed skips
+ *  linking. `key` digests every file's path, size and mtime, the manifests and the packages. */
+export interface CachedLink {
+  key: string;
+  outputs: LinkOutput[];
+}
+
 interface CacheFile {
   format: number;
   extractors: string;
   roots: string[];
   files: Record<string, CachedFile>;
+  link?: CachedLink;
 }
 
 export function cachePathFor(cacheDir: string, roots: string[]): string {
@@ -30,7 +39,7 @@ export function cachePathFor(cacheDir: string, roots: string[]): string {
 }
 
 export type CacheLoad =
-  | { ok: true; files: Map<string, CachedFile> }
+  | { ok: true; files: Map<string, CachedFile>; link?: CachedLink }
   | { ok: false; reason: string | undefined /* undefined: simply absent */ };
 
 export function loadCache(path: string, extractors: string, roots: string[]): CacheLoad {
@@ -48,7 +57,7 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
     if (JSON.stringify([...c.roots].sort()) !== JSON.stringify([...roots].sort()) || typeof c.files !== 'object') {
       return { ok: false, reason: 'made for other roots; rebuilding' };
     }
-    return { ok: true, files: new Map(Object.entries(c.files)) };
+    return { ok: true, files: new Map(Object.entries(c.files)), link: c.link };
   } catch (e) {
     try {
       unlinkSync(path);
@@ -61,11 +70,11 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
 
 /** Returns an error message when the cache could not be written (disk full, no permission):
  *  the index works on without it. */
-export function saveCache(path: string, dir: string, extractors: string, roots: string[], files: Map<string, CachedFile>): string | undefined {
+export function saveCache(path: string, dir: string, extractors: string, roots: string[], files: Map<string, CachedFile>, link?: CachedLink): string | undefined {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    const body: CacheFile = { format: CACHE_FORMAT, extractors, roots, files: Object.fromEntries(files) };
+    const body: CacheFile = { format: CACHE_FORMAT, extractors, roots, files: Object.fromEntries(files), link };
     writeFileSync(tmp, JSON.stringify(body));
     renameSync(tmp, path);
     return undefined;

@@ -4,6 +4,7 @@
  * index that does I/O; everything it calls into under src/core is pure.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
 import type { CFileFacts } from '../core/c/extract';
@@ -17,7 +18,7 @@ import { NameIndex } from '../core/nameIndex';
 import { walkRoots, langOf, type FileLang } from './walk';
 import { extractAll, type ExtractRequest } from './pool';
 import { EXTRACTORS_VERSION, type Facts } from './extractFile';
-import { cachePathFor, loadCache, saveCache, type CachedFile } from './cache';
+import { cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
 import { readSource } from './fileReader';
 
 export interface IndexerOptions {
@@ -55,6 +56,7 @@ export class Indexer {
   private readonly log: (line: string) => void;
   private readonly roots: string[];
   private lastStats: IndexStats | undefined;
+  private link: CachedLink | undefined;
 
   constructor(private readonly opts: IndexerOptions) {
     this.log = opts.log ?? (() => undefined);
@@ -78,10 +80,13 @@ export class Indexer {
     }
     const cachePath = this.opts.cacheDir ? cachePathFor(this.opts.cacheDir, this.roots) : undefined;
     let cached = new Map<string, CachedFile>();
+    let cachedLink: CachedLink | undefined;
     if (cachePath) {
       const c = loadCache(cachePath, EXTRACTORS_VERSION, this.roots);
-      if (c.ok) cached = c.files;
-      else if (c.reason) this.log(`index cache ${cachePath}: ${c.reason}`);
+      if (c.ok) {
+        cached = c.files;
+        cachedLink = c.link;
+      } else if (c.reason) this.log(`index cache ${cachePath}: ${c.reason}`);
     }
     const tWalk = performance.now();
 
@@ -120,10 +125,19 @@ export class Indexer {
       }
     }
     const tExtract = performance.now();
-    const changed = await this.link();
+    let changed = false;
+    const key = this.linkKey();
+    if (cachedLink && cachedLink.key === key && todo.length === 0) {
+      this.link = cachedLink; // nothing changed since the cache was written: skip linking
+      this.index = new NameIndex(cachedLink.outputs);
+    } else {
+      changed = await this.relink();
+    }
     const tLink = performance.now();
-    if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size)) this.save(cachePath);
-    const warm = fromCache > 0 && todo.length === 0;
+    if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size || cachedLink?.key !== this.link?.key)) {
+      this.save(cachePath);
+    }
+    const warm = fromCache > 0;
     this.lastStats = {
       files: this.entries.size,
       parsed: [...this.entries.values()].filter((e) => e.facts).length,
@@ -169,20 +183,30 @@ export class Indexer {
       e.skip = r.skip;
       if (r.skip) this.log(`skipped ${r.path}: ${r.skip}`);
     }
-    await this.link();
+    await this.relink();
     if (this.opts.cacheDir) this.save(cachePathFor(this.opts.cacheDir, this.roots));
+  }
+
+  /** Digest of everything linking depends on besides the facts' contents (which follow from
+   *  the files' sizes and mtimes). */
+  private linkKey(): string {
+    const h = createHash('sha256');
+    for (const [p, e] of [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${p}\0${e.size}\0${e.mtimeMs}\0${e.facts ? 1 : 0}\n`);
+    for (const [p, t] of [...this.manifests].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${p}\0${t}\n`);
+    for (const d of [...this.packageDirs].sort()) h.update(`${d}\n`);
+    return h.digest('hex');
   }
 
   private save(cachePath: string): void {
     const files = new Map<string, CachedFile>();
     for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip });
-    const err = saveCache(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots, files);
+    const err = saveCache(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots, files, this.link);
     if (err) this.log(err);
   }
 
   /** Links all facts; parses on demand the C files that define functions tables elsewhere name.
    *  Returns whether on-demand parsing added facts. */
-  private async link(): Promise<boolean> {
+  private async relink(): Promise<boolean> {
     const outputs: LinkOutput[] = [];
     let cOut = this.linkC();
     let added = false;
@@ -204,6 +228,8 @@ export class Indexer {
     outputs.push(this.linkPy());
     for (const o of outputs) for (const w of o.warnings) this.log(w);
     this.index = new NameIndex(outputs);
+    // Keyed after on-demand parsing, which changes which files have facts.
+    this.link = { key: this.linkKey(), outputs: outputs.map((o) => ({ bindings: o.bindings, aliases: o.aliases, warnings: [] })) };
     return added;
   }
 

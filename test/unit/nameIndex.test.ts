@@ -63,3 +63,17 @@ test('workspace symbol search is case-insensitive, shortest first', () => {
   const hits = index.search('GETCWD');
   assert.equal(hits[0]?.name, 'posix.getcwd');
 });
+
+test('reverse names leave out private re-exports of public names', () => {
+  const idx = new NameIndex([{
+    bindings: [{ name: 'math.sqrt', target: c('math_sqrt', 5, '/cpy/Modules/mathmodule.c') }],
+    aliases: [
+      { from: 'random._sqrt', to: 'math.sqrt', star: false, file: '/cpy/Lib/random.py', line: 1 },
+      { from: '_pydatetime._math', to: 'math', star: false, file: '/cpy/Lib/_pydatetime.py', line: 1 },
+      { from: 'statistics.sqrt', to: 'math.sqrt', star: false, file: '/cpy/Lib/statistics.py', line: 1 },
+    ],
+    warnings: [],
+  }]);
+  assert.deepEqual(idx.namesFor('/cpy/Modules/mathmodule.c', 'math_sqrt').sort(), ['math.sqrt', 'statistics.sqrt']);
+  assert.equal(idx.resolve('random._sqrt')[0]?.symbol, 'math_sqrt', 'still resolvable forwards');
+});
