@@ -76,7 +76,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`seam: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    const detail = process.env.SEAM_DEBUG ? (e as Error)?.stack : `${(e as Error)?.message ?? e} (SEAM_DEBUG=1 shows where)`;
+    process.stderr.write(`seam: internal error: ${detail}\n`);
     process.exitCode = 2;
   },
 );

@@ -12,6 +12,8 @@ export interface NamedTarget {
 
 /** How far re-export chains are followed (os -> posix, collections.deque -> _collections.deque). */
 const MAX_ALIAS_DEPTH = 8;
+/** How many names one query may expand through re-exports. */
+const MAX_EXPANSIONS = 512;
 
 function targetKey(t: Target): string {
   return `${t.file}\0${t.line}\0${t.symbol}`;
@@ -33,6 +35,9 @@ export class NameIndex {
   /** file -> symbol -> names bound directly to it. */
   private readonly byFile = new Map<string, Map<string, { line: number; names: Set<string> }>>();
   private sortedNames: string[] | undefined;
+  /** Every bound name and each of its dotted prefixes: a re-export hop to a name outside this
+   *  set (and under no alias) cannot lead anywhere and is not taken. */
+  private readonly prefixes = new Set<string>();
 
   constructor(outputs: Iterable<LinkOutput>) {
     for (const out of outputs) {
@@ -40,6 +45,22 @@ export class NameIndex {
       for (const a of out.aliases) this.addAlias(a);
     }
     for (const list of this.byName.values()) list.sort((a, b) => rankOf(a) - rankOf(b));
+    for (const name of this.byName.keys()) {
+      for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) this.prefixes.add(name.slice(0, i));
+      this.prefixes.add(name);
+    }
+  }
+
+  /** Whether expanding `name` can give anything: it is bound (or a prefix of a bound name), or
+   *  a prefix of it is re-exported from elsewhere. */
+  private leadsAnywhere(name: string): boolean {
+    if (this.prefixes.has(name)) return true;
+    for (let i = name.length; i > 0; i = name.lastIndexOf('.', i - 1)) {
+      const p = name.slice(0, i);
+      if (this.named.has(p) || this.stars.has(p)) return true;
+      if (i === 0) break;
+    }
+    return false;
   }
 
   get size(): number {
@@ -104,25 +125,34 @@ export class NameIndex {
     return this.byName.has(name);
   }
 
-  private expand(name: string, depth: number, visiting: Set<string>): Target[] {
-    if (depth > MAX_ALIAS_DEPTH || visiting.has(name)) return [];
-    visiting.add(name);
-    const out: Target[] = [...(this.byName.get(name) ?? [])];
+  /**
+   * Targets of `name` and of every name a re-export chain makes it. Each name is expanded once
+   * per query (`done`), and a query stops after MAX_EXPANSIONS names: star imports of star
+   * imports (tkinter, _pyrepl) would otherwise branch exponentially.
+   */
+  private expand(name: string, depth: number, done: Set<string>): Target[] {
+    if (depth > MAX_ALIAS_DEPTH || done.has(name) || done.size >= MAX_EXPANSIONS) return [];
+    done.add(name);
+    if (!this.leadsAnywhere(name)) return [];
+    const direct = this.byName.get(name) ?? [];
+    // A name bound here to native code, or to a Python def that no re-export overrides (the
+    // Python linker ranks overridden defs as fallbacks), is settled: no re-export to follow.
+    if (direct.some((t) => t.language !== 'python' || rankOf(t) >= 20)) return direct;
+    const out: Target[] = [...direct];
     const parts = name.split('.');
     // Longest prefix first: `json.decoder.c_scanstring` before `json.decoder`.
     for (let n = parts.length; n >= 1; n--) {
       const prefix = parts.slice(0, n).join('.');
       const rest = parts.slice(n);
       for (const a of this.named.get(prefix) ?? []) {
-        out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, visiting));
+        out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, done));
       }
       if (rest.length > 0) {
         for (const a of this.stars.get(prefix) ?? []) {
-          out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, visiting));
+          out.push(...this.expand([a.to, ...rest].join('.'), depth + 1, done));
         }
       }
     }
-    visiting.delete(name);
     return out;
   }
 

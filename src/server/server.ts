@@ -123,19 +123,21 @@ export class SeamServer {
         this.sendStatus({ done, total });
       },
     });
+    let outcome: Partial<IndexStatus>;
     try {
       const s = await this.indexer.build();
       this.connection.console.log(
         `indexed ${s.files} files under ${roots.length} root(s) in ${Math.round(s.ms.total)} ms ` +
           `(${s.parsed} parsed, ${s.fromCache} from cache, ${s.skipped} skipped): ${s.names} Python names`,
       );
-      this.sendStatus({ state: 'ready', done: s.files, total: s.files, names: s.names, ms: s.ms.total, warm: s.warm });
+      outcome = { state: 'ready', done: s.files, total: s.files, names: s.names, ms: s.ms.total, warm: s.warm };
     } catch (e) {
       this.connection.console.error(`indexing failed: ${(e as Error).stack ?? e}`);
-      this.sendStatus({ state: 'error', message: `indexing failed: ${(e as Error).message}` });
-    } finally {
-      progress?.done();
+      outcome = { state: 'error', message: `indexing failed: ${(e as Error).message}` };
     }
+    // Progress ends before the status says so: a client waiting for "ready" sees no progress after.
+    progress?.done();
+    this.sendStatus(outcome);
   }
 
   private filesChanged(p: DidChangeWatchedFilesParams): void {

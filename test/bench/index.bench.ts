@@ -22,6 +22,7 @@ function wall(cmd: string, args: string[], cwd?: string): { ms: number; stdout: 
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = performance.now() - t0;
+  if (process.env.SEAM_BENCH_DEBUG) process.stderr.write(`${cmd} ${args.slice(0, 3).join(' ')}: ${Math.round(ms)} ms\n`);
   if (r.status !== 0) process.stderr.write(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}\n`);
   return { ms, stdout: r.stdout, status: r.status };
 }

@@ -77,3 +77,14 @@ test('reverse names leave out private re-exports of public names', () => {
   assert.deepEqual(idx.namesFor('/cpy/Modules/mathmodule.c', 'math_sqrt').sort(), ['math.sqrt', 'statistics.sqrt']);
   assert.equal(idx.resolve('random._sqrt')[0]?.symbol, 'math_sqrt', 'still resolvable forwards');
 });
+
+test('star imports of star imports do not blow up: a query stays fast', () => {
+  // 30 modules, each star-importing every later one: exponential without memoisation.
+  const aliases = [];
+  for (let i = 0; i < 30; i++) for (let j = i + 1; j < 30; j++) aliases.push({ from: `m${i}`, to: `m${j}`, star: true, file: '/x.py', line: 1 });
+  const idx = new NameIndex([{ bindings: [{ name: 'm29.f', target: c('f') }], aliases, warnings: [] }]);
+  const t0 = performance.now();
+  assert.equal(idx.resolve('m0.f')[0]?.symbol, 'f');
+  assert.deepEqual(idx.resolve('m0.nothing.deeper.still'), []);
+  assert.ok(performance.now() - t0 < 200, `took ${performance.now() - t0} ms`);
+});
