@@ -26,6 +26,7 @@ const entries = {
   server: 'src/server/main.ts',
   worker: 'src/index/worker.ts',
   cli: 'src/cli/main.ts',
+  adapter: 'src/debug/adapter/main.ts',
 };
 const main = Object.fromEntries(Object.entries(entries).filter(([, f]) => existsSync(join(root, f))));
 await build({ ...common, entryPoints: main, outdir: 'dist' });
