@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { Methods, type IndexStatus, type ResolveResult } from './protocol';
+import { registerDebugger } from './vscode/debug';
 
 export interface SeamApi {
   /** Resolves once the index is ready (or rejects when indexing failed). */
@@ -83,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SeamAp
     readyReject(e as Error);
   }
 
+  registerDebugger(context, log);
   context.subscriptions.push(
     vscode.commands.registerCommand('seam.showLog', () => log.show()),
     vscode.commands.registerCommand('seam.reindex', async () => {

@@ -24,3 +24,24 @@ test('help and version', () => {
   assert.deepEqual(parseArgs([], '/c'), { command: 'help' });
   assert.deepEqual(parseArgs(['--version'], '/c'), { command: 'version' });
 });
+
+test('stack: launch with breaks; the program and its arguments after -- verbatim', () => {
+  assert.deepEqual(parseArgs(['stack', '--json', '--break', 'mixed_rs::engine::leaf', '--break', 'x.c:12', '--', 'py', 's.py', '--json', 'a b'], '/c'), {
+    command: 'stack', json: true, all: false, breaks: ['mixed_rs::engine::leaf', 'x.c:12'],
+    target: { kind: 'launch', python: 'py', script: 's.py', args: ['--json', 'a b'] }, gdbPath: undefined, timeoutMs: 120000,
+  });
+});
+
+test('stack: attach and core', () => {
+  assert.deepEqual((parseArgs(['stack', '--pid', '42'], '/c') as { target: unknown }).target, { kind: 'attach', pid: 42 });
+  assert.deepEqual((parseArgs(['stack', '--core', 'core.1', '--python', '/usr/bin/python3'], '/c') as { target: unknown }).target, { kind: 'core', core: 'core.1', python: '/usr/bin/python3' });
+});
+
+test('stack: usage errors', () => {
+  assert.throws(() => parseArgs(['stack'], '/c'), /exactly one of/);
+  assert.throws(() => parseArgs(['stack', '--pid', 'abc'], '/c'), /process id/);
+  assert.throws(() => parseArgs(['stack', '--core', 'c'], '/c'), /--python/);
+  assert.throws(() => parseArgs(['stack', '--', 'python3'], '/c'), /the script/);
+  assert.throws(() => parseArgs(['stack', '--pid', '1', '--', 'py', 's.py'], '/c'), /exactly one/);
+  assert.throws(() => parseArgs(['stack', '--pid', '1', '--break', 'f'], '/c'), /launched program/);
+});
