@@ -11,6 +11,13 @@ import { parseArgs, UsageError, USAGE, type CliArgs } from './args';
 import { formatResolve, formatStats } from './format';
 import { Indexer } from '../index/indexer';
 import type { ResolveResult } from '../protocol';
+import { runStack } from './stack';
+import { UserError } from '../debug/errors';
+
+/** Errors whose message is already what the user should read. */
+function isUserFacing(e: unknown): boolean {
+  return e instanceof UserError || (e instanceof Error && /NotFoundError|ExitedError|TimeoutError|AttachError/.test(e.name));
+}
 
 declare const SEAM_VERSION: string | undefined;
 
@@ -38,6 +45,14 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'version') {
     process.stdout.write(`${typeof SEAM_VERSION === 'string' ? SEAM_VERSION : 'dev'}\n`);
     return 0;
+  }
+  if (args.command === 'stack') {
+    try {
+      return await runStack(args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    } catch (e) {
+      if (isUserFacing(e)) fail((e as Error).message);
+      throw e;
+    }
   }
   const roots = args.roots.map((r) => resolve(r));
   for (const r of roots) {

@@ -29,6 +29,9 @@ export interface NativeThread {
   id: number;
   /** OS thread id (LWP), which CPython records as `native_thread_id`. */
   lwp: number | undefined;
+  /** pthread_t (GDB's `Thread 0x7ffff7d8a740 (LWP n)`): how 3.10 thread states are matched,
+   *  since 3.10 records no native thread id. */
+  pthread?: bigint;
   name?: string;
   frames: NativeFrame[];
 }

@@ -1,0 +1,30 @@
+/**
+ * Launch and attach arguments, typed once; kept in step with package.json's
+ * `contributes.debuggers[0].configurationAttributes` (a unit test compares them).
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+export interface CommonArgs {
+  python?: string;
+  gdbPath?: string;
+  showGlue?: boolean;
+  stopOnPanic?: boolean;
+  logFile?: string;
+}
+
+export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments, CommonArgs {
+  program?: string;
+  module?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  stopOnEntry?: boolean;
+}
+
+export interface AttachArgs extends DebugProtocol.AttachRequestArguments, CommonArgs {
+  processId?: number | string;
+  coreFile?: string;
+}
+
+export const LAUNCH_KEYS = ['python', 'gdbPath', 'showGlue', 'stopOnPanic', 'logFile', 'program', 'module', 'args', 'env', 'cwd', 'stopOnEntry'] as const;
+export const ATTACH_KEYS = ['python', 'gdbPath', 'showGlue', 'stopOnPanic', 'logFile', 'processId', 'coreFile'] as const;

@@ -1,0 +1,332 @@
+/**
+ * Seam's debug session: translates DAP to the backend interface and back. Breakpoints, the
+ * merged stack and variables live in their own modules; the backend (GDB) does the debugging.
+ */
+import {
+  LoggingDebugSession, InitializedEvent, StoppedEvent, ContinuedEvent, OutputEvent, ExitedEvent,
+  TerminatedEvent, BreakpointEvent, Thread, Scope, Source, StackFrame, Handles, logger, Logger,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { BreakpointState, DebugBackend, StopEvent, Variable } from '../backend';
+import { createGdbBackend } from '../gdb/backend';
+import { StackService } from '../stackService';
+import { Breakpoints } from './breakpoints';
+import { resolvePython } from './python';
+import { UserError } from '../errors';
+import type { AttachArgs, LaunchArgs } from './launchConfig';
+import type { MergedFrame } from '../types';
+import { describeValue } from './values';
+
+const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
+const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
+
+type VarRef = { kind: 'locals'; threadId: number; frame: MergedFrame; level: number } | { kind: 'children'; ref: number };
+
+export class SeamDebugSession extends LoggingDebugSession {
+  private backend: DebugBackend | undefined;
+  private stacks: StackService | undefined;
+  private readonly breakpoints = new Breakpoints(() => this.backend);
+  private showGlue = false;
+  private launched = false;
+  private frames = new Handles<{ threadId: number; frame: MergedFrame; level: number }>();
+  private vars = new Handles<VarRef>();
+  private configured!: Promise<void>;
+  private markConfigured!: () => void;
+  private exited = false;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.configured = new Promise((r) => (this.markConfigured = r));
+  }
+
+  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsEvaluateForHovers: true,
+      supportsTerminateRequest: true,
+      supportsDelayedStackTraceLoading: true,
+      supportTerminateDebuggee: true,
+    };
+    this.sendResponse(response);
+  }
+
+  /** The one error wrapper: UserErrors reach the user as they are; anything else is an internal
+   *  error, logged with its stack. */
+  private async run(response: DebugProtocol.Response, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+      this.sendResponse(response);
+    } catch (e) {
+      const err = e as Error;
+      const user = err instanceof UserError || err.name.endsWith('NotFoundError') || err.name === 'UserError';
+      if (!user) logger.error(`internal error: ${err.stack ?? err}`);
+      this.sendErrorResponse(response, { id: 1, format: user ? err.message : `internal error: ${err.message} (see the log)`, showUser: true });
+    }
+  }
+
+  private async startBackend(args: LaunchArgs | AttachArgs): Promise<DebugBackend> {
+    if (args.logFile) logger.setup(Logger.LogLevel.Verbose, args.logFile);
+    this.showGlue = !!args.showGlue;
+    const backend = await createGdbBackend({ gdbPath: args.gdbPath, log: (l) => logger.verbose(l) });
+    this.backend = backend;
+    this.stacks = new StackService(backend, (l) => this.sendEvent(new OutputEvent(`[seam] ${l}\n`, 'console')));
+    backend.on('stopped', (e: StopEvent) => void this.onStopped(e));
+    backend.on('continued', () => {
+      this.stacks?.invalidate();
+      this.sendEvent(new ContinuedEvent(0, true));
+    });
+    backend.on('output', (o: { category: string; text: string }) => this.sendEvent(new OutputEvent(o.text, o.category)));
+    backend.on('breakpoint', (st: BreakpointState) => {
+      const bp = this.breakpoints.changed(st);
+      if (bp) this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint));
+    });
+    backend.on('libraryLoaded', () => this.stacks?.reset());
+    backend.on('exited', (e: { exitCode: number }) => {
+      if (this.exited) return;
+      this.exited = true;
+      this.sendEvent(new ExitedEvent(e.exitCode));
+      this.sendEvent(new OutputEvent(`program exited with code ${e.exitCode}\n`, 'console'));
+      this.sendEvent(new TerminatedEvent());
+    });
+    backend.on('terminated', (e: { reason?: string }) => {
+      if (e.reason) this.sendEvent(new OutputEvent(`${e.reason}\n`, 'stderr'));
+      if (!this.exited) {
+        this.exited = true;
+        this.sendEvent(new TerminatedEvent());
+      }
+    });
+    return backend;
+  }
+
+  protected launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArgs): void {
+    void this.run(response, async () => {
+      if (!args.program && !args.module) throw new UserError('set "program" (a Python script) or "module" in the launch configuration');
+      const python = resolvePython(args.python);
+      const backend = await this.startBackend(args);
+      const scriptArgs = args.module ? ['-m', args.module, ...(args.args ?? [])] : [args.program!, ...(args.args ?? [])];
+      await backend.launch({ program: python, args: scriptArgs, cwd: args.cwd, env: args.env });
+      if (args.stopOnPanic !== false) await backend.insertBreakpoint({ location: 'rust_panic' }).catch(() => undefined);
+      this.launched = true;
+      this.sendEvent(new InitializedEvent());
+      // The program starts once the client has sent its breakpoints (configurationDone).
+      void this.configured.then(() => backend.run()).catch((e) => this.fail(e));
+    });
+  }
+
+  protected attachRequest(response: DebugProtocol.AttachResponse, args: AttachArgs): void {
+    void this.run(response, async () => {
+      const backend = await this.startBackend(args);
+      if (args.coreFile) {
+        const python = resolvePython(args.python);
+        await backend.openCore(args.coreFile, python);
+        this.sendEvent(new InitializedEvent());
+        this.sendEvent(new StoppedEvent('exception', 1, 'core file'));
+        return;
+      }
+      const pid = Number(args.processId);
+      if (!Number.isInteger(pid) || pid <= 0) throw new UserError(`"processId" must be a process id, not '${args.processId}'`);
+      await backend.attach(pid);
+      this.sendEvent(new InitializedEvent());
+      void this.configured.then(() => backend.continue()).catch((e) => this.fail(e));
+    });
+  }
+
+  protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.sendResponse(response);
+    this.markConfigured();
+  }
+
+  private fail(e: unknown): void {
+    this.sendEvent(new OutputEvent(`${(e as Error).message}\n`, 'stderr'));
+    if (!this.exited) {
+      this.exited = true;
+      this.sendEvent(new TerminatedEvent());
+    }
+  }
+
+  private async onStopped(e: StopEvent): Promise<void> {
+    this.stacks?.invalidate();
+    this.frames.reset();
+    this.vars.reset();
+    if (e.breakpointIds?.length) {
+      const hit = this.breakpoints.onHit(e.breakpointIds);
+      for (const msg of hit.logs) this.sendEvent(new OutputEvent(`${await this.interpolate(msg, e.threadId)}\n`, 'console'));
+      if (!hit.report) {
+        await this.backend?.continue();
+        return;
+      }
+    }
+    const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    ev.body.description = e.description;
+    if (e.reason === 'panic' || e.reason === 'signal' || e.reason === 'exception') ev.body.text = e.description;
+    this.sendEvent(ev);
+  }
+
+  /** Logpoint text: `{expr}` parts evaluated in the stopped frame. */
+  private async interpolate(msg: string, threadId: number): Promise<string> {
+    const parts = msg.split(/(\{[^{}]+\})/);
+    const out: string[] = [];
+    for (const p of parts) {
+      if (p.startsWith('{') && p.endsWith('}')) {
+        try {
+          out.push((await this.backend!.evaluate(p.slice(1, -1), threadId, 0)).value);
+        } catch (err) {
+          out.push(`<${(err as Error).message}>`);
+        }
+      } else out.push(p);
+    }
+    return out.join('');
+  }
+
+  protected threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    void this.run(response, async () => {
+      if (!this.stacks) {
+        response.body = { threads: [] };
+        return;
+      }
+      const snap = await this.stacks.snapshot();
+      response.body = { threads: snap.threads.map((t) => new Thread(t.id, `${t.name}${t.holdsGil ? ' (GIL)' : ''}`)) };
+    });
+  }
+
+  protected stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    void this.run(response, async () => {
+      const snap = await this.stacks!.snapshot();
+      const t = snap.threads.find((x) => x.id === args.threadId);
+      const shown = this.visible(t?.frames ?? []);
+      const start = args.startFrame ?? 0;
+      const end = args.levels ? start + args.levels : shown.length;
+      response.body = { stackFrames: shown.slice(start, end).map((f) => this.toDapFrame(args.threadId, f)), totalFrames: shown.length };
+    });
+  }
+
+  /** Glue folded into one label frame per run, unless showGlue. */
+  private visible(frames: MergedFrame[]): (MergedFrame | { fold: number })[] {
+    if (this.showGlue) return frames;
+    const out: (MergedFrame | { fold: number })[] = [];
+    for (const f of frames) {
+      if (!f.glue) out.push(f);
+      else {
+        const last = out[out.length - 1];
+        if (last && 'fold' in last) last.fold++;
+        else out.push({ fold: 1 });
+      }
+    }
+    return out;
+  }
+
+  private toDapFrame(threadId: number, f: MergedFrame | { fold: number }): DebugProtocol.StackFrame {
+    if ('fold' in f) {
+      const sf = new StackFrame(this.frames.create({ threadId, frame: { language: 'native', function: '', file: null, line: null, glue: true }, level: -1 }),
+        `… ${f.fold} interpreter frame${f.fold > 1 ? 's' : ''}`) as DebugProtocol.StackFrame;
+      sf.presentationHint = 'label';
+      return sf;
+    }
+    const level = f.native?.level ?? -1;
+    const id = this.frames.create({ threadId, frame: f, level });
+    const src = f.file ? new Source(f.file.split('/').pop() ?? f.file, f.file, 0, ORIGIN[f.language]) : undefined;
+    const sf = new StackFrame(id, `${LANG_TAG[f.language]} ${f.function}`, src, f.line ?? 0, 1) as DebugProtocol.StackFrame;
+    if (f.glue) sf.presentationHint = 'subtle';
+    if (!src) sf.presentationHint = 'subtle';
+    return sf;
+  }
+
+  protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const fr = this.frames.get(args.frameId);
+    response.body = { scopes: fr && fr.level >= -1 && !(fr.frame.glue && fr.level < 0) ? [new Scope('Locals', this.vars.create({ kind: 'locals', ...fr }), false)] : [] };
+    this.sendResponse(response);
+  }
+
+  protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    void this.run(response, async () => {
+      const v = this.vars.get(args.variablesReference);
+      let list: Variable[] = [];
+      if (v?.kind === 'locals') {
+        if (v.frame.language === 'python' && v.frame.python) list = await this.pythonLocals(v.frame.python.address);
+        else if (v.level >= 0) list = await this.backend!.locals(v.threadId, v.level);
+      } else if (v?.kind === 'children') {
+        list = await this.backend!.children(v.ref);
+      }
+      const out: DebugProtocol.Variable[] = [];
+      for (const x of list) {
+        out.push({
+          name: x.name,
+          value: await describeValue(x, this.backend!),
+          type: x.type,
+          variablesReference: x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
+        });
+      }
+      response.body = { variables: out };
+    });
+  }
+
+  private async pythonLocals(frameAddress: bigint): Promise<Variable[]> {
+    const { pythonLocals } = await import('./values');
+    return pythonLocals(this.backend!, frameAddress);
+  }
+
+  protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    void this.run(response, async () => {
+      const fr = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
+      if (fr?.frame.language === 'python') throw new UserError('Python expressions are not evaluated yet: select a C or Rust frame (GDB expressions)');
+      const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
+      response.body = { result: await describeValue(v, this.backend!), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
+    });
+  }
+
+  protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    void this.run(response, async () => {
+      response.body = { breakpoints: await this.breakpoints.setForSource(args.source.path ?? '', args.breakpoints ?? []) };
+    });
+  }
+
+  protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    void this.run(response, async () => {
+      response.body = { breakpoints: await this.breakpoints.setFunctions(args.breakpoints) };
+    });
+  }
+
+  protected continueRequest(response: DebugProtocol.ContinueResponse): void {
+    void this.run(response, async () => {
+      await this.backend!.continue();
+      response.body = { allThreadsContinued: true };
+    });
+  }
+
+  protected pauseRequest(response: DebugProtocol.PauseResponse): void {
+    void this.run(response, () => this.backend!.pause());
+  }
+
+  protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    void this.run(response, () => this.backend!.next(args.threadId));
+  }
+
+  protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    void this.run(response, () => this.backend!.stepIn(args.threadId));
+  }
+
+  protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    void this.run(response, () => this.backend!.stepOut(args.threadId));
+  }
+
+  protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    void this.run(response, async () => {
+      await this.backend?.close({ detach: false });
+    });
+  }
+
+  protected disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): void {
+    void this.run(response, async () => {
+      const detach = args.terminateDebuggee === undefined ? !this.launched : !args.terminateDebuggee;
+      await this.backend?.close({ detach });
+      this.backend = undefined;
+    });
+  }
+}

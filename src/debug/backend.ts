@@ -1,0 +1,86 @@
+/**
+ * The one interface the debug session and `seam stack` drive; a GDB implementation (and later
+ * an LLDB one) sits behind it. No DAP types, no vscode: plain data and events.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Memory, NativeFrame, NativeThread, Symbols } from './types';
+
+export type StopReason = 'breakpoint' | 'function breakpoint' | 'step' | 'signal' | 'panic' | 'pause' | 'entry' | 'exception';
+
+export interface StopEvent {
+  reason: StopReason;
+  /** Debugger thread id that stopped (all threads stop: all-stop mode). */
+  threadId: number;
+  /** Words for the user: "SIGSEGV in crash at _mixed.c:40", "Rust panic". */
+  description: string;
+  /** Backend breakpoint ids that were hit. */
+  breakpointIds?: number[];
+  signal?: string;
+}
+
+export interface BreakpointRequest {
+  /** A native location: `file:line`, a C function, a Rust path (`crate::mod::fn`). */
+  location: string;
+  condition?: string;
+  /** Stop only from the N-th hit on (GDB ignore count N-1). */
+  ignoreCount?: number;
+}
+
+export interface BreakpointState {
+  id: number;
+  /** Resolved (false while pending, e.g. until the extension module is loaded). */
+  verified: boolean;
+  file?: string;
+  line?: number;
+  message?: string;
+}
+
+export interface Variable {
+  name: string;
+  value: string;
+  type?: string;
+  /** Non-zero when the value has children (`children(ref)`). */
+  ref: number;
+  /** Address for pointer-like values (for PyObject * summaries). */
+  address?: bigint;
+}
+
+export interface LaunchRequest {
+  program: string; // the interpreter
+  args: string[]; // script and its arguments, verbatim
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Events: 'stopped' (StopEvent), 'continued' (), 'output' ({category: 'stdout'|'stderr'|'console',
+ * text}), 'exited' ({exitCode}), 'terminated' ({reason?: string}), 'breakpoint' (BreakpointState:
+ * a pending breakpoint resolved), 'libraryLoaded' ({path}).
+ */
+export interface DebugBackend extends EventEmitter {
+  readonly memory: Memory;
+  readonly symbols: Symbols;
+  /** OS process id of the debuggee once known. */
+  readonly pid: number | undefined;
+  launch(req: LaunchRequest): Promise<void>;
+  attach(pid: number): Promise<void>;
+  openCore(core: string, executable: string): Promise<void>;
+  /** Starts a launched program (after breakpoints are set). */
+  run(): Promise<void>;
+  insertBreakpoint(req: BreakpointRequest): Promise<BreakpointState>;
+  deleteBreakpoint(id: number): Promise<void>;
+  threads(): Promise<NativeThread[]>;
+  frames(threadId: number, limit?: number): Promise<NativeFrame[]>;
+  /** Stack pointer and CFA of the given frame levels of a thread. */
+  spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>>;
+  locals(threadId: number, level: number): Promise<Variable[]>;
+  children(ref: number): Promise<Variable[]>;
+  evaluate(expression: string, threadId?: number, level?: number): Promise<Variable>;
+  continue(): Promise<void>;
+  pause(): Promise<void>;
+  next(threadId: number): Promise<void>;
+  stepIn(threadId: number): Promise<void>;
+  stepOut(threadId: number): Promise<void>;
+  /** Ends the session: kill a launched program (or detach from an attached one when `detach`). */
+  close(opts: { detach: boolean }): Promise<void>;
+}

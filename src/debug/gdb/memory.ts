@@ -1,0 +1,202 @@
+/**
+ * The debuggee's memory and symbols through GDB/MI: works on any target GDB has (live process,
+ * attached process, core file).
+ */
+import { MemoryError, type Memory, type Symbols } from '../types';
+import * as mi from '../mi/commands';
+import { GdbCommandError, type GdbConnection } from './connection';
+
+const PAGE = 4096n;
+const PAGE_MASK = ~(PAGE - 1n);
+
+export interface GdbMemoryOptions {
+  /** Most pages fetched by one `-data-read-memory-bytes` (default 16 = 64 KiB). */
+  maxPagesPerRead?: number;
+}
+
+/**
+ * `Memory` over `-data-read-memory-bytes`, with a cache of whole aligned 4 KiB pages. Missing
+ * pages are fetched in runs of contiguous pages, all runs of one read sent at once. The cache is
+ * dropped whenever the program resumes (and on `invalidate()`).
+ */
+export class GdbMemory implements Memory {
+  /** Page base -> its bytes, or null when the page is not (entirely) readable. */
+  private pages = new Map<bigint, Uint8Array | null>();
+  private generation = 0;
+  private readonly maxPages: bigint;
+  private readonly unsubscribe: () => void;
+  /** Number of `-data-read-memory-bytes` sent (for tests and the traffic log). */
+  reads = 0;
+
+  constructor(private readonly conn: GdbConnection, opts: GdbMemoryOptions = {}) {
+    this.maxPages = BigInt(Math.max(1, opts.maxPagesPerRead ?? 16));
+    this.unsubscribe = conn.on('running', () => this.invalidate());
+  }
+
+  invalidate(): void {
+    this.pages = new Map();
+    this.generation++;
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  async read(address: bigint, size: number): Promise<Uint8Array> {
+    if (size < 0 || !Number.isInteger(size)) throw new MemoryError(address, size, 'bad size');
+    if (size === 0) return new Uint8Array(0);
+    if (address < 0n) throw new MemoryError(address, size, 'negative address');
+    const end = address + BigInt(size);
+    const first = address & PAGE_MASK;
+    const last = (end - 1n) & PAGE_MASK;
+
+    // Runs of missing pages, each at most maxPages long.
+    const runs: Array<{ start: bigint; count: bigint }> = [];
+    for (let p = first; p <= last; p += PAGE) {
+      if (this.pages.has(p)) continue;
+      const run = runs[runs.length - 1];
+      if (run && run.start + run.count * PAGE === p && run.count < this.maxPages) run.count++;
+      else runs.push({ start: p, count: 1n });
+    }
+    await Promise.all(runs.map((r) => this.fetchRun(r.start, r.count)));
+
+    const out = new Uint8Array(size);
+    for (let p = first; p <= last; p += PAGE) {
+      const page = this.pages.get(p);
+      if (!page) return this.readUncached(address, size); // partly readable page, or a resume raced us
+      const from = p > address ? p : address;
+      const to = p + PAGE < end ? p + PAGE : end;
+      out.set(page.subarray(Number(from - p), Number(to - p)), Number(from - address));
+    }
+    return out;
+  }
+
+  private async fetchRun(start: bigint, count: bigint): Promise<void> {
+    const gen = this.generation;
+    const len = Number(count * PAGE);
+    let blocks: mi.MiMemoryBlock[];
+    try {
+      this.reads++;
+      blocks = await this.conn.run(mi.dataReadMemoryBytes(start, len));
+    } catch (e) {
+      if (!(e instanceof GdbCommandError)) throw e;
+      blocks = [];
+    }
+    if (gen !== this.generation) return;
+    const runBytes = new Uint8Array(len);
+    const coveredBytes = new Array<number>(Number(count)).fill(0);
+    for (const b of blocks) {
+      const off = b.begin - start;
+      if (off < 0n || off >= BigInt(len)) continue;
+      const o = Number(off);
+      const n = Math.min(b.contents.length, len - o);
+      runBytes.set(b.contents.subarray(0, n), o);
+      for (let i = o; i < o + n;) {
+        const page = Math.floor(i / 4096);
+        const pageEnd = Math.min((page + 1) * 4096, o + n);
+        coveredBytes[page] += pageEnd - i;
+        i = pageEnd;
+      }
+    }
+    for (let i = 0; i < coveredBytes.length; i++) {
+      const base = start + BigInt(i) * PAGE;
+      this.pages.set(base, coveredBytes[i] === 4096 ? runBytes.slice(i * 4096, (i + 1) * 4096) : null);
+    }
+  }
+
+  /** Exact read without the cache, for ranges in pages that are only partly readable. */
+  private async readUncached(address: bigint, size: number): Promise<Uint8Array> {
+    let blocks: mi.MiMemoryBlock[];
+    try {
+      this.reads++;
+      blocks = await this.conn.run(mi.dataReadMemoryBytes(address, size));
+    } catch (e) {
+      if (e instanceof GdbCommandError) throw new MemoryError(address, size, e.gdbMessage);
+      throw e;
+    }
+    const out = new Uint8Array(size);
+    let got = 0;
+    for (const b of blocks) {
+      const off = Number(b.begin - address);
+      if (off < 0 || off >= size) continue;
+      const n = Math.min(b.contents.length, size - off);
+      out.set(b.contents.subarray(0, n), off);
+      got += n;
+    }
+    if (got < size) throw new MemoryError(address, size, `only ${got} bytes readable`);
+    return out;
+  }
+}
+
+/**
+ * `Symbols` from GDB's DWARF knowledge: C expressions evaluated with the language forced to C
+ * (stopped in a Rust frame GDB's language is rust, where C casts fail), then set back. Requests
+ * made together share one language switch; answers are cached for the session.
+ */
+export class GdbSymbols implements Symbols {
+  private readonly cache = new Map<string, Promise<string | undefined>>();
+  private batch: Array<{ expr: string; resolve: (v: string | undefined) => void; reject: (e: unknown) => void }> = [];
+
+  constructor(private readonly conn: GdbConnection) {}
+
+  async address(name: string): Promise<bigint | undefined> {
+    const v = await this.evalC(`(unsigned long)&${name}`);
+    return v !== undefined && /^\d+$/.test(v) ? BigInt(v) : undefined;
+  }
+
+  async offsetOf(type: string, field: string): Promise<number | undefined> {
+    return toNumber(await this.evalC(`(long)&((${type}*)0)->${field}`));
+  }
+
+  async sizeOf(type: string): Promise<number | undefined> {
+    return toNumber(await this.evalC(`sizeof(${type})`));
+  }
+
+  /** Forgets cached answers (after loading other symbols). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private evalC(expr: string): Promise<string | undefined> {
+    let p = this.cache.get(expr);
+    if (!p) {
+      p = new Promise<string | undefined>((resolve, reject) => {
+        this.batch.push({ expr, resolve, reject });
+        if (this.batch.length === 1) queueMicrotask(() => void this.flush());
+      });
+      this.cache.set(expr, p);
+      // A failure caused by the session (GDB gone, program running) is not an answer: retry later.
+      p.catch(() => this.cache.delete(expr));
+    }
+    return p;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    const c = this.conn;
+    // Written in one go, in this order, so that no other command runs between the switch to C
+    // and the switch back: show, set c, the evaluations, set auto. Only a language the user set
+    // explicitly (not auto) is restored afterwards, with a short window.
+    const settle = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+    const shown = settle(c.run(mi.gdbShow('language')));
+    const toC = settle(c.run(mi.gdbSet('language', 'c')));
+    const answers = batch.map((item) => settle(c.run(mi.dataEvaluateExpression(item.expr))));
+    const back = settle(c.run(mi.gdbSet('language', 'auto')));
+    const sh = await shown;
+    const previous = 'value' in sh ? /^\s*([\w+-]+)/.exec(sh.value)?.[1] ?? 'auto' : 'auto';
+    await toC;
+    await back;
+    if (previous !== 'auto') await c.run(mi.gdbSet('language', previous)).catch(() => undefined);
+    for (let i = 0; i < batch.length; i++) {
+      const a = await answers[i];
+      if ('value' in a) batch[i].resolve(a.value);
+      else if (a.error instanceof GdbCommandError && !/running|not stopped/i.test(a.error.gdbMessage)) batch[i].resolve(undefined);
+      else batch[i].reject(a.error);
+    }
+  }
+}
+
+function toNumber(v: string | undefined): number | undefined {
+  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * Which native frames are interpreter glue: the machinery between a caller and the code the user
+ * wrote, folded away in the merged call stack. Data, one entry per family, each with the reason.
+ * Names are matched after Rust names are cleaned (no hashes, no disambiguators). Pure.
+ */
+
+export interface GlueRule {
+  /** Exact name, or a RegExp over the whole cleaned name. */
+  match: string | RegExp;
+  why: string;
+}
+
+/** The eval loop: one activation runs one segment of Python frames and is replaced by them.
+ *  `.cold`/`.part` are the split-off parts GCC makes of the same function. `PyEval_EvalFrameEx`
+ *  was the loop itself before 3.6 and is a thin wrapper after (see `isEvalLoop`). */
+export const EVAL_LOOP = /^_?PyEval_EvalFrameDefault(\.(cold|part)[.0-9]*)?$/;
+export const EVAL_LOOP_LEGACY = /^PyEval_EvalFrameEx(\.(cold|part)[.0-9]*)?$/;
+
+export const CPYTHON_GLUE: GlueRule[] = [
+  { match: /^_PyEval_EvalFrame$|^PyEval_EvalFrameEx$/, why: 'inline wrapper that calls the frame evaluator (PEP 523 hook)' },
+  { match: /^_PyEval_Vector$|^_PyEval_EvalCode(WithName)?$|^PyEval_EvalCode(Ex)?$/, why: 'sets up a Python frame and enters the eval loop' },
+  { match: /^_?PyFunction_Vectorcall$|^method_vectorcall$/, why: 'vectorcall entry of Python functions and bound methods' },
+  {
+    match: /^_?PyObject_(Vectorcall(Tstate|Dict|Method)?|VectorcallMethod|Call(NoArgs?|NoArgTstate|OneArg|Object|Function\w*|Method\w*|_Prepend)?|MakeTpCall|FastCall\w*)$/,
+    why: 'generic call protocol: picks the callee\'s vectorcall or tp_call',
+  },
+  { match: /^vectorcall_(method|unbound)$|^call_function$|^do_call_core$/, why: 'call dispatch inside the eval loop (3.10 and older)' },
+  { match: /^cfunction_(call|vectorcall_\w+)$/, why: 'adapts the call protocol to a C function\'s METH_* convention' },
+  { match: /^method_vectorcall_\w+$|^methoddescr_call$|^wrapperdescr_call$|^wrapper_call$/, why: 'method descriptor adapters for C methods' },
+  { match: /^slot_tp_(call|init|new)$|^type_call$|^vectorcall_method$/, why: 'type slots that forward a call to Python code' },
+  { match: /^gen_send_ex2?$|^gen_iternext$|^gen_send$|^_PyGen_Send$/, why: 'resumes a generator frame in a new eval activation' },
+  { match: /^run_(eval_code_obj|mod)$|^(pyrun|_?PyRun)_\w+$/, why: 'runs a module\'s code object (python script.py, -c, -m)' },
+  { match: /^pymain_\w+$|^Py_(RunMain|BytesMain|Main)$/, why: 'interpreter start-up' },
+  { match: /^thread_run$|^pythread_wrapper$/, why: 'CPython thread bootstrap (_thread.start_new_thread)' },
+];
+
+export const PROCESS_GLUE: GlueRule[] = [
+  { match: /^__libc_start(_call)?_main(_impl)?$|^_start$/, why: 'C runtime start-up before main' },
+  { match: /^start_thread$|^(__)?clone3?$/, why: 'pthread bootstrap' },
+];
+
+/** PyO3's wrappers between CPython's call and the user's #[pyfunction]/#[pymethods] body. */
+export const PYO3_GLUE: GlueRule[] = [
+  { match: /^pyo3::impl_::trampoline::/, why: 'PyO3 trampoline: GIL pool, panic and error translation' },
+  { match: /^pyo3::impl_::pymethods::/, why: 'PyO3 method-slot adapters' },
+  { match: /^pyo3::callback::(handle_panic|panic_result_into_callback_output|convert)/, why: 'PyO3 before 0.18: panic/result translation' },
+  { match: /^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/, why: 'catch_unwind around the body, so a panic becomes a Python exception' },
+  { match: /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function' },
+  { match: /^std::rt::lang_start|^std::sys::backtrace::__rust_begin_short_backtrace|^std::sys::(pal::)?unix::thread::Thread::new::thread_start/, why: 'Rust runtime and thread start-up' },
+];
+
+/** Glue only between a PyO3 trampoline and the user's code: elsewhere a closure call is the
+ *  user's own. */
+export const PYO3_CONTEXT_GLUE = /^(<.* as )?core::ops::function::(FnOnce|FnMut|Fn)>?::call(_once|_mut)?(\{\{vtable\.shim\}\}|::\{shim[^}]*\})?(<.*>)?$/;
+
+/** Frames that open a PyO3 trampoline region (for PYO3_CONTEXT_GLUE). */
+const PYO3_REGION = /^pyo3::impl_::(trampoline|pymethods)::|^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/;
+
+const ALL_RULES = [...CPYTHON_GLUE, ...PROCESS_GLUE, ...PYO3_GLUE];
+const EXACT = new Set(ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [r.match] : [])));
+const PATTERNS = ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [] : [r.match]));
+
+/** Unconditional glue (everything but the context-dependent closure calls). */
+export function isGlueName(name: string): boolean {
+  return EXACT.has(name) || PATTERNS.some((p) => p.test(name));
+}
+
+export function opensPyo3Region(name: string): boolean {
+  return PYO3_REGION.test(name);
+}
+
+export function isContextGlue(name: string): boolean {
+  return PYO3_CONTEXT_GLUE.test(name);
+}
+
+/** Is `name` one activation of the eval loop for this CPython version? `PyEval_EvalFrameEx` is
+ *  the loop before 3.6 only; with no version it counts when no `_PyEval_EvalFrameDefault` is
+ *  on the stack at all (`hasDefault`). */
+export function isEvalLoop(name: string, version: [number, number] | undefined, hasDefault: boolean): boolean {
+  if (EVAL_LOOP.test(name)) return true;
+  if (!EVAL_LOOP_LEGACY.test(name)) return false;
+  if (version) return version[0] < 3 || (version[0] === 3 && version[1] < 6);
+  return !hasDefault;
+}

@@ -1,0 +1,111 @@
+/**
+ * One stop's merged stacks: native frames from the backend, Python frames read from the
+ * interpreter's memory, merged per thread. Shared by the debug session and `seam stack`.
+ * Caches per stop; `invalidate()` on every resume.
+ */
+import type { DebugBackend } from './backend';
+import type { MergedFrame, NativeFrame, NativeThread } from './types';
+import { detectLayout, type PythonLayout } from './python/layout';
+import { readPythonThreads, type PyThreadRead } from './python/reader';
+import { mergeStack } from './stack/merge';
+
+export interface ThreadStack {
+  id: number;
+  name: string;
+  lwp?: number;
+  holdsGil: boolean;
+  frames: MergedFrame[];
+}
+
+export interface Snapshot {
+  threads: ThreadStack[];
+  /** e.g. "3.12" when the debuggee is CPython, undefined otherwise. */
+  pythonVersion?: string;
+  /** Problems worth telling the user (no DWARF for libpython, unreadable frames). */
+  warnings: string[];
+}
+
+const EVAL_FRAME = /^_PyEval_EvalFrame(?:Default)?$/;
+
+export class StackService {
+  private layout: PythonLayout | null | undefined; // null: not a Python process (or unreadable)
+  private layoutProblem: string | undefined;
+  private current: Promise<Snapshot> | undefined;
+
+  constructor(private readonly backend: DebugBackend, private readonly log: (line: string) => void = () => undefined) {}
+
+  invalidate(): void {
+    this.current = undefined;
+  }
+
+  /** Forget the interpreter layout too (a new program, an extension module just loaded). */
+  reset(): void {
+    this.current = undefined;
+    if (this.layout === null) this.layout = undefined;
+  }
+
+  snapshot(): Promise<Snapshot> {
+    this.current ??= this.take();
+    return this.current;
+  }
+
+  private async pythonLayout(): Promise<PythonLayout | null> {
+    if (this.layout !== undefined) return this.layout;
+    try {
+      this.layout = await detectLayout(this.backend.memory, this.backend.symbols);
+    } catch (e) {
+      this.layoutProblem = (e as Error).message;
+      this.log(`Python frames unavailable: ${this.layoutProblem}`);
+      this.layout = null;
+    }
+    return this.layout;
+  }
+
+  private async take(): Promise<Snapshot> {
+    const warnings: string[] = [];
+    const threads = await this.backend.threads();
+    const layout = await this.pythonLayout();
+    if (!layout && this.layoutProblem) warnings.push(`Python frames unavailable: ${this.layoutProblem}`);
+    let pyThreads: PyThreadRead[] = [];
+    if (layout) {
+      try {
+        pyThreads = await readPythonThreads(this.backend.memory, layout);
+      } catch (e) {
+        warnings.push(`Python frames unreadable: ${(e as Error).message}`);
+      }
+    }
+    const out: ThreadStack[] = [];
+    for (const t of threads) {
+      const native = await this.framesWithStack(t);
+      const py = pyThreads.find((p) =>
+        (p.nativeThreadId !== undefined && p.nativeThreadId === t.lwp) ||
+        (p.nativeThreadId === undefined && t.pthread !== undefined && p.threadId === t.pthread));
+      out.push({
+        id: t.id,
+        name: py?.name ?? t.name ?? `Thread ${t.id}`,
+        lwp: t.lwp,
+        holdsGil: py?.holdsGil ?? false,
+        frames: mergeStack(native, py, { version: layout?.version }),
+      });
+    }
+    return { threads: out, pythonVersion: layout?.version, warnings };
+  }
+
+  /** Native frames, with sp/cfa for the eval-loop activations (to place Python segments). */
+  private async framesWithStack(t: NativeThread): Promise<NativeFrame[]> {
+    const frames = await this.backend.frames(t.id);
+    const evalLevels = frames.filter((f) => f.func && EVAL_FRAME.test(f.func)).map((f) => f.level);
+    if (evalLevels.length) {
+      try {
+        const regs = await this.backend.spCfa(t.id, evalLevels);
+        for (const f of frames) {
+          const r = regs.get(f.level);
+          if (r) Object.assign(f, r);
+        }
+      } catch (e) {
+        this.log(`thread ${t.id}: stack bounds unavailable (${(e as Error).message}); Python frames placed by order`);
+      }
+    }
+    return frames;
+  }
+}
