@@ -44,12 +44,17 @@ export class StackService {
     if (this.layout === null) this.layout = undefined;
   }
 
+  /** The interpreter layout (for Python values), or null when this is not a Python process. */
+  pythonLayout(): Promise<PythonLayout | null> {
+    return this.detect();
+  }
+
   snapshot(): Promise<Snapshot> {
     this.current ??= this.take();
     return this.current;
   }
 
-  private async pythonLayout(): Promise<PythonLayout | null> {
+  private async detect(): Promise<PythonLayout | null> {
     if (this.layout !== undefined) return this.layout;
     try {
       this.layout = await detectLayout(this.backend.memory, this.backend.symbols);
@@ -64,7 +69,7 @@ export class StackService {
   private async take(): Promise<Snapshot> {
     const warnings: string[] = [];
     const threads = await this.backend.threads();
-    const layout = await this.pythonLayout();
+    const layout = await this.detect();
     if (!layout && this.layoutProblem) warnings.push(`Python frames unavailable: ${this.layoutProblem}`);
     let pyThreads: PyThreadRead[] = [];
     if (layout) {

@@ -173,6 +173,13 @@ test('launch: verbatim arguments, cwd and env, output events, breakpoint, thread
     const straddle = await memory.read(pageStart + 4090n, 12); // crosses into the next page (or fails cleanly)
     assert.equal(straddle.length, 12);
     await assert.rejects(memory.read(0n, 8), MemoryError);
+    // Three pages of libc's text in one -data-read-memory-bytes, equal to an exact read.
+    const text = ((await symbols.address('printf'))! & ~0xfffn) + 0x10n;
+    const before3 = memory.reads;
+    const three = await memory.read(text, 3 * 4096 - 0x20);
+    assert.equal(memory.reads, before3 + 1);
+    const [exact] = await gdb.connection.run(mi.dataReadMemoryBytes(text, three.length));
+    assert.deepEqual(three, exact.contents);
 
     // Step out of work: counter changed, and the cache was dropped on resume.
     const finished = gdb.waitForStop();

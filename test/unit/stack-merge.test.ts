@@ -46,7 +46,9 @@ function load(name: string): Recorded {
 }
 
 function golden(name: string, frames: MergedFrame[], threadName: string): void {
-  const actual = `${JSON.stringify(stackJson({ threads: [{ id: 1, name: threadName, frames }] }), null, 1)}\n`;
+  // `seam stack --json`, one frame a line so a diff shows which frames moved.
+  const t = stackJson({ threads: [{ id: 1, name: threadName, frames }] }).threads[0];
+  const actual = `{"threads": [{"id": ${t.id}, "name": ${JSON.stringify(t.name)}, "frames": [\n${t.frames.map((f) => ` ${JSON.stringify(f)}`).join(',\n')}\n]}]}\n`;
   const expectedPath = resolve(DIR, `${name}.merged.json`);
   const actualPath = resolve(DIR, `${name}.actual.json`);
   if (process.env.SEAM_UPDATE_GOLDEN) writeFileSync(expectedPath, actual);

@@ -15,7 +15,7 @@ import { resolvePython } from './python';
 import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
-import { describeValue } from './values';
+import { describeValue, pythonLocals } from './values';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -258,7 +258,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       for (const x of list) {
         out.push({
           name: x.name,
-          value: await describeValue(x, this.backend!),
+          value: await describeValue(x, this.backend!, this.stacks),
           type: x.type,
           variablesReference: x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
         });
@@ -268,8 +268,7 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   private async pythonLocals(frameAddress: bigint): Promise<Variable[]> {
-    const { pythonLocals } = await import('./values');
-    return pythonLocals(this.backend!, frameAddress);
+    return pythonLocals(this.backend!, this.stacks!, frameAddress);
   }
 
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
@@ -277,7 +276,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       const fr = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
       if (fr?.frame.language === 'python') throw new UserError('Python expressions are not evaluated yet: select a C or Rust frame (GDB expressions)');
       const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
-      response.body = { result: await describeValue(v, this.backend!), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
+      response.body = { result: await describeValue(v, this.backend!, this.stacks), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
     });
   }
 

@@ -6,6 +6,9 @@ import { MemoryError, type Memory, type Symbols } from '../types';
 import * as mi from '../mi/commands';
 import { GdbCommandError, type GdbConnection } from './connection';
 
+/** What these classes need of a connection (a GdbConnection, or a fake in tests). */
+export type MiRunner = Pick<GdbConnection, 'run' | 'on'>;
+
 const PAGE = 4096n;
 const PAGE_MASK = ~(PAGE - 1n);
 
@@ -28,7 +31,7 @@ export class GdbMemory implements Memory {
   /** Number of `-data-read-memory-bytes` sent (for tests and the traffic log). */
   reads = 0;
 
-  constructor(private readonly conn: GdbConnection, opts: GdbMemoryOptions = {}) {
+  constructor(private readonly conn: MiRunner, opts: GdbMemoryOptions = {}) {
     this.maxPages = BigInt(Math.max(1, opts.maxPagesPerRead ?? 16));
     this.unsubscribe = conn.on('running', () => this.invalidate());
   }
@@ -137,7 +140,7 @@ export class GdbSymbols implements Symbols {
   private readonly cache = new Map<string, Promise<string | undefined>>();
   private batch: Array<{ expr: string; resolve: (v: string | undefined) => void; reject: (e: unknown) => void }> = [];
 
-  constructor(private readonly conn: GdbConnection) {}
+  constructor(private readonly conn: MiRunner) {}
 
   async address(name: string): Promise<bigint | undefined> {
     const v = await this.evalC(`(unsigned long)&${name}`);
