@@ -170,6 +170,7 @@ for (const python of found) {
       for (const name of ['worker-lock', 'worker-pipe', 'worker-queue', 'worker-select']) {
         assert.ok(lines(r.stdout).includes(`started ${name}`), `${name} did not start\n${why(r)}`);
       }
+      assert.ok(lines(r.stdout).includes('os names worker-lock,worker-pipe,worker-queue,worker-select'), why(r));
       assert.ok(lines(r.stdout).includes('all 4 blocked'), why(r));
       assertRanThrough(r, 'joined 4');
     });

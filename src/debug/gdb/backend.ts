@@ -1,0 +1,279 @@
+/**
+ * The GDB implementation of DebugBackend: maps the backend interface onto `Gdb` (typed MI
+ * operations) and GDB's async records onto backend events. No MI text here.
+ */
+import { EventEmitter } from 'node:events';
+import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
+import type { Memory, NativeFrame, NativeThread, Symbols } from '../types';
+import { Gdb } from './gdb';
+import { GdbMemory, GdbSymbols } from './memory';
+import * as mi from '../mi/commands';
+import type { StoppedEvent } from './connection';
+import { cleanRustName, isRustName } from '../stack/rustNames';
+import { UserError } from '../errors';
+
+export interface GdbBackendOptions {
+  gdbPath?: string;
+  /** Traffic log, one line each. */
+  log?: (line: string) => void;
+}
+
+/** `file:line` (the file may hold colons on Windows-style paths: the last colon splits). */
+export function parseLocation(location: string): mi.BreakLocation {
+  const m = /^(.*\S):(\d+)$/.exec(location);
+  if (m && !m[1].endsWith(':')) return { file: m[1], line: Number(m[2]) };
+  return { function: location };
+}
+
+const PANIC_FUNCTION = 'rust_panic';
+
+export async function createGdbBackend(opts: GdbBackendOptions): Promise<DebugBackend> {
+  const gdb = await Gdb.start({
+    gdbPath: opts.gdbPath || undefined,
+    log: opts.log ? (dir, line) => opts.log!(`${dir === 'in' ? '>' : '<'} ${line}`) : undefined,
+  });
+  return new GdbBackend(gdb);
+}
+
+interface VarRefEntry {
+  varobj?: string;
+  expression: string;
+  threadId?: number;
+  level?: number;
+}
+
+class GdbBackend extends EventEmitter implements DebugBackend {
+  readonly memory: Memory;
+  readonly symbols: Symbols;
+  pid: number | undefined;
+  private panicBreakpoint: number | undefined;
+  private closing = false;
+  private interrupted = false;
+  private nextRef = 1;
+  private refs = new Map<number, VarRefEntry>();
+  private varobjs: string[] = [];
+
+  constructor(private readonly gdb: Gdb) {
+    super();
+    const conn = gdb.connection;
+    this.memory = new GdbMemory(conn);
+    this.symbols = new GdbSymbols(conn);
+    conn.on('stopped', (e) => void this.onStopped(e));
+    conn.on('running', () => {
+      this.refs.clear();
+      this.emit('continued');
+    });
+    conn.on('output', (o) => {
+      if (o.category === 'stdout' || o.category === 'stderr') this.emit('output', { category: o.category, text: o.text });
+    });
+    conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
+    conn.on('library-loaded', (l) => this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id }));
+    conn.on('exited', (e) => {
+      if (e.exitCode !== undefined) this.emit('exited', { exitCode: e.exitCode });
+    });
+    conn.on('gdb-exit', (e) => {
+      if (!this.closing) this.emit('terminated', { reason: `gdb ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
+    });
+  }
+
+  private async onStopped(e: StoppedEvent): Promise<void> {
+    if (e.exitCode !== undefined || e.reason?.startsWith('exited')) {
+      this.emit('exited', { exitCode: e.exitCode ?? (await this.gdb.programExit().catch(() => undefined)) ?? 0 });
+      return;
+    }
+    const threadId = e.threadId ?? 1;
+    const where = e.frame ? frameWords(e.frame) : '';
+    let ev: StopEvent;
+    if (e.reason === 'breakpoint-hit' && e.breakpointId !== undefined && e.breakpointId === this.panicBreakpoint) {
+      ev = { reason: 'panic', threadId, description: `Rust panic${await this.panicSite(threadId)}`, breakpointIds: [] };
+    } else if (e.reason === 'breakpoint-hit') {
+      ev = { reason: 'breakpoint', threadId, description: `breakpoint ${e.breakpointId}${where}`, breakpointIds: e.breakpointId !== undefined ? [e.breakpointId] : [] };
+    } else if (e.reason === 'signal-received') {
+      if (this.interrupted && (e.signalName === 'SIGINT' || e.signalName === '0')) {
+        ev = { reason: 'pause', threadId, description: 'paused' };
+      } else {
+        ev = { reason: 'signal', threadId, description: `${e.signalName ?? 'signal'}${where}`, signal: e.signalName };
+      }
+    } else if (e.reason === 'end-stepping-range' || e.reason === 'function-finished' || e.reason === 'location-reached') {
+      ev = { reason: 'step', threadId, description: `step${where}` };
+    } else {
+      ev = { reason: this.interrupted ? 'pause' : 'signal', threadId, description: `${e.reason ?? 'stopped'}${where}` };
+    }
+    this.interrupted = false;
+    this.emit('stopped', ev);
+  }
+
+  /** " in mycrate::engine::boom at lib.rs:12": the innermost Rust frame outside std/core. */
+  private async panicSite(threadId: number): Promise<string> {
+    try {
+      const frames = await this.gdb.frames(threadId, { low: 0, high: 40 });
+      const f = frames.find((x) => x.func && isRustName(x.func) && !/^(?:std|core|alloc|rust_panic|__rust|pyo3)\b/.test(cleanRustName(x.func)) && x.file);
+      return f ? frameWords(f) : '';
+    } catch {
+      return '';
+    }
+  }
+
+  async launch(req: LaunchRequest): Promise<void> {
+    await this.gdb.launch({ program: req.program, args: req.args, cwd: req.cwd, env: { PYTHONUNBUFFERED: '1', ...req.env } }).catch(rethrowUser);
+  }
+
+  async run(): Promise<void> {
+    await this.gdb.connection.run(mi.execRun({}));
+  }
+
+  async attach(pid: number): Promise<void> {
+    this.pid = pid;
+    try {
+      await this.gdb.attach(pid);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/ptrace|Operation not permitted/i.test(msg)) {
+        throw new UserError(`attach to ${pid} refused by ptrace: run as the process's user with kernel.yama.ptrace_scope=0 (sudo sysctl kernel.yama.ptrace_scope=0), or as root (${msg})`);
+      }
+      throw new UserError(`cannot attach to process ${pid}: ${msg}`);
+    }
+  }
+
+  async openCore(core: string, executable: string): Promise<void> {
+    await this.gdb.loadCore(core, executable).catch(rethrowUser);
+  }
+
+  async insertBreakpoint(req: BreakpointRequest): Promise<BreakpointState> {
+    const b = await this.gdb.insertBreakpoint({ location: parseLocation(req.location), condition: req.condition, ignoreCount: req.ignoreCount });
+    if (req.location === PANIC_FUNCTION) this.panicBreakpoint = b.id;
+    return { id: b.id, verified: b.verified, file: b.fullname ?? b.file, line: b.line, message: b.pending ? 'pending: resolved when the library that holds it is loaded' : undefined };
+  }
+
+  deleteBreakpoint(id: number): Promise<void> {
+    return this.gdb.deleteBreakpoint(id);
+  }
+
+  async threads(): Promise<NativeThread[]> {
+    const info = await this.gdb.threads();
+    // pthread_t from GDB's target id ("Thread 0x7ffff7d8a740 (LWP 1234)"), for 3.10's matching.
+    const raw = await this.gdb.connection.run(mi.threadInfo()).catch(() => undefined);
+    for (const t of info) {
+      const r = raw?.threads.find((x) => x.id === t.id) as { targetId?: string } | undefined;
+      const m = r?.targetId ? /Thread (0x[0-9a-f]+)/.exec(r.targetId) : null;
+      if (m) t.pthread = BigInt(m[1]);
+    }
+    return info;
+  }
+
+  async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
+    const frames = await this.gdb.frames(threadId, limit ? { low: 0, high: limit - 1 } : undefined);
+    for (const f of frames) if (f.func && isRustName(f.func)) f.func = cleanRustName(f.func);
+    return frames;
+  }
+
+  async spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>> {
+    const r = await this.gdb.frameSpCfa(threadId, levels);
+    return new Map(r.map((x) => [x.level, { sp: x.sp, cfa: x.cfa }]));
+  }
+
+  async locals(threadId: number, level: number): Promise<Variable[]> {
+    const vars = await this.gdb.locals(threadId, level, 'simple');
+    return vars.map((v) => this.toVariable(v.name, v.value ?? '{…}', v.type, { expression: v.name, threadId, level }, v.value === undefined || /\*\s*$/.test(v.type ?? '')));
+  }
+
+  private toVariable(name: string, value: string, type: string | undefined, ref: VarRefEntry, expandable: boolean): Variable {
+    const v: Variable = { name, value, type, ref: 0 };
+    const addr = /^0x[0-9a-f]+/i.exec(value.trim());
+    if (addr) v.address = BigInt(addr[0]);
+    if (expandable && !/^(?:char|const char|void)\s*\*/.test(type ?? '')) {
+      v.ref = this.nextRef++;
+      this.refs.set(v.ref, ref);
+    }
+    return v;
+  }
+
+  async children(ref: number): Promise<Variable[]> {
+    const r = this.refs.get(ref);
+    if (!r) return [];
+    if (!r.varobj) {
+      const vo = await this.gdb.connection.run(mi.varCreate(r.expression, { threadId: r.threadId, frame: r.level }));
+      r.varobj = vo.name;
+      this.varobjs.push(vo.name);
+    }
+    const kids = await this.gdb.connection.run(mi.varListChildren(r.varobj));
+    const out: Variable[] = [];
+    for (const k of kids) {
+      // Anonymous access levels (public/private/protected) hold the real children.
+      if (k.exp && /^(?:public|private|protected)$/.test(k.exp)) {
+        out.push(...(await this.children(this.register({ varobj: k.name, expression: k.name }))));
+        continue;
+      }
+      out.push(this.toVariable(k.exp ?? k.name, k.value ?? '{…}', k.type, { varobj: k.name, expression: k.name }, k.numChild > 0));
+    }
+    return out;
+  }
+
+  private register(e: VarRefEntry): number {
+    const id = this.nextRef++;
+    this.refs.set(id, e);
+    return id;
+  }
+
+  async evaluate(expression: string, threadId?: number, level?: number): Promise<Variable> {
+    const value = await this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
+    let type: string | undefined;
+    try {
+      const vo = await this.gdb.connection.run(mi.varCreate(expression, { threadId, frame: level }));
+      this.varobjs.push(vo.name);
+      type = vo.type;
+      return this.toVariable(expression, value, type, { varobj: vo.name, expression }, vo.numChild > 0);
+    } catch {
+      return { name: expression, value, type, ref: 0 };
+    }
+  }
+
+  continue(): Promise<void> {
+    return this.gdb.continue();
+  }
+
+  async pause(): Promise<void> {
+    this.interrupted = true;
+    await this.gdb.interrupt();
+  }
+
+  next(threadId: number): Promise<void> {
+    return this.gdb.next(threadId);
+  }
+
+  stepIn(threadId: number): Promise<void> {
+    return this.gdb.step(threadId);
+  }
+
+  stepOut(threadId: number): Promise<void> {
+    return this.gdb.finish(threadId);
+  }
+
+  async close(opts: { detach: boolean }): Promise<void> {
+    this.closing = true;
+    try {
+      if (opts.detach) await this.gdb.detach();
+      else await this.gdb.kill();
+    } catch {
+      // GDB may already be gone, or the program already ended.
+    }
+    await this.gdb.exit().catch(() => undefined);
+  }
+}
+
+function frameWords(f: NativeFrame): string {
+  const fn = f.func ? ` in ${isRustName(f.func) ? cleanRustName(f.func) : f.func}` : '';
+  const at = f.file && f.line ? ` at ${f.file.split('/').pop()}:${f.line}` : '';
+  return `${fn}${at}`;
+}
+
+function toState(b: mi.MiBreakpoint): BreakpointState {
+  return { id: b.id, verified: b.verified && !b.pending, file: b.fullname ?? b.file, line: b.line };
+}
+
+/** GDB's own words for a failed launch/attach are what the user needs; keep them, typed. */
+function rethrowUser(e: unknown): never {
+  const err = e as Error;
+  if (err.name === 'GdbCommandError') throw new UserError(err.message);
+  throw err;
+}
