@@ -25,6 +25,7 @@ export const CPYTHON_GLUE: GlueRule[] = [
     why: 'generic call protocol: picks the callee\'s vectorcall or tp_call',
   },
   { match: /^vectorcall_(method|unbound)$|^call_function$|^do_call_core$/, why: 'call dispatch inside the eval loop (3.10 and older)' },
+  { match: /^object_vacall$|^_?PyObject_VectorcallPrepend$|^callmethod$|^_PyObject_Call_Prepend$/, why: 'varargs call helpers behind PyObject_CallFunctionObjArgs and friends (Objects/call.c)' },
   { match: /^cfunction_(call|vectorcall_\w+)$/, why: 'adapts the call protocol to a C function\'s METH_* convention' },
   { match: /^method_vectorcall_\w+$|^methoddescr_call$|^wrapperdescr_call$|^wrapper_call$/, why: 'method descriptor adapters for C methods' },
   { match: /^slot_tp_(call|init|new)$|^type_call$|^vectorcall_method$/, why: 'type slots that forward a call to Python code' },
@@ -46,6 +47,7 @@ export const PYO3_GLUE: GlueRule[] = [
   { match: /^pyo3::callback::(handle_panic|panic_result_into_callback_output|convert)/, why: 'PyO3 before 0.18: panic/result translation' },
   { match: /^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/, why: 'catch_unwind around the body, so a panic becomes a Python exception' },
   { match: /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function' },
+  { match: /^pyo3::call::|^pyo3::types::(any|tuple)::\{impl#\d+\}::call(1|0|_positional|_method\w*)?(<.*>)?$|^pyo3::instance::\{impl#\d+\}::call(1|0|_method\w*)?(<.*>)?$/, why: 'PyO3 calling a Python object from Rust (Bound::call1 and its argument plumbing)' },
   { match: /^std::rt::lang_start|^std::sys::backtrace::__rust_begin_short_backtrace|^std::sys::(pal::)?unix::thread::Thread::new::thread_start/, why: 'Rust runtime and thread start-up' },
 ];
 
