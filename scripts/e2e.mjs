@@ -16,12 +16,18 @@
 // test-output/e2e/<name>.png. There is no channel back into the extension host, so the test
 // waits a fixed ~1.5 s after logging (SCREENSHOT_SETTLE_MS below + the capture fit in that).
 //
+// The debugger test needs the sample's native modules: before code-server starts, the runner
+// builds them (scripts/build-sample.mjs, cached in ~/.cache/seam/sample-build) and passes
+// SEAM_SAMPLE_PYTHON / SEAM_SAMPLE_PYTHONPATH in code-server's environment, which the extension
+// host inherits and the sample's .vscode/launch.json reads.
+//
 // code-server and chromium are stopped on every way out: success, failure, timeout, Ctrl-C.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildSampleEnv } from './build-sample.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const NODE24 = join(ROOT, '.vscode-test/node24/bin/node');
@@ -172,8 +178,17 @@ async function main() {
   const port = await freePort();
   writeFileSync(join(tmp, 'config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
 
+  let sample;
+  try {
+    sample = await buildSampleEnv();
+  } catch (e) {
+    return finish(`building the sample's native modules failed (node scripts/build-sample.mjs): ${e?.message ?? e}`);
+  }
+  const { paths } = sample;
+  log(`sample built for Python ${paths.version} (${paths.cached ? 'cached' : `${(paths.buildMs / 1000).toFixed(1)} s`}): PYTHONPATH=${paths.pythonPath}`);
+
   const serverLog = createWriteStream(join(OUT, 'code-server.log'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), ...sample.env };
   codeServer = spawn(NODE24, [CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--config', join(tmp, 'config.yaml'), '--user-data-dir', userDir, '--extensions-dir', join(tmp, 'extensions'),
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',

@@ -11,7 +11,12 @@ import type { StackArgs } from './args';
 import { resolvePython } from '../debug/adapter/python';
 
 export async function runStack(args: StackArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const backend: DebugBackend = await createGdbBackend({ gdbPath: args.gdbPath, log: process.env.SEAM_LOG ? (l) => err(`${l}\n`) : undefined });
+  const backend: DebugBackend = await createGdbBackend({
+    gdbPath: args.gdbPath,
+    log: process.env.SEAM_LOG ? (l) => err(`${l}\n`) : undefined,
+    // Diagnostics and tests: e.g. SEAM_GDB_ARGS=--readnever reads no DWARF at all.
+    extraArgs: process.env.SEAM_GDB_ARGS ? process.env.SEAM_GDB_ARGS.split(' ').filter(Boolean) : undefined,
+  });
   let ended: { exitCode: number } | undefined;
   backend.on('exited', (e: { exitCode: number }) => (ended = e));
   backend.on('output', (o: { category: string; text: string }) => {

@@ -16,6 +16,8 @@ export interface GdbBackendOptions {
   gdbPath?: string;
   /** Traffic log, one line each. */
   log?: (line: string) => void;
+  /** More GDB arguments (tests: `--readnever` to prove the no-DWARF path). */
+  extraArgs?: string[];
 }
 
 /** `file:line` (the file may hold colons on Windows-style paths: the last colon splits). */
@@ -30,6 +32,7 @@ const PANIC_FUNCTION = 'rust_panic';
 export async function createGdbBackend(opts: GdbBackendOptions): Promise<DebugBackend> {
   const gdb = await Gdb.start({
     gdbPath: opts.gdbPath || undefined,
+    extraArgs: opts.extraArgs,
     log: opts.log ? (dir, line) => opts.log!(`${dir === 'in' ? '>' : '<'} ${line}`) : undefined,
   });
   return new GdbBackend(gdb);
@@ -52,6 +55,10 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private nextRef = 1;
   private refs = new Map<number, VarRefEntry>();
   private varobjs: string[] = [];
+  /** The program's latest stderr: Rust's panic hook prints the message there just before
+   *  `rust_panic` is called. */
+  private recentStderr = '';
+  private panicMessage: string | undefined;
 
   constructor(private readonly gdb: Gdb) {
     super();
@@ -65,6 +72,13 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     });
     conn.on('output', (o) => {
       if (o.category === 'stdout' || o.category === 'stderr') this.emit('output', { category: o.category, text: o.text });
+      if (o.category === 'stderr') {
+        // Keep the last panic message; the backtrace that follows it can be long.
+        const buf = this.recentStderr + o.text;
+        const m = /panicked at [^\n]*:\n([^\n]+)\n(?![^]*panicked at )/.exec(buf);
+        if (m) this.panicMessage = m[1];
+        this.recentStderr = buf.slice(-1024);
+      }
     });
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
     conn.on('library-loaded', (l) => this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id }));
@@ -85,7 +99,10 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     const where = e.frame ? frameWords(e.frame) : '';
     let ev: StopEvent;
     if (e.reason === 'breakpoint-hit' && e.breakpointId !== undefined && e.breakpointId === this.panicBreakpoint) {
-      ev = { reason: 'panic', threadId, description: `Rust panic${await this.panicSite(threadId)}`, breakpointIds: [] };
+      const site = await this.panicSite(threadId); // (also gives the hook's stderr time to arrive)
+      const msg = this.panicMessage;
+      this.panicMessage = undefined;
+      ev = { reason: 'panic', threadId, description: `Rust panic${msg ? `: ${msg}` : ''}${site}`, breakpointIds: [] };
     } else if (e.reason === 'breakpoint-hit') {
       ev = { reason: 'breakpoint', threadId, description: `breakpoint ${e.breakpointId}${where}`, breakpointIds: e.breakpointId !== undefined ? [e.breakpointId] : [] };
     } else if (e.reason === 'signal-received') {
@@ -107,7 +124,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private async panicSite(threadId: number): Promise<string> {
     try {
       const frames = await this.gdb.frames(threadId, { low: 0, high: 40 });
-      const f = frames.find((x) => x.func && isRustName(x.func) && !/^(?:std|core|alloc|rust_panic|__rust|pyo3)\b/.test(cleanRustName(x.func)) && x.file);
+      const f = frames.find((x) => x.func && x.file?.endsWith('.rs') && !x.file.startsWith('/rustc/') && !x.file.startsWith('library/') && !/^(?:std|core|alloc|rust_panic|__rust|pyo3)\b/.test(cleanRustName(x.func)) && !/\/\.cargo\/registry\//.test(x.fullname ?? ''));
       return f ? frameWords(f) : '';
     } catch {
       return '';
@@ -115,7 +132,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async launch(req: LaunchRequest): Promise<void> {
-    await this.gdb.launch({ program: req.program, args: req.args, cwd: req.cwd, env: { PYTHONUNBUFFERED: '1', ...req.env } }).catch(rethrowUser);
+    // Loaded only: the program starts in run(), once the breakpoints are in.
+    await this.gdb.load({ program: req.program, args: req.args, cwd: req.cwd, env: { PYTHONUNBUFFERED: '1', ...req.env } }).catch(rethrowUser);
   }
 
   async run(): Promise<void> {

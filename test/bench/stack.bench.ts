@@ -1,0 +1,268 @@
+/**
+ * `npm run bench` — mixed stacks: the time from a stop to a complete merged stack, against three
+ * peers on the same parked process in the same run:
+ *   Seam      `StackService.snapshot()` over the GDB backend, timed from the `stopped` event;
+ *             cold (first stop after attach: layout detection, GDB's first unwind) and warm
+ *             (median of later stops: continue + pause, the memory cache dropped each time)
+ *   py-bt     CPython's gdb helper (`python3.X-gdb.py`), `source`d into the same GDB, timed over MI
+ *   py-spy    `py-spy dump --native --pid` (wall time of the command), GDB detached
+ *   pystack   `pystack remote --native PID` (wall time of the command), GDB detached
+ * The scenario (test/fixtures/debug/scenarios/depth.py N) parks with exactly N Python frames,
+ * crossing C every 100 levels, blocked in C reading stdin. Figures only; no pass/fail: the
+ * target (ahead of all three, under 100 ms for 50 frames) is printed beside them.
+ *
+ * SEAM_BENCH_PYTHONS=all runs every pyenv 3.10-3.13 (default: 3.12 only); SEAM_BENCH_STOPS the
+ * number of warm stops (default 7); SEAM_BENCH_VENV the bin directory holding py-spy/pystack
+ * (default .vscode-test/bench-venv/bin, made by scripts/setup-bench.sh).
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createGdbBackend } from '../../src/debug/gdb/backend';
+import type { Gdb } from '../../src/debug/gdb/gdb';
+import type { DebugBackend, StopEvent } from '../../src/debug/backend';
+import { StackService, type Snapshot } from '../../src/debug/stackService';
+import * as mi from '../../src/debug/mi/commands';
+import { buildFixtures, pythons, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+
+const repo = join(__dirname, '..', '..', '..');
+const venvBin = process.env.SEAM_BENCH_VENV ?? join(repo, '.vscode-test', 'bench-venv', 'bin');
+const WARM_STOPS = Number(process.env.SEAM_BENCH_STOPS ?? 7);
+const PEER_RUNS = 3;
+const DEPTHS = [50, 1000];
+const TARGET_MS = 100;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Starts depth.py N held (SEAM_HOLD=1) and resolves once it printed READY. */
+async function park(paths: FixturePaths, n: number): Promise<{ proc: ChildProcessWithoutNullStreams; pyFrames: number }> {
+  const proc = spawn(paths.python, [join(paths.scenarios, 'depth.py'), String(n)], {
+    env: scenarioEnv(paths, { SEAM_HOLD: '1' }), stdio: 'pipe',
+  });
+  let out = '';
+  const ready = new Promise<number>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d: string) => {
+      out += d;
+      const m = /python frames (\d+)\nREADY\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.on('exit', (code) => reject(new Error(`depth.py ${n} exited ${code} before READY: ${out}`)));
+  });
+  try {
+    return { proc, pyFrames: await withTimeout(ready, 20_000, `depth.py ${n} READY`) };
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
+}
+
+interface SeamFigures {
+  attachMs: number;
+  coldMs: number;
+  warmMs: number[];
+  miCold: number;
+  miWarm: number;
+  pyFramesSeen: number;
+  totalFrames: number;
+  pyBt: { ms: number[]; frames: number } | { error: string };
+}
+
+function mainThreadPyFrames(s: Snapshot, lwp: number): { py: number; all: number } {
+  const t = s.threads.find((x) => x.lwp === lwp) ?? s.threads[0];
+  return { py: t?.frames.filter((f) => f.language === 'python').length ?? 0, all: t?.frames.length ?? 0 };
+}
+
+async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
+  let sent = 0;
+  const t0 = performance.now();
+  const trace = process.env.SEAM_BENCH_TRACE; // a file: every MI line with its time, for profiling
+  const traced: string[] = [];
+  const backend: DebugBackend = await createGdbBackend({
+    log: (l) => {
+      if (l.startsWith('>')) sent++;
+      if (trace) traced.push(`${(performance.now() - t0).toFixed(2)} ${l.slice(0, 300)}`);
+    },
+  });
+  try {
+    const stops: StopEvent[] = [];
+    // Each stop: the time from the `stopped` event to a complete merged stack.
+    const svc = new StackService(backend);
+    let onStop: ((ms: number, s: Snapshot) => void) | undefined;
+    let onError: ((e: unknown) => void) | undefined;
+    backend.on('stopped', (e: StopEvent) => {
+      stops.push(e);
+      const start = performance.now();
+      const before = sent;
+      svc.invalidate();
+      svc.snapshot().then((s) => { miCount = sent - before; onStop?.(performance.now() - start, s); }, (err) => onError?.(err));
+    });
+    let miCount = 0;
+    const nextStop = () => withTimeout(new Promise<{ ms: number; s: Snapshot }>((resolve, reject) => {
+      onStop = (ms, s) => resolve({ ms, s });
+      onError = reject;
+    }), 30_000, 'stop + snapshot');
+
+    let stop = nextStop();
+    await backend.attach(pid);
+    const cold = await stop;
+    const attachMs = performance.now() - t0 - cold.ms;
+    const miCold = miCount;
+    const seen = mainThreadPyFrames(cold.s, pid);
+    const warmMs: number[] = [];
+    let miWarm = 0;
+    for (let i = 0; i < WARM_STOPS; i++) {
+      stop = nextStop();
+      await backend.continue();
+      await backend.pause();
+      const w = await stop;
+      warmMs.push(w.ms);
+      miWarm = miCount;
+      const again = mainThreadPyFrames(w.s, pid);
+      if (again.py !== seen.py) process.stderr.write(`bench: stop ${i + 2} saw ${again.py} Python frames, the first ${seen.py}\n`);
+    }
+    const pyBt = await timePyBt(backend, paths);
+    return { attachMs, coldMs: cold.ms, warmMs, miCold, miWarm, pyFramesSeen: seen.py, totalFrames: seen.all, pyBt };
+  } finally {
+    await backend.close({ detach: true });
+    if (trace) writeFileSync(`${trace}.${paths.version}.${pid}`, traced.join('\n') + '\n');
+  }
+}
+
+/** `py-bt` from CPython's gdb helper, `source`d into the backend's own GDB; first run and later runs. */
+async function timePyBt(backend: DebugBackend, paths: FixturePaths): Promise<{ ms: number[]; frames: number } | { error: string }> {
+  const minor = /^3\.(\d+)/.exec(paths.version)?.[1];
+  const helper = join(dirname(paths.python), `python3.${minor}-gdb.py`);
+  if (!existsSync(helper)) return { error: `no ${basename(helper)} beside ${paths.python}` };
+  // The backend keeps its Gdb private; the bench reaches in to run py-bt in the very same GDB.
+  const conn = (backend as unknown as { gdb: Gdb }).gdb.connection;
+  let text = '';
+  const off = conn.on('output', (o) => { if (o.category === 'console') text += o.text; });
+  try {
+    await conn.run(mi.interpreterExecConsole(`source ${helper}`));
+    const ms: number[] = [];
+    let frames = 0;
+    for (let i = 0; i < 1 + PEER_RUNS; i++) {
+      text = '';
+      const t = performance.now();
+      await conn.run(mi.interpreterExecConsole('py-bt'), { timeoutMs: 120_000 });
+      ms.push(performance.now() - t);
+      frames = (text.match(/^\s*File "/gm) ?? []).length;
+    }
+    if (!frames) return { error: `py-bt printed no Python frame: ${JSON.stringify(text.slice(0, 200))}` };
+    return { ms, frames };
+  } catch (e) {
+    return { error: `py-bt failed: ${(e as Error).message}` };
+  } finally {
+    off();
+  }
+}
+
+/** A peer command run PEER_RUNS times on the parked (running, not traced) process. */
+function timePeer(tool: string, args: string[], countFrames: (out: string) => number): { ms: number; frames: number } | { error: string } {
+  const bin = join(venvBin, tool);
+  if (!existsSync(bin)) return { error: `${bin} missing: run bash scripts/setup-bench.sh` };
+  const ms: number[] = [];
+  let frames = 0;
+  for (let i = 0; i < PEER_RUNS; i++) {
+    const t = performance.now();
+    const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    ms.push(performance.now() - t);
+    if (r.status !== 0) return { error: `${tool} exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+    frames = countFrames(r.stdout);
+  }
+  return { ms: median(ms), frames };
+}
+
+interface Row {
+  python: string;
+  n: number;
+  seam: SeamFigures;
+  pySpy: { ms: number; frames: number } | { error: string };
+  pystack: { ms: number; frames: number } | { error: string };
+}
+
+async function measure(paths: FixturePaths, n: number): Promise<Row> {
+  const { proc, pyFrames } = await park(paths, n);
+  try {
+    const s = await seam(paths, proc.pid!);
+    if (s.pyFramesSeen !== pyFrames) process.stderr.write(`bench: Seam saw ${s.pyFramesSeen} Python frames, depth.py has ${pyFrames}\n`);
+    // GDB is detached now: the process runs (blocked in read) and each peer attaches on its own.
+    const level = /\blevel\b/g;
+    const pySpy = timePeer('py-spy', ['dump', '--native', '--pid', String(proc.pid)], (o) => (o.match(/\((?:depth\.py)\b/g) ?? []).length || (o.match(level) ?? []).length);
+    const pystack = timePeer('pystack', ['remote', '--native', String(proc.pid)], (o) => (o.match(/^\s*\(Python\) File "/gm) ?? []).length);
+    return { python: paths.version, n, seam: s, pySpy, pystack };
+  } finally {
+    proc.kill('SIGKILL');
+  }
+}
+
+function fmt(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}
+
+function peerCell(p: { ms: number; frames: number } | { error: string }, warm: number): string {
+  if ('error' in p) return 'n/a';
+  return `${fmt(p.ms)} (${(p.ms / warm).toFixed(1)}x)`;
+}
+
+async function main(): Promise<void> {
+  const all = pythons();
+  const chosen = process.env.SEAM_BENCH_PYTHONS === 'all' ? all : all.filter((p) => /python3\.12$/.test(p));
+  if (!chosen.length) {
+    console.log(`stack bench: no pyenv CPython ${process.env.SEAM_BENCH_PYTHONS === 'all' ? '3.10-3.13' : '3.12'} found: skipped`);
+    return;
+  }
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const python of chosen) {
+    const paths = await buildFixtures(python);
+    for (const n of DEPTHS) {
+      try {
+        rows.push(await measure(paths, n));
+      } catch (e) {
+        notes.push(`${paths.version} N=${n}: ${(e as Error).message}`);
+      }
+    }
+  }
+  console.log(`stack: stop -> complete merged stack, ms (median); peers' ratio = peer / Seam warm. Target: ahead of all three, < ${TARGET_MS} ms at 50 frames`);
+  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
+  const lines = [head];
+  for (const r of rows) {
+    const s = r.seam;
+    const warm = median(s.warmMs);
+    const bt = 'error' in s.pyBt ? 'n/a' : `${fmt(s.pyBt.ms[0])}`;
+    const btWarm = 'error' in s.pyBt ? 'n/a' : `${fmt(median(s.pyBt.ms.slice(1)))} (${(median(s.pyBt.ms.slice(1)) / warm).toFixed(1)}x)`;
+    lines.push([
+      r.python, `${r.n}${s.pyFramesSeen === r.n ? '' : ` (saw ${s.pyFramesSeen})`}`, String(s.totalFrames),
+      fmt(s.coldMs), fmt(warm), `${s.miCold}/${s.miWarm}`, fmt(s.attachMs), bt, btWarm,
+      peerCell(r.pySpy, warm), peerCell(r.pystack, warm),
+      r.n === 50 ? (Math.max(s.coldMs, warm) < TARGET_MS ? 'yes' : 'NO') : '',
+    ]);
+    for (const [name, p] of [['py-bt', s.pyBt], ['py-spy', r.pySpy], ['pystack', r.pystack]] as const) {
+      if ('error' in p) notes.push(`${r.python} N=${r.n} ${name}: ${p.error}`);
+      else if (p.frames < r.n * 0.9) notes.push(`${r.python} N=${r.n} ${name}: printed ${p.frames} Python frames (of ${r.n})`);
+    }
+  }
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
+  console.log('Seam: from the stopped event; cold = first stop after attach (layout detection, first unwind); warm = median of ' +
+    `${WARM_STOPS} later stops (continue + pause). attach = GDB start + attach, not in the cold figure. ` +
+    `py-bt: same GDB, over MI (1st includes loading the helper's types). py-spy / pystack: wall time of the whole command ` +
+    `(process start, ptrace attach, read, detach), median of ${PEER_RUNS}, GDB detached.`);
+  for (const n of notes) console.log(`  note: ${n}`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`stack bench failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

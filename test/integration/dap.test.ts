@@ -1,0 +1,493 @@
+/**
+ * Seam's debug adapter at the DAP level: `@vscode/debugadapter-testsupport`'s DebugClient drives
+ * the real adapter (`node dist/adapter.js`) over the real GDB on the debugger fixtures, once per
+ * pyenv interpreter (`pythons()`; `SEAM_PYTHONS=3.12` narrows it, comma-separated). Lines come
+ * from `#TAG` comments; every adapter, GDB and debuggee is bounded by timeouts and killed.
+ */
+import { after, describe, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixtures, pythons, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
+
+const ADAPTER = join(__dirname, '..', '..', 'adapter.js');
+const EVENT_MS = 30_000;
+const TEST_MS = 120_000;
+
+function selectedPythons(): string[] {
+  const want = (process.env.SEAM_PYTHONS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const all = pythons();
+  return want.length ? all.filter((p) => want.some((w) => p.endsWith(`python${w}`) || p.includes(`/${w}`))) : all;
+}
+
+/** Every DAP event the adapter sent, kept in order so none is lost between two awaits. */
+class Session {
+  readonly dc: DebugClient;
+  private readonly seen = new Map<string, DebugProtocol.Event[]>();
+  private readonly cursor = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+  readonly pids = new Set<number>();
+
+  constructor() {
+    this.dc = new DebugClient('node', ADAPTER, 'seam', { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.dc.defaultTimeout = EVENT_MS;
+    for (const name of ['initialized', 'stopped', 'continued', 'output', 'exited', 'terminated', 'breakpoint', 'thread']) {
+      this.dc.on(name, (e: DebugProtocol.Event) => {
+        let list = this.seen.get(name);
+        if (!list) this.seen.set(name, (list = []));
+        list.push(e);
+        for (const w of [...this.waiters]) w();
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.dc.start();
+    await this.dc.initializeRequest({ adapterID: 'seam', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  }
+
+  all(name: string): DebugProtocol.Event[] {
+    return this.seen.get(name) ?? [];
+  }
+
+  /** All program output (and console lines) so far. */
+  output(category?: string): string {
+    return this.all('output').filter((e) => !category || e.body.category === category).map((e) => e.body.output as string).join('');
+  }
+
+  /** The next not yet consumed `name` event matching `pred`; fails after `ms`. */
+  next(name: string, pred: (e: DebugProtocol.Event) => boolean = () => true, ms = EVENT_MS): Promise<DebugProtocol.Event> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const list = this.all(name);
+        for (let i = this.cursor.get(name) ?? 0; i < list.length; i++) {
+          if (pred(list[i])) {
+            this.cursor.set(name, i + 1);
+            return finish(() => resolve(list[i]));
+          }
+        }
+        return false;
+      };
+      const finish = (f: () => void): true => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        f();
+        return true;
+      };
+      const waiter = (): void => void check();
+      const timer = setTimeout(() => finish(() => reject(new Error(
+        `no '${name}' event within ${ms} ms; stopped events: ${JSON.stringify(this.all('stopped').map((e) => e.body))}; ` +
+        `output: ${this.output().slice(-1500)}`))), ms);
+      this.waiters.add(waiter);
+      check();
+    });
+  }
+
+  /** Output (any category) containing `text`. */
+  async outputContaining(text: string, ms = EVENT_MS): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.output().includes(text)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no output containing ${JSON.stringify(text)}; output so far: ${this.output().slice(-1500)}`);
+      await this.next('output', () => true, left).catch(() => undefined);
+    }
+  }
+
+  async stopped(): Promise<DebugProtocol.StoppedEvent> {
+    return (await this.next('stopped')) as DebugProtocol.StoppedEvent;
+  }
+
+  async frames(threadId: number): Promise<DebugProtocol.StackFrame[]> {
+    return (await this.dc.stackTraceRequest({ threadId })).body.stackFrames;
+  }
+
+  /** The debuggee's pid, asked in a C frame of the stopped program. */
+  async pidOf(frameId: number): Promise<number> {
+    const r = await this.dc.evaluateRequest({ expression: '(int)getpid()', frameId, context: 'repl' });
+    const pid = Number(r.body.result);
+    assert.ok(pid > 0, `getpid() gave ${r.body.result}`);
+    this.pids.add(pid);
+    return pid;
+  }
+
+  private get adapter(): ChildProcess | undefined {
+    return (this.dc as unknown as { _adapterProcess?: ChildProcess | null })._adapterProcess ?? undefined;
+  }
+
+  adapterPid(): number | undefined {
+    return this.adapter?.pid;
+  }
+
+  /** SIGKILL to the adapter process (DebugClient's own stopAdapter is private). */
+  killAdapter(): void {
+    const a = this.adapter;
+    if (a && a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+  }
+
+  /** Ends the adapter (and its GDB and debuggee) whatever state it is in. */
+  async close(): Promise<void> {
+    const gdbs = childrenOf(this.adapterPid());
+    await Promise.race([this.dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), delay(5000)]);
+    this.killAdapter();
+    for (const pid of [...gdbs, ...this.pids]) killQuietly(pid);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie is dead for our purposes.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Direct children of `pid` (from /proc). */
+function childrenOf(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // raced with its exit
+    }
+  }
+  return out;
+}
+
+/** Until `pid` is gone (bounded). */
+async function waitGone(pid: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still alive after ${ms} ms`);
+    await delay(20);
+  }
+}
+
+const versions = selectedPythons();
+if (!existsSync(ADAPTER)) throw new Error(`${ADAPTER} missing: run node scripts/build.mjs`);
+
+describe('DAP adapter (seam) over GDB', { skip: versions.length ? false : 'no pyenv CPython 3.10-3.13 found' }, () => {
+  for (const python of versions) {
+    describe(`python ${python.replace(/^.*python/, '')}`, { concurrency: true }, () => {
+      let fx: FixturePaths;
+      const sessions: Session[] = [];
+      const spawned: ChildProcess[] = [];
+      const cext = (): string => fx.sources.cext;
+      const engine = (): string => join(fx.sources.pyo3, 'src', 'engine.rs');
+      const scenario = (name: string): string => join(fx.scenarios, `${name}.py`);
+
+      before(async () => {
+        fx = await buildFixtures(python);
+      });
+
+      after(async () => {
+        await Promise.all(sessions.map((s) => s.close()));
+        for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      });
+
+      function launchArgs(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+        return {
+          type: 'seam', request: 'launch', program: scenario(name), python: fx.python,
+          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...extra,
+        };
+      }
+
+      async function open(): Promise<Session> {
+        const s = new Session();
+        sessions.push(s);
+        await s.start();
+        return s;
+      }
+
+      /** A session launched on `name`, breakpoints set by `setup` before configurationDone. */
+      async function launched(name: string, setup: (s: Session) => Promise<void> = async () => undefined, extra: Record<string, unknown> = {}): Promise<Session> {
+        const s = await open();
+        const init = s.next('initialized');
+        await s.dc.launchRequest(launchArgs(name, extra) as DebugProtocol.LaunchRequestArguments);
+        await init;
+        await setup(s);
+        await s.dc.configurationDoneRequest();
+        return s;
+      }
+
+      test('nested: function + pending line breakpoint, merged stack, Python locals, C evaluate, run to the end', { timeout: TEST_MS }, async () => {
+        const leafLine = tagLine(engine(), 'LEAF');
+        let lineBp: DebugProtocol.Breakpoint | undefined;
+        const s = await launched('nested', async (s) => {
+          const f = await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_rs::engine::leaf' }] });
+          assert.equal(f.body.breakpoints.length, 1);
+          const l = await s.dc.setBreakpointsRequest({ source: { path: engine() }, breakpoints: [{ line: leafLine }] });
+          lineBp = l.body.breakpoints[0];
+          assert.equal(lineBp.verified, false, 'the line breakpoint is pending until mixed_rs loads');
+        });
+        const changed = await s.next('breakpoint', (e) => e.body.breakpoint.id === lineBp!.id && e.body.breakpoint.verified === true);
+        assert.equal(changed.body.reason, 'changed');
+        assert.equal(changed.body.breakpoint.line, leafLine);
+        const stop = await s.stopped();
+        assert.match(stop.body.reason, /breakpoint/);
+        const threads = (await s.dc.threadsRequest()).body.threads;
+        assert.ok(threads.some((t) => t.id === stop.body.threadId), `stopped thread ${stop.body.threadId} in ${JSON.stringify(threads)}`);
+
+        const frames = await s.frames(stop.body.threadId!);
+        const named = frames.filter((f) => f.presentationHint !== 'label');
+        const names = named.map((f) => f.name);
+        const at = (n: string): number => names.indexOf(n);
+        assert.equal(names[0], '[Rust] mixed_rs::engine::leaf', names.join('\n'));
+        assert.ok(at('[Py] innermost') > 0 && at('[C] mixed_call') > at('[Py] innermost'), names.join('\n'));
+        assert.equal(named[0].line, leafLine);
+        assert.equal(named[0].source?.origin, 'Rust');
+        const py = (fn: string) => named[at(`[Py] ${fn}`)];
+        const nested = scenario('nested');
+        for (const [fn, tag] of [['innermost', 'LEAF_CALL'], ['middle', 'CALL_BACK_CALL'], ['outer', 'MIXED_CALL'], ['main', 'MAIN_CALL']]) {
+          assert.ok(py(fn), `[Py] ${fn} in ${names.join(', ')}`);
+          assert.equal(py(fn).source?.path, nested, fn);
+          assert.equal(py(fn).line, tagLine(nested, tag), fn);
+          assert.equal(py(fn).source?.origin, 'Python');
+        }
+        const mixedCall = named[at('[C] mixed_call')];
+        assert.equal(mixedCall.source?.origin, 'C');
+        assert.equal(mixedCall.source?.path, cext());
+        const labels = frames.filter((f) => f.presentationHint === 'label');
+        assert.ok(labels.length >= 2 && labels.every((f) => /interpreter frame/.test(f.name)), JSON.stringify(labels));
+        assert.ok(!names.some((n) => /_PyEval_EvalFrameDefault|PyObject_Vectorcall/.test(n)), `glue shown: ${names.join(', ')}`);
+
+        // A Python frame's locals: innermost(x) with x = 21.
+        const scopes = (await s.dc.scopesRequest({ frameId: py('innermost').id })).body.scopes;
+        assert.ok(scopes.length >= 1);
+        const locals = (await s.dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+        const x = locals.find((v) => v.name === 'x');
+        assert.ok(x, JSON.stringify(locals));
+        assert.match(x.value, /\bint\b.*\b21\b/);
+
+        // A C expression in a native frame (mixed_call's unpacked arguments).
+        const ev = await s.dc.evaluateRequest({ expression: 'x->ob_type->tp_name', frameId: mixedCall.id, context: 'watch' });
+        assert.match(ev.body.result, /"int"/);
+        const pid = await s.pidOf(mixedCall.id);
+
+        // To the end: the program's own stdout arrives as output events, then exited + terminated.
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        const exited = await s.next('exited');
+        assert.equal(exited.body.exitCode, 0);
+        await s.next('terminated');
+        assert.match(s.output('stdout'), /leaf result 43/);
+        assert.equal(s.all('stopped').length, 1, 'one stop: the two breakpoints share one location');
+        await waitGone(pid);
+      });
+
+      test('values: PyObject * arguments as Python values; stepIn / next / stepOut in C', { timeout: TEST_MS }, async () => {
+        const addCall = tagLine(cext(), 'ADD_CALL');
+        const addLine = tagLine(cext(), 'ADD');
+        const s = await launched('values', async (s) => {
+          const r = await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: addCall }] });
+          assert.equal(r.body.breakpoints.length, 1);
+        });
+        const expected: [RegExp, RegExp][] = [
+          [/<str.*'seam'/, /<str.*'-debug'/],
+          [/<int.*\b40\b/, /<int.*\b2\b/],
+          [/<list.*len 2/, /<list.*len 1/],
+          [/<dict.*len 1/, /<dict.*len 1/],
+        ];
+        for (const [i, [left, right]] of expected.entries()) {
+          const stop = await s.stopped();
+          const tid = stop.body.threadId!;
+          let top = (await s.frames(tid))[0];
+          assert.equal(top.name, '[C] mixed_add');
+          assert.equal(top.line, addCall);
+          await s.dc.stepInRequest({ threadId: tid });
+          assert.equal((await s.stopped()).body.reason, 'step');
+          top = (await s.frames(tid))[0];
+          assert.equal(top.name, '[C] add_values');
+          assert.ok(top.line < addLine + 1 && top.line > addCall - 40, `stepIn landed at ${top.line}`);
+          const scopes = (await s.dc.scopesRequest({ frameId: top.id })).body.scopes;
+          const vars = (await s.dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+          const v = (n: string) => vars.find((x) => x.name === n)?.value ?? `(no ${n} in ${JSON.stringify(vars)})`;
+          assert.match(v('left'), left, `call ${i}: left`);
+          assert.match(v('right'), right, `call ${i}: right`);
+          if (i === 0) {
+            const ev = await s.dc.evaluateRequest({ expression: 'left->ob_type->tp_name', frameId: top.id, context: 'repl' });
+            assert.match(ev.body.result, /"str"/);
+            const before = top.line;
+            await s.dc.nextRequest({ threadId: tid });
+            await s.stopped();
+            top = (await s.frames(tid))[0];
+            assert.equal(top.name, '[C] add_values');
+            assert.ok(top.line > before, `next: ${before} -> ${top.line}`);
+            await s.dc.stepOutRequest({ threadId: tid });
+            await s.stopped();
+            top = (await s.frames(tid))[0];
+            assert.equal(top.name, '[C] mixed_add');
+            assert.equal(top.line, addCall);
+          }
+          await s.dc.continueRequest({ threadId: tid });
+        }
+        assert.equal((await s.next('exited')).body.exitCode, 0);
+        await s.next('terminated');
+        assert.match(s.output('stdout'), /add results \['seam-debug', 42, \[1, 2, 3\], \{'a': 1, 'b': \[2\]\}\]/);
+      });
+
+      test('recursion: hit count 3, a condition that is never true, a logpoint that does not stop', { timeout: TEST_MS }, async () => {
+        const recurse = tagLine(cext(), 'RECURSE');
+        const ret = recurse + 1; // `return result;` of recurse_step, hit on the way back up
+        assert.match(readFileSync(cext(), 'utf8').split('\n')[ret - 1], /return result;/);
+        const s = await launched('recursion', async (s) => {
+          const r = await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: recurse, hitCondition: '3' }] });
+          assert.equal(r.body.breakpoints.length, 1);
+        });
+        const stop = await s.stopped();
+        const top = (await s.frames(stop.body.threadId!))[0];
+        assert.equal(top.name, '[C] recurse_step');
+        assert.equal(top.line, recurse);
+        const depth = await s.dc.evaluateRequest({ expression: 'depth', frameId: top.id, context: 'repl' });
+        assert.equal(depth.body.result, '598', 'third hit: depths 600, 599, 598');
+        const r = await s.dc.setBreakpointsRequest({
+          source: { path: cext() },
+          breakpoints: [{ line: recurse, condition: 'depth < 0' }, { line: ret, condition: 'depth < 3', logMessage: 'up from {depth}' }],
+        });
+        assert.equal(r.body.breakpoints.length, 2);
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        assert.equal((await s.next('exited')).body.exitCode, 0);
+        await s.next('terminated');
+        assert.equal(s.all('stopped').length, 1, `stops: ${JSON.stringify(s.all('stopped').map((e) => e.body))}`);
+        const logs = s.output().split('\n').filter((l) => l.startsWith('up from '));
+        assert.deepEqual(logs, ['up from 0', 'up from 1', 'up from 2']);
+        assert.match(s.output('stdout'), /python frames 1201/);
+      });
+
+      test('signals and panics: SIGSEGV, Rust panic, SIGABRT', { timeout: TEST_MS }, async () => {
+        const cases: [string, (e: DebugProtocol.StoppedEvent) => void][] = [
+          ['segfault', (e) => {
+            assert.equal(e.body.reason, 'signal');
+            assert.match(e.body.description ?? '', /SIGSEGV/);
+            assert.match(e.body.description ?? '', /crash/);
+          }],
+          ['panic', (e) => assert.match(e.body.description ?? '', /^Rust panic/)],
+          ['abort', (e) => {
+            assert.equal(e.body.reason, 'signal');
+            assert.match(e.body.description ?? '', /SIGABRT/);
+          }],
+        ];
+        await Promise.all(cases.map(async ([name, check]) => {
+          const s = await launched(name);
+          const stop = await s.stopped();
+          check(stop);
+          const frames = await s.frames(stop.body.threadId!);
+          assert.ok(frames.some((f) => f.name.startsWith('[Py] ')), `${name}: ${frames.map((f) => f.name).join(', ')}`);
+          await s.dc.terminateRequest();
+          await s.next('terminated');
+        }));
+      });
+
+      test('terminate kills a launched program', { timeout: TEST_MS }, async () => {
+        const s = await launched('nested', async (s) => {
+          await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
+        });
+        const stop = await s.stopped();
+        const top = (await s.frames(stop.body.threadId!))[0];
+        assert.equal(top.name, '[C] mixed_call');
+        const pid = await s.pidOf(top.id);
+        await s.dc.terminateRequest();
+        await s.next('terminated');
+        await waitGone(pid);
+      });
+
+      test('attach to a held program: pause, all threads, stack, detach leaves it running', { timeout: TEST_MS }, async () => {
+        const child = spawn(fx.python, [scenario('threads')], { env: scenarioEnv(fx, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+        spawned.push(child);
+        let out = '';
+        child.stdout!.setEncoding('utf8');
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no READY from threads.py: ${out}`)), EVENT_MS);
+          child.stdout!.on('data', (d: string) => {
+            out += d;
+            if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); }
+          });
+          child.once('exit', (c) => reject(new Error(`threads.py exited (${c}) before READY: ${out}`)));
+        });
+        const s = await open();
+        const init = s.next('initialized');
+        await s.dc.attachRequest({ type: 'seam', request: 'attach', processId: child.pid, python: fx.python } as DebugProtocol.AttachRequestArguments);
+        await init;
+        await s.dc.configurationDoneRequest();
+        await s.next('continued');
+        await s.dc.pauseRequest({ threadId: 0 });
+        const stop = await s.stopped();
+        assert.equal(stop.body.reason, 'pause');
+        const threads = (await s.dc.threadsRequest()).body.threads;
+        assert.equal(threads.length, 5, JSON.stringify(threads));
+        for (const w of ['worker-lock', 'worker-pipe', 'worker-queue', 'worker-select']) {
+          assert.ok(threads.some((t) => t.name.includes(w)), `${w} in ${JSON.stringify(threads)}`);
+        }
+        const main = threads.find((t) => t.id === 1) ?? threads[0];
+        const names = (await s.frames(main.id)).map((f) => f.name);
+        assert.ok(names.includes('[Py] ready') && names.includes('[Py] main'), names.join(', '));
+        await s.dc.disconnectRequest({});
+        s.killAdapter();
+        assert.ok(alive(child.pid!), 'still running after detach');
+        const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+        child.stdin!.end('go\n');
+        assert.equal(await Promise.race([exited, delay(EVENT_MS).then(() => 'timeout')]), 0, out);
+        assert.match(out, /joined 4/);
+      });
+
+      test('faults: missing gdb, missing python', { timeout: TEST_MS }, async () => {
+        const s = await open();
+        await assert.rejects(s.dc.launchRequest(launchArgs('nested', { gdbPath: '/nonexistent/gdb' }) as DebugProtocol.LaunchRequestArguments),
+          (e: Error) => e.message.includes('gdb not found: install gdb or set `seam.gdbPath`'));
+        const s2 = await open();
+        await assert.rejects(s2.dc.launchRequest(launchArgs('nested', { python: '/nonexistent/python3' }) as DebugProtocol.LaunchRequestArguments),
+          (e: Error) => /python not found/.test(e.message));
+      });
+
+      test('faults: debuggee killed from outside', { timeout: TEST_MS }, async () => {
+        const s = await launched('nested', async (s) => {
+          await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
+        });
+        const stop = await s.stopped();
+        const pid = await s.pidOf((await s.frames(stop.body.threadId!))[0].id);
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        process.kill(pid, 'SIGKILL');
+        await s.next('terminated');
+        assert.ok(s.all('exited').length <= 1);
+      });
+
+      test('faults: GDB killed mid-session', { timeout: TEST_MS }, async () => {
+        const s = await launched('nested', async (s) => {
+          await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
+        });
+        const stop = await s.stopped();
+        const pid = await s.pidOf((await s.frames(stop.body.threadId!))[0].id);
+        const gdbs = childrenOf(s.adapterPid());
+        assert.equal(gdbs.length, 1, `adapter children: ${gdbs}`);
+        process.kill(gdbs[0], 'SIGKILL');
+        await s.next('terminated');
+        assert.match(s.output(), /gdb ended unexpectedly/);
+        killQuietly(pid);
+      });
+    });
+  }
+});

@@ -1,0 +1,219 @@
+/**
+ * `seam stack` over real GDB and real CPython builds (pyenv 3.10–3.13), on fixtures the tests
+ * build themselves: the merged stack of each scenario, by line tags, through the CLI contract
+ * (JSON shape, exit codes). The matrix is the interpreter list (SEAM_PYTHONS=3.12 narrows it).
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+import { buildFixtures, pythons, tagLine, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+
+const REPO = join(__dirname, '..', '..', '..');
+const SEAM = join(REPO, 'bin', 'seam');
+const DBG = join(REPO, 'test', 'fixtures', 'debug');
+const ENGINE = join(DBG, 'pyo3', 'src', 'engine.rs');
+const LIB = join(DBG, 'pyo3', 'src', 'lib.rs');
+const MIXED = join(DBG, 'cext', '_mixed.c');
+
+interface JFrame { language: string; function: string; file: string | null; line: number | null; glue: boolean }
+interface JStack { threads: { id: number; name: string; frames: JFrame[] }[] }
+
+function seam(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [SEAM, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs });
+  assert.equal(r.error, undefined, `seam ${args.join(' ')} did not finish: ${r.error}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function stackOf(args: string[], env: NodeJS.ProcessEnv): JStack {
+  const r = seam(['stack', '--json', ...args], env);
+  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
+  const j = JSON.parse(r.stdout) as JStack;
+  // The contract's shape, exactly.
+  assert.deepEqual(Object.keys(j), ['threads']);
+  for (const t of j.threads) {
+    assert.deepEqual(Object.keys(t).sort(), ['frames', 'id', 'name']);
+    for (const f of t.frames) assert.deepEqual(Object.keys(f).sort(), ['file', 'function', 'glue', 'language', 'line']);
+  }
+  return j;
+}
+
+/** The non-glue frames as `language function file:line` lines, innermost first. */
+function shown(frames: JFrame[]): string[] {
+  return frames.filter((f) => !f.glue).map((f) => `${f.language} ${f.function} ${f.file ? basename(f.file) : '-'}:${f.line ?? '-'}`);
+}
+
+function expectSubsequence(actual: string[], want: (string | RegExp)[], what: string): void {
+  let i = 0;
+  for (const a of actual) if (i < want.length && (typeof want[i] === 'string' ? a === want[i] : (want[i] as RegExp).test(a))) i++;
+  assert.equal(i, want.length, `${what}: missing ${want[i]} in\n  ${actual.join('\n  ')}`);
+}
+
+function startHeld(p: FixturePaths, script: string): Promise<ChildProcess> {
+  const child = spawn(p.python, [join(p.scenarios, script)], { env: { ...process.env, ...scenarioEnv(p, { SEAM_HOLD: '1' }) }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} never printed READY`)), 30_000);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited (${code}) before READY: ${out}`)));
+  });
+}
+
+const wanted = (process.env.SEAM_PYTHONS ?? '').split(',').filter(Boolean);
+const interpreters = pythons().filter((py) => !wanted.length || wanted.some((w) => py.includes(`python${w}`)));
+
+test('there are interpreters to test', () => {
+  assert.ok(interpreters.length > 0, 'no pyenv CPython 3.10–3.13 found (see README: set-up)');
+});
+
+for (const py of interpreters) {
+  const version = /python(3\.\d+)/.exec(py)?.[1] ?? py;
+  describe(`seam stack on CPython ${version}`, () => {
+    let p: FixturePaths;
+    let env: NodeJS.ProcessEnv;
+    test('fixtures build', async () => {
+      p = await buildFixtures(py);
+      env = scenarioEnv(p);
+    });
+
+    test('nested: Python -> C -> Python -> Rust -> Python -> Rust, every frame in order at its line', () => {
+      const j = stackOf(['--break', 'mixed_rs::engine::leaf', '--', p.python, join(p.scenarios, 'nested.py')], env);
+      const nested = join(p.scenarios, 'nested.py');
+      expectSubsequence(shown(j.threads[0].frames), [
+        `rust mixed_rs::engine::leaf engine.rs:${tagLine(ENGINE, 'LEAF')}`,
+        /^rust mixed_rs::engine::run<i64> engine\.rs:\d+$/,
+        `rust mixed_rs::py_leaf lib.rs:${tagLine(LIB, 'PY_LEAF')}`,
+        `python innermost nested.py:${tagLine(nested, 'LEAF_CALL')}`,
+        `rust mixed_rs::call_back lib.rs:${tagLine(LIB, 'CALL_BACK')}`,
+        `python middle nested.py:${tagLine(nested, 'CALL_BACK_CALL')}`,
+        `c call_python _mixed.c:${tagLine(MIXED, 'CALL')}`,
+        /^c mixed_call _mixed\.c:\d+$/,
+        `python outer nested.py:${tagLine(nested, 'MIXED_CALL')}`,
+        `python main nested.py:${tagLine(nested, 'MAIN_CALL')}`,
+        /^python <module> nested\.py:\d+$/,
+      ], 'merged stack');
+      // Glue is present in JSON and marked; nothing is both glue and Python.
+      const glue = j.threads[0].frames.filter((f) => f.glue);
+      assert.ok(glue.some((f) => /_PyEval_EvalFrameDefault/.test(f.function)), 'eval loop frames are kept, marked glue');
+      assert.ok(!glue.some((f) => f.language === 'python'));
+    });
+
+    test('recursion: more than 1,000 Python frames across the boundary, in order', () => {
+      const j = stackOf(['--break', 'mixed_rs::engine::leaf', '--', p.python, join(p.scenarios, 'recursion.py')], env);
+      const frames = j.threads[0].frames;
+      const pyFrames = frames.filter((f) => f.language === 'python');
+      assert.ok(pyFrames.length >= 1000, `${pyFrames.length} Python frames`);
+      assert.equal(frames.find((f) => !f.glue)?.function, 'mixed_rs::engine::leaf');
+      const cFrames = frames.filter((f) => f.language === 'c' && !f.glue && f.function.includes('recurse'));
+      assert.ok(cFrames.length >= 500, `${cFrames.length} C recursion frames`);
+      assert.equal(pyFrames[pyFrames.length - 1].function, '<module>');
+    });
+
+    test('threads: every thread, named, each in its own Python function', () => {
+      const j = stackOf(['--break', 'mixed_rs::engine::leaf', '--', p.python, join(p.scenarios, 'threads.py')], env);
+      assert.ok(j.threads.length >= 5, `${j.threads.length} threads`);
+      const threadsPy = join(p.scenarios, 'threads.py');
+      for (const tag of ['T_LOCK', 'T_PIPE', 'T_QUEUE', 'T_SELECT']) {
+        const line = tagLine(threadsPy, tag);
+        assert.ok(j.threads.some((t) => t.frames.some((f) => f.language === 'python' && f.line === line && f.file?.endsWith('threads.py'))), `a thread at ${tag} (threads.py:${line})`);
+      }
+      assert.ok(j.threads.some((t) => /worker/.test(t.name)), `thread names: ${j.threads.map((t) => t.name).join(', ')}`);
+    });
+
+    test('segfault: the first stop is the signal, innermost frame the crashing C line', () => {
+      const r = seam(['stack', '--json', '--', p.python, join(p.scenarios, 'segfault.py')], env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /stopped: SIGSEGV in crash\w* at _mixed\.c:\d+/);
+      const j = JSON.parse(r.stdout) as JStack;
+      const first = j.threads[0].frames.find((f) => !f.glue)!;
+      assert.match(`${first.language} ${first.function} ${first.line}`, new RegExp(`^c crash\\w* ${tagLine(MIXED, 'CRASH')}$`));
+      const seg = join(p.scenarios, 'segfault.py');
+      expectSubsequence(shown(j.threads[0].frames), [`python boom segfault.py:${tagLine(seg, 'CRASH_CALL')}`], 'Python caller');
+    });
+
+    test('panic: stops at the Rust panic and says so', () => {
+      const r = seam(['stack', '--json', '--', p.python, join(p.scenarios, 'panic.py')], env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /stopped: Rust panic: mixed_rs panicked on purpose: panic_now\(\) was called in mixed_rs::engine::\w+ at engine\.rs:\d+/);
+      const j = JSON.parse(r.stdout) as JStack;
+      const panicPy = join(p.scenarios, 'panic.py');
+      const first = shown(j.threads[0].frames)[0];
+      assert.match(first, new RegExp(`^rust mixed_rs::engine::\\w+ engine\\.rs:${tagLine(ENGINE, 'PANIC')}$`), 'the panicking line first: panic machinery is folded');
+      expectSubsequence(shown(j.threads[0].frames), [`python trigger panic.py:${tagLine(panicPy, 'PANIC_CALL')}`], 'panic stack');
+    });
+
+    test('attach by pid: prints, detaches, the program goes on', async () => {
+      const child = await startHeld(p, 'nested.py');
+      try {
+        const j = stackOf(['--pid', String(child.pid)], {});
+        const all = j.threads.flatMap((t) => shown(t.frames));
+        assert.ok(all.some((s) => /^python innermost nested\.py:\d+$/.test(s)), all.join('\n'));
+        const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        child.stdin!.end('go\n');
+        assert.equal(await exit, 0, 'the program ran on to its end after the detach');
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
+    test('core file: the same merged stack from a core dump', async () => {
+      const child = await startHeld(p, 'nested.py');
+      const dir = mkdtempSync(join(tmpdir(), 'seam-core-'));
+      const core = join(dir, 'nested.core');
+      try {
+        const g = spawnSync('gdb', ['-batch', '-nx', '-p', String(child.pid), '-ex', `gcore ${core}`], { encoding: 'utf8', timeout: 60_000 });
+        assert.ok(existsSync(core), `gcore failed: ${g.stderr}`);
+        const j = stackOf(['--core', core, '--python', p.python], {});
+        const all = j.threads.flatMap((t) => shown(t.frames));
+        expectSubsequence(all, [/^python innermost nested\.py:\d+$/, /^python middle nested\.py:\d+$/, /^c mixed_call _mixed\.c:\d+$/, /^python main nested\.py:\d+$/], 'core stack');
+      } finally {
+        child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    if (version === '3.13') {
+      test('3.13 with DWARF ignored (gdb --readnever): Python frames from _Py_DebugOffsets alone', () => {
+        const j = stackOf(['--break', 'mixed_rs::engine::leaf', '--', p.python, join(p.scenarios, 'nested.py')], { ...env, SEAM_GDB_ARGS: '--readnever' });
+        const nested = join(p.scenarios, 'nested.py');
+        expectSubsequence(shown(j.threads[0].frames), [
+          `python innermost nested.py:${tagLine(nested, 'LEAF_CALL')}`,
+          `python middle nested.py:${tagLine(nested, 'CALL_BACK_CALL')}`,
+          `python main nested.py:${tagLine(nested, 'MAIN_CALL')}`,
+        ], 'no-DWARF stack');
+      });
+    }
+  });
+}
+
+describe('seam stack: errors say what to do, exit 2', () => {
+  test('gdb missing', () => {
+    const r = seam(['stack', '--gdb', '/nonexistent/gdb', '--pid', '1'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /gdb not found: install gdb or set `seam.gdbPath`/);
+    assert.equal(r.stdout, '');
+  });
+  test('python missing', () => {
+    const r = seam(['stack', '--', '/nonexistent/python3', 'x.py'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /python not found/);
+  });
+  test('the program ends before any stop', () => {
+    const r = seam(['stack', '--', interpreters[0] ?? 'python3', '-c', 'print("bye")'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /exited with code 0 before any stop/);
+  });
+  test('no such process', () => {
+    const r = seam(['stack', '--pid', '999999'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /999999/);
+  });
+});
