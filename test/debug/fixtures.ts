@@ -93,7 +93,12 @@ export function pythons(): string[] {
     if (existsSync(bin)) found.push({ key: [Number(m[1]), Number(m[2])], bin: realpathSync(bin) });
   }
   found.sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1]);
-  return found.map((f) => f.bin);
+  const out = found.map((f) => f.bin);
+  // Debian's own CPython (static libpython, LTO, stripped) with its DWARF from python3.11-dbg.
+  if (existsSync('/usr/bin/python3.11') && existsSync('/usr/include/python3.11/Python.h') && existsSync('/usr/share/doc/python3.11-dbg')) {
+    out.push('/usr/bin/python3.11');
+  }
+  return out;
 }
 
 /**

@@ -318,12 +318,19 @@ export class SeamDebugSession extends LoggingDebugSession {
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
     void this.run(response, async () => {
       await this.backend?.close({ detach: false });
+      // The backend is silent about a session it was asked to end: say it is over.
+      if (!this.exited) {
+        this.exited = true;
+        this.sendEvent(new TerminatedEvent());
+      }
     });
   }
 
   protected disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): void {
     void this.run(response, async () => {
-      const detach = args.terminateDebuggee === undefined ? !this.launched : !args.terminateDebuggee;
+      // Clients may send no arguments at all (DebugClient.stop() does).
+      const terminate = args?.terminateDebuggee;
+      const detach = terminate === undefined ? !this.launched : !terminate;
       await this.backend?.close({ detach });
       this.backend = undefined;
     });

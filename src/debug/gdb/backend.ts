@@ -52,6 +52,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private panicBreakpoint: number | undefined;
   private closing = false;
   private interrupted = false;
+  private attaching = false;
   private nextRef = 1;
   private refs = new Map<number, VarRefEntry>();
   private varobjs: string[] = [];
@@ -91,6 +92,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   private async onStopped(e: StoppedEvent): Promise<void> {
+    // The stop that attaching makes is the backend's own, not the user's: attach() continues.
+    if (this.attaching) return;
     if (e.exitCode !== undefined || e.reason?.startsWith('exited')) {
       this.emit('exited', { exitCode: e.exitCode ?? (await this.gdb.programExit().catch(() => undefined)) ?? 0 });
       return;
@@ -142,6 +145,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async attach(pid: number): Promise<void> {
     this.pid = pid;
+    this.attaching = true;
     try {
       await this.gdb.attach(pid);
     } catch (e) {
@@ -150,6 +154,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
         throw new UserError(`attach to ${pid} refused by ptrace: run as the process's user with kernel.yama.ptrace_scope=0 (sudo sysctl kernel.yama.ptrace_scope=0), or as root (${msg})`);
       }
       throw new UserError(`cannot attach to process ${pid}: ${msg}`);
+    } finally {
+      this.attaching = false;
     }
   }
 

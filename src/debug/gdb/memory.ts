@@ -48,7 +48,7 @@ export class GdbMemory implements Memory {
 
   constructor(private readonly conn: MiRunner, opts: GdbMemoryOptions = {}) {
     this.maxPages = BigInt(Math.max(1, opts.maxPagesPerRead ?? 16));
-    this.unsubscribe = [conn.on('running', () => this.invalidate())];
+    this.unsubscribe = [conn.on('running', () => this.invalidate()), conn.on('gdb-exit', () => this.setInferior(undefined))];
     if (opts.procMemory !== false) {
       this.unsubscribe.push(conn.on('async', (a) => {
         if (a.kind !== 'notify') return;
@@ -204,20 +204,20 @@ export class GdbSymbols implements Symbols {
   }
 
   async offsetOf(type: string, field: string): Promise<number | undefined> {
-    return this.viaShortcut(type, (t) => `(long)&((${t}*)0)->${field}`);
+    return this.viaShortcut(type, (pointer) => `(long)&((${pointer})0)->${field}`);
   }
 
   async sizeOf(type: string): Promise<number | undefined> {
-    return this.viaShortcut(type, (t) => `sizeof(${t})`);
+    return this.viaShortcut(type, (pointer) => `sizeof(*(${pointer})0)`);
   }
 
-  /** The expression over a faster spelling of `type` first (TYPE_SHORTCUTS), then over `type`. */
-  private async viaShortcut(type: string, expr: (type: string) => string): Promise<number | undefined> {
-    for (const t of TYPE_SHORTCUTS[type] ?? []) {
-      const v = toNumber(await this.evalC(expr(t)));
+  /** The expression over a faster spelling of `type *` first (TYPE_SHORTCUTS), then over `type *`. */
+  private async viaShortcut(type: string, expr: (pointerType: string) => string): Promise<number | undefined> {
+    for (const p of TYPE_SHORTCUTS[type] ?? []) {
+      const v = toNumber(await this.evalC(expr(p)));
       if (v !== undefined) return v;
     }
-    return toNumber(await this.evalC(expr(type)));
+    return toNumber(await this.evalC(expr(`${type}*`)));
   }
 
   /** Forgets cached answers (after loading other symbols). */
@@ -273,8 +273,9 @@ export class GdbSymbols implements Symbols {
  * (another CPython version, no such field).
  */
 const TYPE_SHORTCUTS: Record<string, string[]> = {
-  'struct _gil_runtime_state': ['__typeof__(*((PyInterpreterState*)0)->ceval.gil)'],
-  '_PyInterpreterFrame': ['__typeof__(*((_PyCFrame*)0)->current_frame)', '__typeof__(*((PyThreadState*)0)->current_frame)'],
+  // Pointer types (GDB's parser takes `(__typeof__(p))0`, not `(__typeof__(*p)*)0`).
+  'struct _gil_runtime_state': ['__typeof__(((PyInterpreterState*)0)->ceval.gil)'],
+  '_PyInterpreterFrame': ['__typeof__(((_PyCFrame*)0)->current_frame)', '__typeof__(((PyThreadState*)0)->current_frame)'],
 };
 
 function toNumber(v: string | undefined): number | undefined {

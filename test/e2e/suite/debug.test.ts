@@ -62,6 +62,12 @@ function lineOf(file: string, needle: string): number {
   return hits[0];
 }
 
+/** A DAP source path as a local path: in a remote window (code-server) VS Code hands the
+ *  extension host `vscode-remote://host/abs/path` URIs instead of plain paths. */
+function localPath(p: string | undefined): string | undefined {
+  return p && /^[a-z][\w+.-]*:\/\//i.test(p) ? vscode.Uri.parse(p).path : p;
+}
+
 /** What one seam session said, from its first message to its end. */
 class Watch {
   readonly output: string[] = [];
@@ -182,7 +188,7 @@ describe('the seam debugger in VS Code', () => {
     const trace = await withTimeout(session.customRequest('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: 200 }) as Thenable<{ stackFrames: DapFrame[] }>,
       30_000, 'the stackTrace request', () => watch.transcript());
     const frames = trace.stackFrames;
-    const shown = frames.map((f) => `${f.name} ${f.source?.path ?? '-'}:${f.line}`);
+    const shown = frames.map((f) => `${f.name} ${localPath(f.source?.path) ?? '-'}:${f.line}`);
     console.log(`merged stack (${frames.length} frames):\n  ${shown.join('\n  ')}`);
     assert.ok(frames.length > 0, 'stackTrace returned no frames');
     const top = frames[0];
@@ -193,7 +199,7 @@ describe('the seam debugger in VS Code', () => {
       const i = frames.findIndex((f, k) => k >= at && f.name === `${want.lang} ${want.fn}`);
       assert.ok(i >= 0, `no "${want.lang} ${want.fn}" frame after frame ${at} in:\n  ${shown.join('\n  ')}`);
       const f = frames[i];
-      assert.equal(f.source?.path, want.file, `frame ${i} "${f.name}" is in ${f.source?.path}, want ${want.file}`);
+      assert.equal(localPath(f.source?.path), want.file, `frame ${i} "${f.name}" is in ${f.source?.path}, want ${want.file}`);
       assert.equal(f.line, want.line, `frame ${i} "${f.name}" is at line ${f.line} of ${want.file}, want ${want.line}`);
       at = i + 1;
     }
