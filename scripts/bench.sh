@@ -6,3 +6,7 @@ cd "$(dirname "$0")/.."
 node scripts/build.mjs
 echo "== navigation index (issue 2) =="
 node dist/test/bench/index.bench.js
+echo "== mixed stacks: Seam vs py-bt, py-spy, pystack (stop -> merged stack) =="
+# py-spy and pystack in .vscode-test/bench-venv (setup-bench.sh prints its bin directory last).
+venv_bin=$(bash scripts/setup-bench.sh | tail -n1)
+SEAM_BENCH_VENV="$venv_bin" node dist/test/bench/stack.bench.js

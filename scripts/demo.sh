@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: sets up, builds, shows a few names resolved by the CLI, then serves VS Code
-# (code-server 4.139.1 = VS Code 1.139.1) on 127.0.0.1 with the sample workspace open and Seam
+# `npm run demo`: sets up, builds, shows a few names resolved by the CLI and a merged
+# Python/C/Rust stack from the debugger (the sample built by scripts/build-sample.mjs), then serves
+# VS Code (code-server 4.139.1 = VS Code 1.139.1) on 127.0.0.1 with the sample workspace open and Seam
 # loaded as a development extension. Prints the URL to open; stays up until Ctrl-C.
 #
 #   SEAM_DEMO_CHECK=1 npm run demo    instead opens the page once in headless chromium, waits for
@@ -24,6 +25,19 @@ echo "[demo] a few names, resolved by the CLI:"
 bin/seam resolve math.sqrt os.getcwd list.append sample.leaf \
   --root test/fixtures/sample --root "$CACHE/cpython-3.13" | sed 's/^/  /' \
   || echo "[demo] (the CLI failed; the editor demo goes on)"
+
+# --- the debugger: a merged Python/C/Rust stack of the sample --------------------------------
+# The sample's native modules, built with debug info into $CACHE/sample-build; the exports also
+# reach code-server below, where the sample's launch configuration "Seam: sample stack" reads them.
+if SAMPLE_ENV=$(node scripts/build-sample.mjs --shell); then
+  eval "$SAMPLE_ENV"
+  echo "[demo] a merged stack: bin/seam stack --break _engine::leaf -- python sample/stack_demo.py"
+  PYTHONPATH="$SEAM_SAMPLE_PYTHONPATH" PYTHONDONTWRITEBYTECODE=1 timeout 120 \
+    bin/seam stack --break _engine::leaf -- "$SEAM_SAMPLE_PYTHON" "$WORKSPACE/sample/stack_demo.py" 2>&1 \
+    | sed 's/^/  /' || echo "[demo] (seam stack failed; the editor demo goes on)"
+else
+  echo "[demo] (building the sample's native modules failed; the editor demo goes on)"
+fi
 
 # --- a port: 8765 or the next free one ---------------------------------------------------------
 port_free() {

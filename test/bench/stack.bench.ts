@@ -4,6 +4,7 @@
  *   Seam      `StackService.snapshot()` over the GDB backend, timed from the `stopped` event;
  *             cold (first stop after attach: layout detection, GDB's first unwind) and warm
  *             (median of later stops: continue + pause, the memory cache dropped each time)
+ *   DAP       the same through the real adapter: `stopped` event -> `stackTrace` response
  *   py-bt     CPython's gdb helper (`python3.X-gdb.py`), `source`d into the same GDB, timed over MI
  *   py-spy    `py-spy dump --native --pid` (wall time of the command), GDB detached
  *   pystack   `pystack remote --native PID` (wall time of the command), GDB detached
@@ -11,21 +12,24 @@
  * crossing C every 100 levels, blocked in C reading stdin. Figures only; no pass/fail: the
  * target (ahead of all three, under 100 ms for 50 frames) is printed beside them.
  *
- * SEAM_BENCH_PYTHONS=all runs every pyenv 3.10-3.13 (default: 3.12 only); SEAM_BENCH_STOPS the
+ * SEAM_BENCH_PYTHONS=all runs every interpreter pythons() finds, =3.10,3.13 those (default: 3.12); SEAM_BENCH_STOPS the
  * number of warm stops (default 7); SEAM_BENCH_VENV the bin directory holding py-spy/pystack
  * (default .vscode-test/bench-venv/bin, made by scripts/setup-bench.sh).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
-import type { DebugBackend, StopEvent } from '../../src/debug/backend';
+import type { DebugBackend } from '../../src/debug/backend';
 import { StackService, type Snapshot } from '../../src/debug/stackService';
 import * as mi from '../../src/debug/mi/commands';
 import { buildFixtures, pythons, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 const repo = join(__dirname, '..', '..', '..');
+const ADAPTER = join(__dirname, '..', '..', 'adapter.js');
 const venvBin = process.env.SEAM_BENCH_VENV ?? join(repo, '.vscode-test', 'bench-venv', 'bin');
 const WARM_STOPS = Number(process.env.SEAM_BENCH_STOPS ?? 7);
 const PEER_RUNS = 3;
@@ -94,13 +98,11 @@ async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
     },
   });
   try {
-    const stops: StopEvent[] = [];
     // Each stop: the time from the `stopped` event to a complete merged stack.
     const svc = new StackService(backend);
     let onStop: ((ms: number, s: Snapshot) => void) | undefined;
     let onError: ((e: unknown) => void) | undefined;
-    backend.on('stopped', (e: StopEvent) => {
-      stops.push(e);
+    backend.on('stopped', () => {
       const start = performance.now();
       const before = sent;
       svc.invalidate();
@@ -112,11 +114,16 @@ async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
       onError = reject;
     }), 30_000, 'stop + snapshot');
 
-    let stop = nextStop();
+    // Attaching stops the process without a `stopped` event (the backend's own stop): the cold
+    // figure starts when attach() resolves, the process stopped.
     await backend.attach(pid);
-    const cold = await stop;
-    const attachMs = performance.now() - t0 - cold.ms;
-    const miCold = miCount;
+    const attachMs = performance.now() - t0;
+    const sentBefore = sent;
+    const c0 = performance.now();
+    const coldSnap = await withTimeout(svc.snapshot(), 30_000, 'first snapshot');
+    const cold = { ms: performance.now() - c0, s: coldSnap };
+    const miCold = sent - sentBefore;
+    let stop: Promise<{ ms: number; s: Snapshot }>;
     const seen = mainThreadPyFrames(cold.s, pid);
     const warmMs: number[] = [];
     let miWarm = 0;
@@ -141,8 +148,10 @@ async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
 /** `py-bt` from CPython's gdb helper, `source`d into the backend's own GDB; first run and later runs. */
 async function timePyBt(backend: DebugBackend, paths: FixturePaths): Promise<{ ms: number[]; frames: number } | { error: string }> {
   const minor = /^3\.(\d+)/.exec(paths.version)?.[1];
-  const helper = join(dirname(paths.python), `python3.${minor}-gdb.py`);
-  if (!existsSync(helper)) return { error: `no ${basename(helper)} beside ${paths.python}` };
+  // pyenv puts it beside the binary; Debian's python3.X-dbg under GDB's auto-load directory.
+  const name = `python3.${minor}-gdb.py`;
+  const helper = [join(dirname(paths.python), name), join('/usr/share/gdb/auto-load', dirname(paths.python), name)].find((f) => existsSync(f));
+  if (!helper) return { error: `no ${name} beside ${paths.python} nor in /usr/share/gdb/auto-load (python3.${minor}-dbg)` };
   // The backend keeps its Gdb private; the bench reaches in to run py-bt in the very same GDB.
   const conn = (backend as unknown as { gdb: Gdb }).gdb.connection;
   let text = '';
@@ -183,10 +192,49 @@ function timePeer(tool: string, args: string[], countFrames: (out: string) => nu
   return { ms: median(ms), frames };
 }
 
+/**
+ * Through the real debug adapter (`dist/adapter.js`): attach, then per stop (pause while blocked in
+ * read) the time from the `stopped` event to the `stackTrace` response. First stop and the median
+ * of later ones; ms and the number of stack frames the response had.
+ */
+async function dap(pid: number): Promise<{ coldMs: number; warmMs: number; frames: number } | { error: string }> {
+  const dc = new DebugClient('node', ADAPTER, 'seam', { stdio: ['pipe', 'pipe', 'pipe'] });
+  dc.defaultTimeout = 30_000;
+  try {
+    await dc.start();
+    await dc.initializeRequest({ adapterID: 'seam', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const continued = dc.waitForEvent('continued', 30_000);
+    await dc.attachRequest({ processId: pid } as DebugProtocol.AttachRequestArguments);
+    await dc.configurationDoneRequest();
+    await continued;
+    const ms: number[] = [];
+    let frames = 0;
+    for (let i = 0; i < 1 + WARM_STOPS; i++) {
+      const stopped = dc.waitForEvent('stopped', 30_000);
+      await dc.pauseRequest({ threadId: 1 });
+      const ev = await stopped;
+      const t = performance.now();
+      const r = await dc.stackTraceRequest({ threadId: (ev.body as { threadId?: number }).threadId ?? 1 });
+      ms.push(performance.now() - t);
+      frames = r.body.totalFrames ?? r.body.stackFrames.length;
+      const again = dc.waitForEvent('continued', 30_000);
+      await dc.continueRequest({ threadId: 1 });
+      await again;
+    }
+    return { coldMs: ms[0], warmMs: median(ms.slice(1)), frames };
+  } catch (e) {
+    return { error: `DAP: ${(e as Error).message}` };
+  } finally {
+    await withTimeout(dc.disconnectRequest({ terminateDebuggee: false }), 5_000, 'disconnect').catch(() => undefined);
+    await dc.stop().catch(() => undefined);
+  }
+}
+
 interface Row {
   python: string;
   n: number;
   seam: SeamFigures;
+  dap: { coldMs: number; warmMs: number; frames: number } | { error: string };
   pySpy: { ms: number; frames: number } | { error: string };
   pystack: { ms: number; frames: number } | { error: string };
 }
@@ -197,10 +245,11 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
     const s = await seam(paths, proc.pid!);
     if (s.pyFramesSeen !== pyFrames) process.stderr.write(`bench: Seam saw ${s.pyFramesSeen} Python frames, depth.py has ${pyFrames}\n`);
     // GDB is detached now: the process runs (blocked in read) and each peer attaches on its own.
+    const viaDap = await dap(proc.pid!);
     const level = /\blevel\b/g;
     const pySpy = timePeer('py-spy', ['dump', '--native', '--pid', String(proc.pid)], (o) => (o.match(/\((?:depth\.py)\b/g) ?? []).length || (o.match(level) ?? []).length);
     const pystack = timePeer('pystack', ['remote', '--native', String(proc.pid)], (o) => (o.match(/^\s*\(Python\) File "/gm) ?? []).length);
-    return { python: paths.version, n, seam: s, pySpy, pystack };
+    return { python: paths.version, n, seam: s, dap: viaDap, pySpy, pystack };
   } finally {
     proc.kill('SIGKILL');
   }
@@ -217,9 +266,11 @@ function peerCell(p: { ms: number; frames: number } | { error: string }, warm: n
 
 async function main(): Promise<void> {
   const all = pythons();
-  const chosen = process.env.SEAM_BENCH_PYTHONS === 'all' ? all : all.filter((p) => /python3\.12$/.test(p));
+  const want = process.env.SEAM_BENCH_PYTHONS || '3.12';
+  const minors = want.split(',').map((v) => v.trim());
+  const chosen = want === 'all' ? all : all.filter((p) => minors.some((m) => p.endsWith(`python${m}`)));
   if (!chosen.length) {
-    console.log(`stack bench: no pyenv CPython ${process.env.SEAM_BENCH_PYTHONS === 'all' ? '3.10-3.13' : '3.12'} found: skipped`);
+    console.log(`stack bench: no CPython ${want} found (pyenv 3.10-3.13): skipped`);
     return;
   }
   const rows: Row[] = [];
@@ -235,7 +286,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`stack: stop -> complete merged stack, ms (median); peers' ratio = peer / Seam warm. Target: ahead of all three, < ${TARGET_MS} ms at 50 frames`);
-  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
+  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
   const lines = [head];
   for (const r of rows) {
     const s = r.seam;
@@ -244,10 +295,12 @@ async function main(): Promise<void> {
     const btWarm = 'error' in s.pyBt ? 'n/a' : `${fmt(median(s.pyBt.ms.slice(1)))} (${(median(s.pyBt.ms.slice(1)) / warm).toFixed(1)}x)`;
     lines.push([
       r.python, `${r.n}${s.pyFramesSeen === r.n ? '' : ` (saw ${s.pyFramesSeen})`}`, String(s.totalFrames),
-      fmt(s.coldMs), fmt(warm), `${s.miCold}/${s.miWarm}`, fmt(s.attachMs), bt, btWarm,
+      fmt(s.coldMs), fmt(warm), `${s.miCold}/${s.miWarm}`,
+      'error' in r.dap ? 'n/a' : fmt(r.dap.coldMs), 'error' in r.dap ? 'n/a' : fmt(r.dap.warmMs), fmt(s.attachMs), bt, btWarm,
       peerCell(r.pySpy, warm), peerCell(r.pystack, warm),
       r.n === 50 ? (Math.max(s.coldMs, warm) < TARGET_MS ? 'yes' : 'NO') : '',
     ]);
+    if ('error' in r.dap) notes.push(`${r.python} N=${r.n} ${r.dap.error}`);
     for (const [name, p] of [['py-bt', s.pyBt], ['py-spy', r.pySpy], ['pystack', r.pystack]] as const) {
       if ('error' in p) notes.push(`${r.python} N=${r.n} ${name}: ${p.error}`);
       else if (p.frames < r.n * 0.9) notes.push(`${r.python} N=${r.n} ${name}: printed ${p.frames} Python frames (of ${r.n})`);
@@ -256,7 +309,8 @@ async function main(): Promise<void> {
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
   console.log('Seam: from the stopped event; cold = first stop after attach (layout detection, first unwind); warm = median of ' +
-    `${WARM_STOPS} later stops (continue + pause). attach = GDB start + attach, not in the cold figure. ` +
+    `${WARM_STOPS} later stops (continue + pause). cold starts when attach() resolves (attaching stops the process without a stopped event); attach = GDB start + attach, not in the cold figure. ` +
+    `DAP: dist/adapter.js attached, stopped event -> stackTrace response (its own GDB, cold = first pause). ` +
     `py-bt: same GDB, over MI (1st includes loading the helper's types). py-spy / pystack: wall time of the whole command ` +
     `(process start, ptrace attach, read, detach), median of ${PEER_RUNS}, GDB detached.`);
   for (const n of notes) console.log(`  note: ${n}`);

@@ -8,9 +8,9 @@
  *
  * Outputs live outside the repo, under `$SEAM_CACHE/sample-build` (default ~/.cache/seam/...):
  *
- *   sample-build/<python version>-<hash>/sample/   __init__.py (overlay), _engine.abi3.so,
- *                                                  _speedups<EXT_SUFFIX>; manifest.json beside it
- *   sample-build/cargo-target/                     CARGO_TARGET_DIR (PyO3 built once)
+ *   sample-build/<python version>-<checkout>-<hash>/sample/   __init__.py (overlay),
+ *                           _engine.abi3.so, _speedups<EXT_SUFFIX>; manifest.json beside it
+ *   sample-build/cargo-target-<checkout>/      CARGO_TARGET_DIR (PyO3 built once per checkout)
  *
  * The overlay: the build directory comes first on PYTHONPATH, so `import sample` finds its
  * generated `sample/__init__.py`, which appends the repo's `sample/` to the package's `__path__`
@@ -117,7 +117,9 @@ async function build(python: string): Promise<SamplePaths> {
   const pkg = join(root, 'sample');
   const key = hashOf([RECIPE, JSON.stringify(info), pkg, readFileSync(csrc, 'latin1'),
     ...crateFiles(crate).map((f) => `${f.slice(crate.length)}\0${readFileSync(f, 'latin1')}`)]);
-  const dir = join(cache, `${info.version}-${key}`);
+  // One checkout's builds never replace another's (the prefix names the checkout).
+  const prefix = `${info.version}-${hashOf([root]).slice(0, 8)}-`;
+  const dir = join(cache, `${prefix}${key}`);
   const speedups = join(dir, 'sample', `_speedups${info.extSuffix}`);
   const engine = join(dir, 'sample', '_engine.abi3.so');
   let cached = true;
@@ -126,13 +128,14 @@ async function build(python: string): Promise<SamplePaths> {
     if (!existsSync(join(info.include, 'Python.h'))) {
       throw new SampleBuildError(`no Python.h in ${info.include}: ${info.executable} was installed without its headers`);
     }
-    await publish(cache, dir, `${info.version}-`, async (tmp) => {
+    await publish(cache, dir, prefix, async (tmp) => {
       const out = join(tmp, 'sample');
       mkdirSync(out);
       await run(tool('gcc'), [...GCC_FLAGS, `-I${info.include}`, csrc, '-o', join(out, `_speedups${info.extSuffix}`)], {
         what: `gcc of sample._speedups (${csrc}) for Python ${info.version}`, cwd: dirname(csrc),
       });
-      const target = join(cache, 'cargo-target');
+      // Per checkout: cargo would reuse another checkout's build, whose DWARF names its files.
+      const target = join(cache, `cargo-target-${hashOf([crate]).slice(0, 8)}`);
       await run(tool('cargo'), ['build', '--locked', '--lib', '--manifest-path', join(crate, 'Cargo.toml')], {
         what: 'cargo build of sample._engine (test/fixtures/sample/engine)',
         cwd: crate,

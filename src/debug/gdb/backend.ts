@@ -3,6 +3,8 @@
  * operations) and GDB's async records onto backend events. No MI text here.
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
 import type { Memory, NativeFrame, NativeThread, Symbols } from '../types';
 import { Gdb } from './gdb';
@@ -53,6 +55,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private closing = false;
   private interrupted = false;
   private attaching = false;
+  private watchdog: NodeJS.Timeout | undefined;
   private nextRef = 1;
   private refs = new Map<number, VarRefEntry>();
   private varobjs: string[] = [];
@@ -84,18 +87,56 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
     conn.on('library-loaded', (l) => this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id }));
     conn.on('exited', (e) => {
+      this.unwatch();
       if (e.exitCode !== undefined) this.emit('exited', { exitCode: e.exitCode });
     });
+    conn.on('async', (e) => {
+      if (e.kind === 'notify' && e.asyncClass === 'thread-group-started') {
+        const pid = Number(e.results.str('pid'));
+        if (pid > 0) this.watch(pid);
+      }
+    });
     conn.on('gdb-exit', (e) => {
+      this.unwatch();
       if (!this.closing) this.emit('terminated', { reason: `gdb ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
     });
+  }
+
+  /**
+   * Watches the debuggee's liveness apart from GDB. GDB 13 can miss the death of a program
+   * killed from outside while it resumes it (SIGKILL during the step over a breakpoint): no
+   * `*stopped`, no `=thread-group-exited`, and the session would hang. A program that has been
+   * a zombie (or gone) for two checks in a row is reported as exited, with the status the kernel
+   * keeps for its parent (GDB). Duplicate `exited` events are the session's to drop.
+   */
+  private watch(pid: number): void {
+    this.unwatch();
+    this.pid = pid;
+    let dead = 0;
+    this.watchdog = setInterval(() => {
+      const st = processState(pid);
+      dead = st.alive ? 0 : dead + 1;
+      if (dead < 2) return;
+      this.unwatch();
+      if (!this.closing) this.emit('exited', { exitCode: st.exitCode ?? 137 });
+    }, 250);
+    this.watchdog.unref();
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
   }
 
   private async onStopped(e: StoppedEvent): Promise<void> {
     // The stop that attaching makes is the backend's own, not the user's: attach() continues.
     if (this.attaching) return;
     if (e.exitCode !== undefined || e.reason?.startsWith('exited')) {
-      this.emit('exited', { exitCode: e.exitCode ?? (await this.gdb.programExit().catch(() => undefined)) ?? 0 });
+      this.unwatch();
+      // Killed by a signal: the shell's convention, 128 + its number.
+      const signo = e.signalName ? (constants.signals as Record<string, number | undefined>)[e.signalName] : undefined;
+      const code = e.exitCode ?? (signo !== undefined ? 128 + signo : undefined);
+      this.emit('exited', { exitCode: code ?? (await this.gdb.programExit().catch(() => undefined)) ?? 0 });
       return;
     }
     const threadId = e.threadId ?? 1;
@@ -148,6 +189,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     this.attaching = true;
     try {
       await this.gdb.attach(pid);
+      this.watch(pid);
     } catch (e) {
       const msg = (e as Error).message;
       if (/ptrace|Operation not permitted/i.test(msg)) {
@@ -275,14 +317,44 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async close(opts: { detach: boolean }): Promise<void> {
     this.closing = true;
+    this.unwatch();
     try {
       if (opts.detach) await this.gdb.detach();
       else await this.gdb.kill();
     } catch {
       // GDB may already be gone, or the program already ended.
     }
-    await this.gdb.exit().catch(() => undefined);
+    // GDB's end is bounded: its 'close' waits for the program's output pipes, which a program
+    // that outlived a hung GDB keeps open.
+    await Promise.race([this.gdb.exit().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+    this.gdb.connection.kill();
+    // A launched program must not outlive the session, whatever state GDB left it in.
+    if (!opts.detach && this.pid !== undefined && processState(this.pid).alive) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile, or not ours to kill
+      }
+    }
   }
+}
+
+/**
+ * Whether `pid` lives (a zombie does not), and for a zombie the exit status its parent will
+ * see, shell style (128 + signal when killed), from /proc/<pid>/stat field 52 (Linux 3.5+).
+ */
+function processState(pid: number): { alive: boolean; exitCode?: number } {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return { alive: false };
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  if (fields[0] !== 'Z' && fields[0] !== 'X') return { alive: true };
+  const status = Number(fields[49]);
+  if (!Number.isInteger(status)) return { alive: false };
+  return { alive: false, exitCode: status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff };
 }
 
 function frameWords(f: NativeFrame): string {

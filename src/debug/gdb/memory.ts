@@ -48,7 +48,12 @@ export class GdbMemory implements Memory {
 
   constructor(private readonly conn: MiRunner, opts: GdbMemoryOptions = {}) {
     this.maxPages = BigInt(Math.max(1, opts.maxPagesPerRead ?? 16));
-    this.unsubscribe = [conn.on('running', () => this.invalidate()), conn.on('gdb-exit', () => this.setInferior(undefined))];
+    // Pages read while the program ran (a request that raced the stop) are stale at the stop too.
+    this.unsubscribe = [
+      conn.on('running', () => this.invalidate()),
+      conn.on('stopped', () => this.invalidate()),
+      conn.on('gdb-exit', () => this.setInferior(undefined)),
+    ];
     if (opts.procMemory !== false) {
       this.unsubscribe.push(conn.on('async', (a) => {
         if (a.kind !== 'notify') return;
@@ -196,7 +201,10 @@ export class GdbSymbols implements Symbols {
   private readonly cache = new Map<string, Promise<string | undefined>>();
   private batch: Array<{ expr: string; resolve: (v: string | undefined) => void; reject: (e: unknown) => void }> = [];
 
-  constructor(private readonly conn: MiRunner) {}
+  constructor(private readonly conn: MiRunner) {
+    // A symbol missing before libpython (or an extension) loaded may be there now.
+    conn.on('library-loaded', () => this.clear());
+  }
 
   async address(name: string): Promise<bigint | undefined> {
     const v = await this.evalC(`(unsigned long)&${name}`);

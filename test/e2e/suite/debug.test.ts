@@ -192,12 +192,12 @@ describe('the seam debugger in VS Code', () => {
     console.log(`merged stack (${frames.length} frames):\n  ${shown.join('\n  ')}`);
     assert.ok(frames.length > 0, 'stackTrace returned no frames');
     const top = frames[0];
-    assert.equal(top.name, `${expected[0].lang} ${expected[0].fn}`, `the top frame is "${top.name}", not the Rust leaf`);
+    assert.equal(top.name, `${expected[0].lang} ${expected[0].fn}`, `the top frame is "${top.name}", not the Rust leaf${watch.transcript()}`);
 
     let at = 0;
     for (const want of expected) {
       const i = frames.findIndex((f, k) => k >= at && f.name === `${want.lang} ${want.fn}`);
-      assert.ok(i >= 0, `no "${want.lang} ${want.fn}" frame after frame ${at} in:\n  ${shown.join('\n  ')}`);
+      assert.ok(i >= 0, `no "${want.lang} ${want.fn}" frame after frame ${at} in:\n  ${shown.join('\n  ')}${watch.transcript()}`);
       const f = frames[i];
       assert.equal(localPath(f.source?.path), want.file, `frame ${i} "${f.name}" is in ${f.source?.path}, want ${want.file}`);
       assert.equal(f.line, want.line, `frame ${i} "${f.name}" is at line ${f.line} of ${want.file}, want ${want.line}`);
