@@ -3,6 +3,8 @@
  * the real adapter (`node dist/adapter.js`) over the real GDB on the debugger fixtures, once per
  * pyenv interpreter (`pythons()`; `SEAM_PYTHONS=3.12` narrows it, comma-separated). Lines come
  * from `#TAG` comments; every adapter, GDB and debuggee is bounded by timeouts and killed.
+ * One fixture build per interpreter; tests run one after another (about 7 s per interpreter).
+ * `SEAM_DAP_LOG_DIR=<dir>` makes each session write its DAP + GDB/MI traffic there.
  */
 import { after, describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';

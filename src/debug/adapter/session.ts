@@ -33,6 +33,8 @@ export class SeamDebugSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private markConfigured!: () => void;
   private exited = false;
+  /** Between a reported stop and the next resume. */
+  private isStopped = false;
 
   constructor() {
     super();
@@ -78,6 +80,7 @@ export class SeamDebugSession extends LoggingDebugSession {
     this.stacks = new StackService(backend, (l) => this.sendEvent(new OutputEvent(`[seam] ${l}\n`, 'console')));
     backend.on('stopped', (e: StopEvent) => void this.onStopped(e));
     backend.on('continued', () => {
+      this.isStopped = false;
       this.stacks?.invalidate();
       this.sendEvent(new ContinuedEvent(0, true));
     });
@@ -126,6 +129,7 @@ export class SeamDebugSession extends LoggingDebugSession {
         const python = resolvePython(args.python);
         await backend.openCore(args.coreFile, python);
         this.sendEvent(new InitializedEvent());
+        this.isStopped = true;
         this.sendEvent(new StoppedEvent('exception', 1, 'core file'));
         return;
       }
@@ -162,6 +166,7 @@ export class SeamDebugSession extends LoggingDebugSession {
         return;
       }
     }
+    this.isStopped = true;
     const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     ev.body.description = e.description;
@@ -187,8 +192,15 @@ export class SeamDebugSession extends LoggingDebugSession {
 
   protected threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     void this.run(response, async () => {
-      if (!this.stacks) {
+      if (!this.stacks || !this.backend) {
         response.body = { threads: [] };
+        return;
+      }
+      if (!this.isStopped) {
+        // VS Code asks right after configurationDone, while the program runs: no stacks then
+        // (nothing to read yet, and a read that races the start would cache a wrong answer).
+        const ts = await this.backend.threads();
+        response.body = { threads: ts.map((t) => new Thread(t.id, t.name ?? `Thread ${t.id}`)) };
         return;
       }
       const snap = await this.stacks.snapshot();
