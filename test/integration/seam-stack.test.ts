@@ -213,6 +213,17 @@ describe('seam stack: errors say what to do, exit 2', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /exited with code 0 before any stop/);
   });
+  test('attach refused by ptrace: the message names kernel.yama.ptrace_scope', () => {
+    assert.equal(process.getuid?.(), 0, 'this test runs as root (CI and set-up run as root) to try an attach as user nobody');
+    const victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, SEAM, 'stack', '--pid', String(victim.pid)], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /refused by ptrace.*kernel\.yama\.ptrace_scope/);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
   test('no such process', () => {
     const r = seam(['stack', '--pid', '999999'], {});
     assert.equal(r.status, 2);
