@@ -162,12 +162,14 @@ async function build(python: string): Promise<FixturePaths> {
 
   // The PyO3 module: one abi3 build for every interpreter.
   let cached = true;
-  const pyo3Key = hashOf([RECIPE, ...crateFiles(sources.pyo3).map((f) => `${f.slice(sources.pyo3.length)}\0${readFileSync(f, 'latin1')}`)]);
+  // The checkout's path is part of the key: the debug info names the sources where they were
+  // compiled, and a breakpoint at file:line of another checkout would not match them.
+  const pyo3Key = hashOf([RECIPE, fixtureRoot(), ...crateFiles(sources.pyo3).map((f) => `${f.slice(sources.pyo3.length)}\0${readFileSync(f, 'latin1')}`)]);
   const pyo3Dir = join(cache, `pyo3-${pyo3Key}`);
   if (!existsSync(pyo3Dir)) {
     cached = false;
     await publish(cache, pyo3Dir, 'pyo3-', async (tmp) => {
-      const target = join(cache, 'cargo-target');
+      const target = join(cache, `cargo-target-${hashOf([root]).slice(0, 8)}`); // per checkout: see the key above
       await runTool('cargo', ['build', '--locked', '--lib', '--manifest-path', join(sources.pyo3, 'Cargo.toml')], {
         what: 'cargo build of the PyO3 fixture (test/fixtures/debug/pyo3)',
         cwd: sources.pyo3,
@@ -179,7 +181,7 @@ async function build(python: string): Promise<FixturePaths> {
   }
 
   // The per-interpreter modules: the C extension and the raw-FFI Rust one.
-  const versionKey = hashOf([RECIPE, JSON.stringify(info), readFileSync(sources.cext, 'latin1'), readFileSync(sources.rawffi, 'latin1')]);
+  const versionKey = hashOf([RECIPE, fixtureRoot(), JSON.stringify(info), readFileSync(sources.cext, 'latin1'), readFileSync(sources.rawffi, 'latin1')]);
   const versionDir = join(cache, `${info.version}-${versionKey}`);
   const cext = join(versionDir, `_mixed${info.extSuffix}`);
   const rawffi = join(versionDir, `_rawffi${info.extSuffix}`);

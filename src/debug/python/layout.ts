@@ -2,7 +2,8 @@
  * Per-CPython-version knowledge the interpreter-memory reader needs: which struct fields to follow
  * and where they are. One table per version (`VERSIONS`) says which C types and fields to ask for;
  * the offsets themselves are obtained, never guessed:
- * - 3.13: from `_PyRuntime.debug_offsets` (`_Py_DebugOffsets`, cookie "xdebugpy"), no DWARF needed;
+ * - 3.13, 3.13t, 3.14, 3.14t: from `_PyRuntime.debug_offsets` (`_Py_DebugOffsets`, cookie "xdebugpy"),
+ *   no DWARF needed; the struct itself grew in 3.14, so its field list is one table per version;
  * - 3.10–3.12: from DWARF through `Symbols.offsetOf` / `Symbols.sizeOf`.
  * Facts not in the debug offsets (a few object-header fields, bit positions, enum values) come from
  * that version's headers and are written in the table with the header they come from.
@@ -14,7 +15,11 @@ export type GilPath =
   /** 3.10–3.11: `_PyRuntime.ceval.gil` embedded in the runtime. */
   | { where: 'runtime'; holder: number; locked: number }
   /** 3.12+: `interp->ceval.gil` points at a `struct _gil_runtime_state`. */
-  | { where: 'interp-pointer'; pointer: number; holder: number; locked: number };
+  | {
+    where: 'interp-pointer'; pointer: number; holder: number; locked: number;
+    /** Free-threaded builds: offset of `int enabled` in the GIL struct; 0 there means no GIL at all. */
+    enabled?: number;
+  };
 
 export interface PyLayout {
   /** 3.`minor`. */
@@ -24,6 +29,8 @@ export interface PyLayout {
   /** PY_VERSION_HEX when known (3.11+: `Py_Version`; 3.13: debug offsets). */
   versionHex?: number;
   source: 'debug-offsets' | 'dwarf';
+  /** A free-threaded (Py_GIL_DISABLED, "3.13t") build. */
+  freeThreaded?: boolean;
   /** Address of `_PyRuntime`, set by detectLayout. */
   runtimeAddress?: bigint;
   runtime: { interpretersHead: number };
@@ -46,6 +53,12 @@ export interface PyLayout {
     previous: number;
     /** `f_code` / `f_executable`. */
     code: number;
+    /** Low tag bits to clear from `f_executable` (3.14: a `_PyStackRef`, Py_TAG_BITS = 3). */
+    codeTagBits?: number;
+    /** Low tag bits to clear from `localsplus[]` entries (`_PyStackRef` in 3.13t and 3.14). */
+    localsTagBits?: number;
+    /** 3.14t: `int32_t tlbc_index`, which copy of the bytecode `instr` points into. */
+    tlbcIndex?: number;
     /** `f_lasti` (3.10: int, code units) / `prev_instr` (3.11–3.12) / `instr_ptr` (3.13): pointers. */
     instr: number;
     instrKind: 'lasti' | 'pointer';
@@ -64,13 +77,18 @@ export interface PyLayout {
     linetable: number;
     /** 3.11+: start of the instructions inside the code object. */
     codeAdaptive?: number;
+    /** 3.14t: `co_tlbc`, a `_PyCodeArray*` ({ Py_ssize_t size; char *entries[]; }) of per-thread bytecode. */
+    tlbc?: number;
     /** `co_localsplusnames` (3.11+) / `co_varnames` (3.10). */
     localNames: number;
     /** `co_nlocalsplus` (3.11+) / `co_nlocals` (3.10); an int. */
     localCount?: number;
   };
-  /** `_PyFrameOwner` values (pycore_frame.h; 3.10 has none). */
-  owner?: { thread: number; generator: number; frameObject: number; cstack?: number };
+  /**
+   * `_PyFrameOwner` values (pycore_frame.h; 3.10 has none). A frame owned by `cstack` or
+   * `interpreter` is the entry frame of one eval-loop activation, not a Python frame.
+   */
+  owner?: { thread: number; generator: number; frameObject: number; cstack?: number; interpreter?: number };
   object: { type: number; varSize: number };
   type: { name: number };
   unicode: {
@@ -109,10 +127,13 @@ export type PythonLayout = PyLayout;
 export class LayoutError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
-// 3.13: _Py_DebugOffsets (Include/internal/pycore_runtime.h of 3.13; every field a uint64 after
-// `char cookie[8]`), in declaration order.
+// _Py_DebugOffsets: `char cookie[8]`, `uint64_t version`, `uint64_t free_threaded`, then sections of
+// uint64 fields, in declaration order. One table per version.
 
-const DEBUG_OFFSETS_313: [string, string[]][] = [
+type DebugOffsetsTable = [section: string, fields: string[]][];
+
+/** 3.13 (and 3.13t): Include/internal/pycore_runtime.h of 3.13. */
+const DEBUG_OFFSETS_313: DebugOffsetsTable = [
   ['runtime_state', ['size', 'finalizing', 'interpreters_head']],
   ['interpreter_state', ['size', 'id', 'next', 'threads_head', 'gc', 'imports_modules', 'sysdict', 'builtins',
     'ceval_gil', 'gil_runtime_state', 'gil_runtime_state_enabled', 'gil_runtime_state_locked', 'gil_runtime_state_holder']],
@@ -132,9 +153,53 @@ const DEBUG_OFFSETS_313: [string, string[]][] = [
   ['gc', ['size', 'collecting']],
 ];
 
+/**
+ * 3.14 (and 3.14t): Include/internal/pycore_debug_offsets.h of 3.14. New against 3.13:
+ * interpreter_state.threads_main, .code_object_generation, .tlbc_generation;
+ * interpreter_frame.stackpointer, .tlbc_index; code_object.co_tlbc; the set_object, gen_object,
+ * llist_node and debugger_support sections. Fields that exist only in free-threaded builds
+ * (tlbc_*, co_tlbc) are 0 in GIL builds.
+ */
+const DEBUG_OFFSETS_314: DebugOffsetsTable = [
+  ['runtime_state', ['size', 'finalizing', 'interpreters_head']],
+  ['interpreter_state', ['size', 'id', 'next', 'threads_head', 'threads_main', 'gc', 'imports_modules', 'sysdict', 'builtins',
+    'ceval_gil', 'gil_runtime_state', 'gil_runtime_state_enabled', 'gil_runtime_state_locked', 'gil_runtime_state_holder',
+    'code_object_generation', 'tlbc_generation']],
+  ['thread_state', ['size', 'prev', 'next', 'interp', 'current_frame', 'thread_id', 'native_thread_id', 'datastack_chunk', 'status']],
+  ['interpreter_frame', ['size', 'previous', 'executable', 'instr_ptr', 'localsplus', 'owner', 'stackpointer', 'tlbc_index']],
+  ['code_object', ['size', 'filename', 'name', 'qualname', 'linetable', 'firstlineno', 'argcount', 'localsplusnames',
+    'localspluskinds', 'co_code_adaptive', 'co_tlbc']],
+  ['pyobject', ['size', 'ob_type']],
+  ['type_object', ['size', 'tp_name', 'tp_repr', 'tp_flags']],
+  ['tuple_object', ['size', 'ob_item', 'ob_size']],
+  ['list_object', ['size', 'ob_item', 'ob_size']],
+  ['set_object', ['size', 'used', 'table', 'mask']],
+  ['dict_object', ['size', 'ma_keys', 'ma_values']],
+  ['float_object', ['size', 'ob_fval']],
+  ['long_object', ['size', 'lv_tag', 'ob_digit']],
+  ['bytes_object', ['size', 'ob_size', 'ob_sval']],
+  ['unicode_object', ['size', 'state', 'length', 'asciiobject_size']],
+  ['gc', ['size', 'collecting']],
+  ['gen_object', ['size', 'gi_name', 'gi_iframe', 'gi_frame_state']],
+  ['llist_node', ['next', 'prev']],
+  ['debugger_support', ['eval_breaker', 'remote_debugger_support', 'remote_debugging_enabled', 'debugger_pending_call',
+    'debugger_script_path', 'debugger_script_path_size']],
+];
+
+/** `_Py_DebugOffsets` field lists by minor version. */
+export const DEBUG_OFFSETS_TABLES: Readonly<Record<number, DebugOffsetsTable>> = { 13: DEBUG_OFFSETS_313, 14: DEBUG_OFFSETS_314 };
+
 export const DEBUG_OFFSETS_COOKIE = 'xdebugpy';
+const tableSize = (t: DebugOffsetsTable): number => 24 + t.reduce((n, [, f]) => n + f.length, 0) * 8;
 /** Bytes of `_Py_DebugOffsets` in 3.13. */
-export const DEBUG_OFFSETS_313_SIZE = 24 + DEBUG_OFFSETS_313.reduce((n, [, f]) => n + f.length, 0) * 8;
+export const DEBUG_OFFSETS_313_SIZE = tableSize(DEBUG_OFFSETS_313);
+/** Bytes of `_Py_DebugOffsets` for 3.`minor`, undefined when the version has none Seam knows. */
+export function debugOffsetsSize(minor: number): number | undefined {
+  const t = DEBUG_OFFSETS_TABLES[minor];
+  return t && tableSize(t);
+}
+/** Bytes to read from `_PyRuntime` so any known version's `_Py_DebugOffsets` is whole. */
+export const DEBUG_OFFSETS_MAX_SIZE = Math.max(...Object.values(DEBUG_OFFSETS_TABLES).map(tableSize));
 
 export interface DebugOffsets {
   version: number;
@@ -143,7 +208,7 @@ export interface DebugOffsets {
   sections: Record<string, Record<string, number>>;
 }
 
-/** Parses 3.13's `_Py_DebugOffsets` from the first bytes of `_PyRuntime`; throws LayoutError. */
+/** Parses `_Py_DebugOffsets` (3.13, 3.14) from the first bytes of `_PyRuntime`; throws LayoutError. */
 export function parseDebugOffsets(bytes: Uint8Array): DebugOffsets {
   const cookie = new TextDecoder('latin1').decode(bytes.subarray(0, 8));
   if (cookie !== DEBUG_OFFSETS_COOKIE) throw new LayoutError(`no _Py_DebugOffsets cookie in _PyRuntime (found ${JSON.stringify(cookie)})`);
@@ -154,44 +219,103 @@ export function parseDebugOffsets(bytes: Uint8Array): DebugOffsets {
   };
   const version = u64(8);
   const minor = (version >> 16) & 0xff;
-  if ((version >>> 24) !== 3 || minor !== 13) {
-    throw new LayoutError(`_Py_DebugOffsets of Python ${versionString(version)} is not supported (3.13 only)`);
+  const table = (version >>> 24) === 3 ? DEBUG_OFFSETS_TABLES[minor] : undefined;
+  if (!table) {
+    throw new LayoutError(`_Py_DebugOffsets of Python ${versionString(version)} is not supported (3.13 and 3.14 are)`);
   }
+  const ft = u64(16);
+  if (ft > 1) throw new LayoutError(`_Py_DebugOffsets.free_threaded is ${ft}: not a _Py_DebugOffsets block`);
   let at = 24;
   const sections: Record<string, Record<string, number>> = {};
-  for (const [section, fields] of DEBUG_OFFSETS_313) {
+  for (const [section, fields] of table) {
     const s: Record<string, number> = {};
     for (const f of fields) { s[f] = u64(at); at += 8; }
     sections[section] = s;
   }
-  return { version, freeThreaded: u64(16) !== 0, sections };
+  const d: DebugOffsets = { version, freeThreaded: ft === 1, sections };
+  checkPlausible(d);
+  return d;
+}
+
+/**
+ * Rejects offsets no CPython build has, so a table that does not match the process (a patched
+ * or newer CPython) fails with a message instead of reading garbage: the object header is 16 bytes
+ * (32 free-threaded) with `ob_type` last, every used offset lies inside its struct.
+ */
+function checkPlausible(d: DebugOffsets): void {
+  const s = d.sections;
+  const bad = (what: string) => new LayoutError(
+    `_Py_DebugOffsets of Python ${versionString(d.version)}${d.freeThreaded ? ' (free-threaded)' : ''} look wrong (${what}): unsupported CPython build`);
+  const header = d.freeThreaded ? 32 : 16;
+  if (s.pyobject.size !== header || s.pyobject.ob_type !== header - 8) throw bad(`PyObject size ${s.pyobject.size}, ob_type at ${s.pyobject.ob_type}`);
+  const inside: [string, string[]][] = [
+    ['runtime_state', ['interpreters_head']],
+    ['interpreter_state', ['next', 'threads_head', 'ceval_gil', 'gil_runtime_state_locked', 'gil_runtime_state_holder']],
+    ['thread_state', ['next', 'current_frame', 'thread_id', 'native_thread_id']],
+    ['interpreter_frame', ['previous', 'executable', 'instr_ptr', 'owner']],
+    ['code_object', ['filename', 'name', 'qualname', 'linetable', 'firstlineno', 'localsplusnames', 'co_code_adaptive']],
+  ];
+  for (const [section, fields] of inside) {
+    const size = s[section].size;
+    if (size <= 0 || size > 1 << 24) throw bad(`${section}.size ${size}`);
+    for (const f of fields) if (s[section][f] >= size) throw bad(`${section}.${f} ${s[section][f]} >= size ${size}`);
+  }
+  if (s.interpreter_frame.localsplus > s.interpreter_frame.size) throw bad('interpreter_frame.localsplus');
 }
 
 export function versionString(hex: number): string {
   return `${hex >>> 24}.${(hex >> 16) & 0xff}.${(hex >> 8) & 0xff}`;
 }
 
-/** The 3.13 layout from parsed debug offsets. */
+/**
+ * What the debug offsets do not say, per version and build, from that version's headers.
+ * - owner: `enum _frameowner` (3.13 pycore_frame.h; 3.14 pycore_interpframe_structs.h, which
+ *   inserts FRAME_OWNED_BY_INTERPRETER = 3 before FRAME_OWNED_BY_CSTACK = 4; 3.14's eval loop marks
+ *   its entry frame INTERPRETER).
+ * - codeTagBits / localsTagBits: `_PyStackRef` tags to clear (pycore_stackref.h). 3.13 keeps
+ *   `f_executable` a PyObject*, its `localsplus` are stack refs tagged only in free-threaded builds
+ *   (Py_TAG_DEFERRED = 1); 3.14 makes `f_executable` a stack ref too, Py_TAG_BITS = 3.
+ * - unicode: bit positions in PyASCIIObject.state (cpython/unicodeobject.h). 3.14t makes
+ *   `interned` a whole byte (`unsigned char`), so kind/compact/ascii move up to bits 8/11/12.
+ */
+interface DebugOffsetsFacts {
+  owner: NonNullable<PyLayout['owner']>;
+  codeTagBits: number;
+  localsTagBits: number;
+  unicode: { kindShift: number; compactBit: number; asciiBit: number };
+}
+const OWNERS_314 = { thread: 0, generator: 1, frameObject: 2, interpreter: 3, cstack: 4 };
+const UNICODE_STATE_BITS_314T = { kindShift: 8, compactBit: 11, asciiBit: 12 };
+const DEBUG_OFFSETS_FACTS: Record<string, DebugOffsetsFacts> = {
+  '3.13': { owner: { thread: 0, generator: 1, frameObject: 2, cstack: 3 }, codeTagBits: 0, localsTagBits: 0, unicode: { kindShift: 2, compactBit: 5, asciiBit: 6 } },
+  '3.13t': { owner: { thread: 0, generator: 1, frameObject: 2, cstack: 3 }, codeTagBits: 0, localsTagBits: 1, unicode: { kindShift: 2, compactBit: 5, asciiBit: 6 } },
+  '3.14': { owner: OWNERS_314, codeTagBits: 3, localsTagBits: 3, unicode: { kindShift: 2, compactBit: 5, asciiBit: 6 } },
+  '3.14t': { owner: OWNERS_314, codeTagBits: 3, localsTagBits: 3, unicode: UNICODE_STATE_BITS_314T },
+};
+
+/** The 3.13 / 3.14 layout (GIL or free-threaded) from parsed debug offsets. */
 export function layoutFromDebugOffsets(d: DebugOffsets): PyLayout {
-  if (d.freeThreaded) throw new LayoutError('free-threaded CPython (3.13t) is not supported');
+  const minor = (d.version >> 16) & 0xff;
+  const key = `3.${minor}${d.freeThreaded ? 't' : ''}`;
+  const facts = DEBUG_OFFSETS_FACTS[key];
+  if (!facts) throw new LayoutError(`Python ${key} is not supported by the memory reader`);
   const s = d.sections;
   const r = s.runtime_state, i = s.interpreter_state, t = s.thread_state, f = s.interpreter_frame, c = s.code_object;
-  return {
-    minor: 13,
+  const gil: GilPath = {
+    where: 'interp-pointer',
+    pointer: i.ceval_gil,
+    holder: i.gil_runtime_state_holder - i.gil_runtime_state,
+    locked: i.gil_runtime_state_locked - i.gil_runtime_state,
+  };
+  // gil_runtime_state_enabled is offsetof(struct _gil_runtime_state, enabled), set only when free-threaded.
+  if (d.freeThreaded) gil.enabled = i.gil_runtime_state_enabled;
+  const layout: PyLayout = {
+    minor,
     version: versionString(d.version),
     versionHex: d.version,
     source: 'debug-offsets',
     runtime: { interpretersHead: r.interpreters_head },
-    interp: {
-      next: i.next,
-      threadsHead: i.threads_head,
-      gil: {
-        where: 'interp-pointer',
-        pointer: i.ceval_gil,
-        holder: i.gil_runtime_state_holder - i.gil_runtime_state,
-        locked: i.gil_runtime_state_locked - i.gil_runtime_state,
-      },
-    },
+    interp: { next: i.next, threadsHead: i.threads_head, gil },
     tstate: { size: t.size, next: t.next, threadId: t.thread_id, nativeThreadId: t.native_thread_id, frame: t.current_frame },
     frameModel: 'current-frame',
     frame: {
@@ -203,14 +327,14 @@ export function layoutFromDebugOffsets(d: DebugOffsets): PyLayout {
       linetable: c.linetable, codeAdaptive: c.co_code_adaptive, localNames: c.localsplusnames,
       // co_nlocalsplus is not in the debug offsets: the reader uses len(co_localsplusnames).
     },
-    owner: OWNERS_312,
+    owner: facts.owner,
     object: { type: s.pyobject.ob_type, varSize: s.tuple_object.ob_size },
     type: { name: s.type_object.tp_name },
     unicode: {
       length: s.unicode_object.length, state: s.unicode_object.state, asciiSize: s.unicode_object.asciiobject_size,
       // PyCompactUnicodeObject = PyASCIIObject + Py_ssize_t utf8_length + char *utf8 (3.12+ headers).
       compactSize: s.unicode_object.asciiobject_size + 16,
-      ...UNICODE_STATE_BITS,
+      ...facts.unicode,
     },
     bytes: { size: s.bytes_object.ob_size, data: s.bytes_object.ob_sval },
     long: { model: 'lv-tag', tag: s.long_object.lv_tag, digits: s.long_object.ob_digit, digitBits: 30 },
@@ -219,11 +343,20 @@ export function layoutFromDebugOffsets(d: DebugOffsets): PyLayout {
     tuple: { size: s.tuple_object.ob_size, items: s.tuple_object.ob_item },
     // PyDictObject: PyObject_HEAD then Py_ssize_t ma_used (cpython/dictobject.h).
     dict: { used: s.pyobject.size, keys: s.dict_object.ma_keys, values: s.dict_object.ma_values },
-    // Not in the debug offsets: struct _dictkeysobject and struct _dictvalues of 3.13's
-    // internal/pycore_dict.h (GIL build): refcnt 8, log2_size 1, log2_index_bytes 1, kind 1,
-    // version 4 (aligned), usable 8, nentries 8, indices; values[] after 4 uint8_t fields.
+    // Not in the debug offsets: struct _dictkeysobject and struct _dictvalues of 3.13's and 3.14's
+    // internal/pycore_dict.h: refcnt 8, log2_size 1, log2_index_bytes 1, kind 1, (free-threaded:
+    // PyMutex 1,) version 4 (aligned), usable 8, nentries 8, indices; values[] after 4 uint8_t fields.
     dictKeys: { model: 'log2', size: 8, log2IndexBytes: 9, kind: 10, nentries: 24, indices: 32, values: 8 },
   };
+  if (d.freeThreaded) layout.freeThreaded = true;
+  if (facts.codeTagBits) layout.frame.codeTagBits = facts.codeTagBits;
+  if (facts.localsTagBits) layout.frame.localsTagBits = facts.localsTagBits;
+  // 3.14t: thread-local bytecode. Both offsets are 0 in GIL builds.
+  if (d.freeThreaded && f.tlbc_index && c.co_tlbc) {
+    layout.frame.tlbcIndex = f.tlbc_index;
+    layout.code.tlbc = c.co_tlbc;
+  }
+  return layout;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +440,7 @@ const VERSIONS: Record<number, DwarfTable> = {
 /** The 3.10–3.12 layout from DWARF; throws LayoutError naming the missing field. */
 export async function layoutFromDwarf(minor: number, symbols: Symbols, libName = `libpython3.${minor}`): Promise<PyLayout> {
   const table = VERSIONS[minor];
-  if (!table) throw new LayoutError(`Python 3.${minor} is not supported by the memory reader (3.10–3.13 are)`);
+  if (!table) throw new LayoutError(`Python 3.${minor} is not supported by the memory reader (3.10–3.14 are)`);
   const noDwarf = (what: string) => new LayoutError(
     `no DWARF for ${libName} (needed for ${what}): install python3.${minor}-dbg or use a Python built with -g`);
   if (!symbols.offsetOf || !symbols.sizeOf) throw noDwarf('struct offsets');
@@ -444,7 +577,7 @@ export interface DetectOptions {
 
 /**
  * The layout of the debuggee's interpreter: debug offsets when `_PyRuntime` starts with them
- * (3.13), otherwise DWARF for the version read from `Py_Version` (3.11+) or, lacking it, 3.10.
+ * (3.13+, GIL or free-threaded), otherwise DWARF for the version read from `Py_Version` (3.11+) or, lacking it, 3.10.
  */
 export async function detectLayout(memory: Memory, symbols: Symbols, opts: DetectOptions = {}): Promise<PyLayout> {
   const runtime = opts.runtime ?? await symbols.address('_PyRuntime');
@@ -452,7 +585,9 @@ export async function detectLayout(memory: Memory, symbols: Symbols, opts: Detec
   let head: Uint8Array | undefined;
   try { head = await memory.read(runtime, 16); } catch { head = undefined; }
   if (head && new TextDecoder('latin1').decode(head.subarray(0, 8)) === DEBUG_OFFSETS_COOKIE) {
-    const bytes = await memory.read(runtime, DEBUG_OFFSETS_313_SIZE);
+    const version = Number(new DataView(head.buffer, head.byteOffset, 16).getBigUint64(8, true));
+    // An unknown version reads only its header: parseDebugOffsets then names the version.
+    const bytes = await memory.read(runtime, debugOffsetsSize((version >> 16) & 0xff) ?? 16);
     return { ...layoutFromDebugOffsets(parseDebugOffsets(bytes)), runtimeAddress: runtime };
   }
   let minor = opts.minor;

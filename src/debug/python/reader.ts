@@ -185,10 +185,10 @@ export class PyMemoryReader {
     const previous = v.getBigUint64(f.previous, true);
     const owner = f.owner === undefined ? undefined : v.getUint8(f.owner);
     const isEntry = f.isEntry !== undefined && v.getUint8(f.isEntry) !== 0;
-    if (owner !== undefined && L.owner?.cstack !== undefined && owner === L.owner.cstack) {
+    if (owner !== undefined && (owner === L.owner?.cstack || owner === L.owner?.interpreter)) {
       return { frame: { name: '<entry>', file: '', line: null, address: addr }, previous, kind: 'entry', isEntry };
     }
-    const codeAddr = v.getBigUint64(f.code, true);
+    const codeAddr = untag(v.getBigUint64(f.code, true), f.codeTagBits);
     let code: CodeInfo;
     try {
       code = await this.code(codeAddr);
@@ -199,7 +199,20 @@ export class PyMemoryReader {
     if (f.instrKind === 'lasti') {
       byteOffset = v.getInt32(f.instr, true) * 2;
     } else {
-      byteOffset = Number(v.getBigUint64(f.instr, true) - (codeAddr + BigInt(L.code.codeAdaptive ?? 0)));
+      let base = codeAddr + BigInt(L.code.codeAdaptive ?? 0);
+      const tlbc = f.tlbcIndex === undefined ? 0 : v.getInt32(f.tlbcIndex, true);
+      if (tlbc !== 0 && L.code.tlbc !== undefined) {
+        // 3.14t: this thread runs its own copy, co_tlbc->entries[tlbc_index] (_PyCodeArray).
+        try {
+          const array = await this.ptrAt(codeAddr + BigInt(L.code.tlbc));
+          const size = Number((await this.read(array, 8)).getBigInt64(0, true));
+          if (tlbc < 0 || tlbc >= size) throw new BadMemory(`tlbc_index ${tlbc} outside co_tlbc (${size})`);
+          base = await this.ptrAt(array + 8n + BigInt(tlbc) * 8n);
+        } catch {
+          return { frame: { name: code.name, file: code.file, line: null, address: addr }, previous, kind: 'python', isEntry };
+        }
+      }
+      byteOffset = Number(v.getBigUint64(f.instr, true) - base);
     }
     const format = L.minor >= 11 ? 'locations' : 'pep626';
     const line = byteOffset < 0 ? code.firstLine
@@ -229,7 +242,7 @@ export class PyMemoryReader {
       }
       return segments;
     }
-    // 3.11–3.13: interpreter frames linked by `previous`; 3.11–3.12 also a _PyCFrame per activation.
+    // 3.11–3.14: interpreter frames linked by `previous`; 3.11–3.12 also a _PyCFrame per activation.
     const cf = L.cframe;
     let cframe = cf ? start : 0n;
     const seenCframes = new Set<bigint>();
@@ -292,7 +305,7 @@ export class PyMemoryReader {
         continue;
       }
       if (r.kind === 'entry') {
-        close(frameAddr); // 3.12+: the entry frame ends its activation's segment
+        close(frameAddr); // 3.12+: the entry frame (3.14: owned by INTERPRETER) ends its activation's segment
       } else {
         current.frames.push(r.frame);
         if (r.isEntry) close(undefined); // 3.11: this frame was the first of its activation
@@ -356,6 +369,9 @@ export class PyMemoryReader {
     if (!g) return 0n;
     try {
       const base = g.where === 'runtime' ? runtime : await this.ptrAt(interp + BigInt(g.pointer));
+      // Free-threaded builds usually run with the GIL disabled: then nobody holds it.
+      if (g.where === 'interp-pointer' && g.enabled !== undefined
+        && (await this.read(base + BigInt(g.enabled), 4)).getInt32(0, true) === 0) return 0n;
       const [holder, locked] = await Promise.all([this.ptrAt(base + BigInt(g.holder)), this.read(base + BigInt(g.locked), 4)]);
       return locked.getInt32(0, true) !== 0 ? holder : 0n;
     } catch {
@@ -474,7 +490,7 @@ export class PyMemoryReader {
   async locals(frameAddr: bigint): Promise<LocalVariable[]> {
     const L = this.layout;
     const v = await this.read(frameAddr, L.frame.size);
-    const code = await this.code(v.getBigUint64(L.frame.code, true));
+    const code = await this.code(untag(v.getBigUint64(L.frame.code, true), L.frame.codeTagBits));
     const namesLen = Number((await this.read(code.localNames + BigInt(L.tuple.size), 8)).getBigInt64(0, true));
     const count = Math.min(code.localCount ?? namesLen, namesLen, 10_000);
     if (count <= 0) return [];
@@ -484,7 +500,7 @@ export class PyMemoryReader {
     for (let i = 0; i < count; i++) {
       let name: string;
       try { name = await this.str(names.getBigUint64(i * 8, true), 200); } catch { name = `<local ${i}>`; }
-      const value = values.getBigUint64(i * 8, true);
+      const value = untag(values.getBigUint64(i * 8, true), L.frame.localsTagBits);
       out.push({ name, summary: value === 0n ? null : await this.summarize(value) });
     }
     return out;
@@ -507,6 +523,11 @@ export async function readLocals(memory: Memory, layout: PyLayout, frameAddr: bi
 /** A short description of the object at `addr` (a PyObject*). Never throws for bad memory. */
 export async function summarizeObject(memory: Memory, layout: PyLayout, addr: bigint): Promise<ObjectSummary> {
   return new PyMemoryReader(memory, layout).summarize(addr);
+}
+
+/** A `_PyStackRef`'s object pointer: the value without its low tag bits (pycore_stackref.h). */
+function untag(ref: bigint, tagBits: number | undefined): bigint {
+  return tagBits ? ref & ~BigInt(tagBits) : ref;
 }
 
 function unreadable(address: bigint, why: string): PyFrame {
