@@ -36,8 +36,8 @@ test('rejects a missing cookie, another version and truncated bytes', () => {
   const noCookie = bytes.slice();
   noCookie[0] = 0x41;
   assert.throws(() => parseDebugOffsets(noCookie), LayoutError);
-  const v314 = bytes.slice();
-  v314[10] = 14; // PY_VERSION_HEX minor byte
-  assert.throws(() => parseDebugOffsets(v314), /3\.14\.\d+ is not supported/);
+  const v315 = bytes.slice();
+  v315[10] = 15; // PY_VERSION_HEX minor byte
+  assert.throws(() => parseDebugOffsets(v315), /3\.15\.\d+ is not supported/);
   assert.throws(() => parseDebugOffsets(bytes.subarray(0, 100)), /truncated/);
 });
