@@ -124,7 +124,7 @@ export function scenarioEnv(paths: FixturePaths, extra: NodeJS.ProcessEnv = {}):
   return { ...process.env, PYTHONPATH: paths.pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...extra };
 }
 
-interface PythonInfo {
+export interface PythonInfo {
   executable: string;
   version: string;
   extSuffix: string;
@@ -223,13 +223,13 @@ async function build(python: string): Promise<FixturePaths> {
  * another process got there first, its result is kept. Older builds with the same prefix are
  * removed (their sources changed).
  */
-async function publish(cache: string, final: string, prefix: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+export async function publish(cache: string, final: string, prefix: string, fill: (tmp: string) => Promise<void>, recipe = RECIPE): Promise<void> {
   const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   try {
     const started = Date.now();
     await fill(tmp);
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ recipe: RECIPE, builtAt: new Date().toISOString(), buildMs: Date.now() - started }, null, 2));
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ recipe, builtAt: new Date().toISOString(), buildMs: Date.now() - started }, null, 2));
     try {
       renameSync(tmp, final);
     } catch (e) {
@@ -246,7 +246,7 @@ async function publish(cache: string, final: string, prefix: string, fill: (tmp:
   }
 }
 
-async function pythonInfo(python: string): Promise<PythonInfo> {
+export async function pythonInfo(python: string, purpose = 'the fixtures'): Promise<PythonInfo> {
   if (!existsSync(python)) throw new FixtureBuildError(`no interpreter at ${python}`);
   const script =
     'import json, os, sys, sysconfig; print(json.dumps({"executable": os.path.realpath(sys.executable), ' +
@@ -255,13 +255,13 @@ async function pythonInfo(python: string): Promise<PythonInfo> {
   const out = await run(python, ['-S', '-c', script], { what: `asking ${python} for its version and paths` });
   const info = JSON.parse(out.trim().split('\n').pop() ?? '{}') as PythonInfo;
   if (!/^3\.(1[0-3])\./.test(info.version ?? '')) {
-    throw new FixtureBuildError(`${python} is Python ${info.version}: the fixtures need CPython 3.10-3.13`);
+    throw new FixtureBuildError(`${python} is Python ${info.version}: ${purpose} need CPython 3.10-3.13`);
   }
   return info;
 }
 
 /** The crate's inputs: Cargo.toml, Cargo.lock and everything under src/, in a stable order. */
-function crateFiles(crate: string): string[] {
+export function crateFiles(crate: string): string[] {
   const out = [join(crate, 'Cargo.toml'), join(crate, 'Cargo.lock')].filter((f) => existsSync(f));
   const walk = (d: string): void => {
     for (const e of readdirSync(d).sort()) {
@@ -274,7 +274,7 @@ function crateFiles(crate: string): string[] {
   return out;
 }
 
-function hashOf(parts: string[]): string {
+export function hashOf(parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0\0');
   return h.digest('hex').slice(0, 16);
@@ -288,7 +288,7 @@ const HINTS: Record<string, string> = {
 const OVERRIDES: Record<string, string> = { gcc: 'CC', cargo: 'CARGO', rustc: 'RUSTC' };
 
 /** A tool's path: its override variable, else PATH, else ~/.cargo/bin for the Rust tools. */
-function tool(name: string): string {
+export function tool(name: string): string {
   const override = process.env[OVERRIDES[name]];
   if (override) return override;
   const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
@@ -297,7 +297,7 @@ function tool(name: string): string {
   throw new FixtureBuildError(`${name} not found (searched PATH${name !== 'gcc' ? ' and ~/.cargo/bin' : ''}): ${HINTS[name]}`);
 }
 
-interface RunOptions {
+export interface RunOptions {
   what: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -309,7 +309,7 @@ function runTool(name: string, args: string[], opts: RunOptions): Promise<string
   return run(tool(name), args, { ...opts, hint: HINTS[name] });
 }
 
-function run(cmd: string, args: string[], opts: RunOptions): Promise<string> {
+export function run(cmd: string, args: string[], opts: RunOptions): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       cmd,

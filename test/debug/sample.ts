@@ -21,9 +21,8 @@
  * The directory name carries a hash of the sources, the recipe and the interpreter; it appears by
  * rename once complete, so a half-built one is never used and a second call is a lookup.
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { publish, pythonInfo, crateFiles, hashOf, tool, run } from './fixtures';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
@@ -104,14 +103,13 @@ export function buildSample(python: string = defaultSamplePython()): Promise<Sam
   return p;
 }
 
-interface PythonInfo { executable: string; version: string; extSuffix: string; include: string }
 
 async function build(python: string): Promise<SamplePaths> {
   const started = Date.now();
   const root = sampleRoot();
   const cache = sampleCache();
   mkdirSync(cache, { recursive: true });
-  const info = await pythonInfo(python);
+  const info = await pythonInfo(python, 'the sample build');
   const csrc = join(root, 'csrc', '_speedups.c');
   const crate = join(root, 'engine');
   const pkg = join(root, 'sample');
@@ -144,7 +142,7 @@ async function build(python: string): Promise<SamplePaths> {
       });
       copyFileSync(join(target, 'debug', 'lib_engine.so'), join(out, '_engine.abi3.so'));
       writeFileSync(join(out, '__init__.py'), overlayInit(join(pkg, '__init__.py')));
-    });
+    }, RECIPE);
   }
   return {
     python: info.executable,
@@ -177,86 +175,3 @@ function overlayInit(repoInit: string): string {
   ].join('\n');
 }
 
-async function publish(cache: string, final: string, prefix: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  try {
-    const started = Date.now();
-    await fill(tmp);
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ recipe: RECIPE, builtAt: new Date().toISOString(), buildMs: Date.now() - started }, null, 2));
-    try {
-      renameSync(tmp, final);
-    } catch (e) {
-      if (!existsSync(final)) throw e;
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const name = final.slice(cache.length + 1);
-  for (const e of readdirSync(cache)) {
-    if (e.startsWith(prefix) && e !== name && !e.includes('.tmp-') && /^[0-9a-f]{16}$/.test(e.slice(prefix.length))) {
-      rmSync(join(cache, e), { recursive: true, force: true });
-    }
-  }
-}
-
-async function pythonInfo(python: string): Promise<PythonInfo> {
-  if (!existsSync(python)) throw new SampleBuildError(`no interpreter at ${python}`);
-  const script =
-    'import json, os, sys, sysconfig; print(json.dumps({"executable": os.path.realpath(sys.executable), ' +
-    '"version": "%d.%d.%d" % sys.version_info[:3], "extSuffix": sysconfig.get_config_var("EXT_SUFFIX"), ' +
-    '"include": sysconfig.get_paths()["include"]}))';
-  const out = await run(python, ['-S', '-c', script], { what: `asking ${python} for its version and paths` });
-  const info = JSON.parse(out.trim().split('\n').pop() ?? '{}') as PythonInfo;
-  if (!/^3\.(1[0-3])\./.test(info.version ?? '')) {
-    throw new SampleBuildError(`${python} is Python ${info.version}: the sample build needs CPython 3.10-3.13`);
-  }
-  return info;
-}
-
-function crateFiles(crate: string): string[] {
-  const out = [join(crate, 'Cargo.toml'), join(crate, 'Cargo.lock')].filter((f) => existsSync(f));
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(join(crate, 'src'));
-  return out;
-}
-
-function hashOf(parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0\0');
-  return h.digest('hex').slice(0, 16);
-}
-
-const HINTS: Record<string, string> = {
-  gcc: 'install a C compiler: apt-get install -y build-essential (or set CC)',
-  cargo: 'install Rust: https://rustup.rs (or put ~/.cargo/bin on PATH, or set CARGO)',
-};
-
-function tool(name: 'gcc' | 'cargo'): string {
-  const override = process.env[name === 'gcc' ? 'CC' : 'CARGO'];
-  if (override) return override;
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (name === 'cargo') dirs.push(join(homedir(), '.cargo', 'bin'));
-  for (const d of dirs) if (existsSync(join(d, name))) return join(d, name);
-  throw new SampleBuildError(`${name} not found: ${HINTS[name]}`);
-}
-
-function run(cmd: string, args: string[], opts: { what: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<string> {
-  const timeout = opts.timeoutMs ?? 120_000;
-  return new Promise((resolvePromise, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        if (!err) return resolvePromise(stdout);
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        if (e.code === 'ENOENT') reject(new SampleBuildError(`${opts.what}: ${cmd} not found`));
-        else if (e.killed) reject(new SampleBuildError(`${opts.what}: timed out after ${timeout / 1000} s`, `${stdout}${stderr}`));
-        else reject(new SampleBuildError(`${opts.what} failed: ${cmd} ${args.join(' ')}`, `${stdout}${stderr}`));
-      });
-  });
-}
