@@ -13,7 +13,6 @@ ROOT=$PWD
 
 PY_SPY_VERSION=0.4.3
 PYSTACK_VERSION=1.7.2
-APT_PACKAGES=(gdb)
 
 VT="$ROOT/.vscode-test"
 VENV="$VT/bench-venv"
@@ -21,21 +20,7 @@ mkdir -p "$VT"
 step() { printf '[setup-bench] %-8s %s\n' "$1" "$2" >&2; }
 fail() { printf '[setup-bench] FAILED: %s\n[setup-bench] to fix: %s\n' "$1" "$2" >&2; exit 1; }
 
-# --- apt packages ------------------------------------------------------------------------------
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  step apt "ok (${APT_PACKAGES[*]})"
-else
-  step apt "installing ${missing[*]}"
-  [ "$(id -u)" = 0 ] || fail "apt packages missing: ${missing[*]}" "run as root, or: sudo apt-get install -y ${missing[*]}"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
-    >"$VT/bench-apt.log" 2>&1 || fail "apt-get install ${missing[*]} (log: $VT/bench-apt.log)" \
-      "check network access to the Debian mirror, then rerun bash scripts/setup-bench.sh"
-  rm -f "$VT/bench-apt.log"
-fi
+# gdb (for py-bt) comes from scripts/setup.sh, which npm run bench runs first.
 
 # --- venv with py-spy and pystack --------------------------------------------------------------
 STAMP="$VENV/.done-py-spy-$PY_SPY_VERSION-pystack-$PYSTACK_VERSION"
