@@ -4,6 +4,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { BreakpointState, DebugBackend } from '../backend';
+import type { PythonBreakpoints } from './pythonBreakpoints';
 
 interface Entry {
   dapId: number;
@@ -37,18 +38,24 @@ export class Breakpoints {
   private bySource = new Map<string, Entry[]>();
   private functions: Entry[] = [];
   private byBackend = new Map<number, Entry>();
+  /** Python line breakpoints, on launch (the program runs under Seam's bootstrap). */
+  python: PythonBreakpoints | undefined;
 
   constructor(private readonly backend: () => DebugBackend | undefined) {}
 
   async setForSource(path: string, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
     await this.clear(this.bySource.get(path) ?? []);
+    if (PYTHON_SOURCE.test(path) && this.python) {
+      this.bySource.set(path, []);
+      return this.python.set(path, bps, () => this.nextId++);
+    }
     if (PYTHON_SOURCE.test(path)) {
-      // Python line breakpoints arrive with the Python-level stepping work (issue 4).
+      // Attached programs and core files: no bootstrap to run the hooks (issue 4).
       const entries = bps.map(() => ({ dapId: this.nextId++, hits: 0 }));
       this.bySource.set(path, entries);
       return entries.map((e, i) => ({
         id: e.dapId, verified: false, line: bps[i].line,
-        message: 'Python line breakpoints are not supported yet in Seam: set the breakpoint in the C or Rust code the line calls',
+        message: 'Python line breakpoints work in launched programs only (not yet on attach): set the breakpoint in the C or Rust code the line calls',
       }));
     }
     const out: DebugProtocol.Breakpoint[] = [];

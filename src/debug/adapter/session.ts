@@ -11,6 +11,7 @@ import type { BreakpointState, DebugBackend, StopEvent, Variable } from '../back
 import { createGdbBackend } from '../gdb/backend';
 import { StackService } from '../stackService';
 import { Breakpoints } from './breakpoints';
+import { PythonBreakpoints, bootstrapPath, hideBootstrap, hideTrap } from './pythonBreakpoints';
 import { resolvePython } from './python';
 import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
@@ -35,6 +36,11 @@ export class SeamDebugSession extends LoggingDebugSession {
   private exited = false;
   /** Between a reported stop and the next resume. */
   private isStopped = false;
+  /** Python line breakpoints (launch only) and the bootstrap the program runs under. */
+  private python: PythonBreakpoints | undefined;
+  private bootstrap: string | undefined;
+  /** The thread stopped at a Python breakpoint (its stack hides the trap), until the resume. */
+  private trapThread: number | undefined;
 
   constructor() {
     super();
@@ -81,16 +87,27 @@ export class SeamDebugSession extends LoggingDebugSession {
     backend.on('stopped', (e: StopEvent) => void this.onStopped(e));
     backend.on('continued', () => {
       this.isStopped = false;
+      this.trapThread = undefined;
       this.stacks?.invalidate();
       this.sendEvent(new ContinuedEvent(0, true));
     });
-    backend.on('output', (o: { category: string; text: string }) => this.sendEvent(new OutputEvent(o.text, o.category)));
+    backend.on('output', (o: { category: string; text: string }) => {
+      if (o.category === 'stderr' && this.python) {
+        // Logpoint lines from the bootstrap become console output; the rest is the program's.
+        const { passthrough, logs } = this.python.filterStderr(o.text);
+        for (const l of logs) this.sendEvent(new OutputEvent(`${l}\n`, 'console'));
+        if (passthrough) this.sendEvent(new OutputEvent(passthrough, 'stderr'));
+        return;
+      }
+      this.sendEvent(new OutputEvent(o.text, o.category));
+    });
     backend.on('breakpoint', (st: BreakpointState) => {
       const bp = this.breakpoints.changed(st);
       if (bp) this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint));
     });
     backend.on('libraryLoaded', () => this.stacks?.reset());
     backend.on('exited', (e: { exitCode: number }) => {
+      this.disposePython();
       if (this.exited) return;
       this.exited = true;
       this.sendEvent(new ExitedEvent(e.exitCode));
@@ -98,6 +115,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.sendEvent(new TerminatedEvent());
     });
     backend.on('terminated', (e: { reason?: string }) => {
+      this.disposePython();
       if (e.reason) this.sendEvent(new OutputEvent(`${e.reason}\n`, 'stderr'));
       if (!this.exited) {
         this.exited = true;
@@ -112,9 +130,16 @@ export class SeamDebugSession extends LoggingDebugSession {
       if (!args.program && !args.module) throw new UserError('set "program" (a Python script) or "module" in the launch configuration');
       const python = resolvePython(args.python);
       const backend = await this.startBackend(args);
+      // The program runs under Seam's bootstrap, which runs it as `python SCRIPT` / `-m MODULE`
+      // would and hooks Python line breakpoints (read from the control file) only while some exist.
+      this.bootstrap = bootstrapPath();
+      this.python = new PythonBreakpoints();
+      this.breakpoints.python = this.python;
       const scriptArgs = args.module ? ['-m', args.module, ...(args.args ?? [])] : [args.program!, ...(args.args ?? [])];
-      await backend.launch({ program: python, args: scriptArgs, cwd: args.cwd, env: args.env });
+      await backend.launch({ program: python, args: [this.bootstrap, ...scriptArgs], cwd: args.cwd, env: { ...args.env, SEAM_CONTROL: this.python.controlPath } });
       if (args.stopOnPanic !== false) await backend.insertBreakpoint({ location: 'rust_panic' }).catch(() => undefined);
+      await this.python.installTrap(backend).catch((e) =>
+        this.sendEvent(new OutputEvent(`[seam] Python breakpoints will not stop: no trap on sys_audit (${(e as Error).message})\n`, 'console')));
       this.launched = true;
       this.sendEvent(new InitializedEvent());
       // The program starts once the client has sent its breakpoints (configurationDone).
@@ -154,10 +179,26 @@ export class SeamDebugSession extends LoggingDebugSession {
     }
   }
 
+  private disposePython(): void {
+    this.python?.dispose();
+  }
+
   private async onStopped(e: StopEvent): Promise<void> {
     this.stacks?.invalidate();
     this.frames.reset();
     this.vars.reset();
+    if (this.python?.isTrap(e.breakpointIds)) {
+      // A Python line breakpoint: the bootstrap called sys.audit("seam.breakpoint", id).
+      const id = await this.python.trapped(this.backend!, e.threadId);
+      this.isStopped = true;
+      this.trapThread = e.threadId;
+      const ev = new StoppedEvent('breakpoint', e.threadId) as DebugProtocol.StoppedEvent;
+      ev.body.allThreadsStopped = true;
+      ev.body.description = 'Python breakpoint';
+      if (id !== undefined) ev.body.hitBreakpointIds = [id];
+      this.sendEvent(ev);
+      return;
+    }
     if (e.breakpointIds?.length) {
       const hit = this.breakpoints.onHit(e.breakpointIds);
       for (const msg of hit.logs) this.sendEvent(new OutputEvent(`${await this.interpolate(msg, e.threadId)}\n`, 'console'));
@@ -212,11 +253,17 @@ export class SeamDebugSession extends LoggingDebugSession {
     void this.run(response, async () => {
       const snap = await this.stacks!.snapshot();
       const t = snap.threads.find((x) => x.id === args.threadId);
-      const shown = this.visible(t?.frames ?? []);
+      const shown = this.visible(this.withoutBootstrap(args.threadId, t?.frames ?? []));
       const start = args.startFrame ?? 0;
       const end = args.levels ? start + args.levels : shown.length;
       response.body = { stackFrames: shown.slice(start, end).map((f) => this.toDapFrame(args.threadId, f)), totalFrames: shown.length };
     });
+  }
+
+  /** Without the bootstrap's frames; at a Python breakpoint, the user's line on top. */
+  private withoutBootstrap(threadId: number, frames: MergedFrame[]): MergedFrame[] {
+    if (!this.bootstrap || this.showGlue) return frames;
+    return threadId === this.trapThread ? hideTrap(frames, this.bootstrap) : hideBootstrap(frames, this.bootstrap);
   }
 
   /** Glue folded into one label frame per run, unless showGlue. */
@@ -316,15 +363,22 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    void this.run(response, () => this.backend!.next(args.threadId));
+    void this.run(response, () => this.notAtPythonLine(args.threadId).next(args.threadId));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    void this.run(response, () => this.backend!.stepIn(args.threadId));
+    void this.run(response, () => this.notAtPythonLine(args.threadId).stepIn(args.threadId));
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    void this.run(response, () => this.backend!.stepOut(args.threadId));
+    void this.run(response, () => this.notAtPythonLine(args.threadId).stepOut(args.threadId));
+  }
+
+  /** Native steps from a Python breakpoint would step through sys_audit: refused until Python
+   *  stepping exists (issue 4). */
+  private notAtPythonLine(threadId: number): DebugBackend {
+    if (threadId === this.trapThread) throw new UserError('stepping from a Python breakpoint is not supported yet: continue, or set a breakpoint further on');
+    return this.backend!;
   }
 
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
@@ -345,6 +399,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       const detach = terminate === undefined ? !this.launched : !terminate;
       await this.backend?.close({ detach });
       this.backend = undefined;
+      this.disposePython();
     });
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * Python line breakpoints on launch: the program runs under `seam_bootstrap.py`, which reads the
+ * breakpoints from a control file (`SEAM_CONTROL`) and, when one stops, calls
+ * `sys.audit("seam.breakpoint", id)`. Here: the control file (written atomically), the GDB trap
+ * on CPython's `sys_audit` (its condition reads the event name from memory, no call into the
+ * program), the breakpoint id read at the trap, and the logpoint lines the bootstrap writes to
+ * stderr. Conditions, hit counts and logpoints are evaluated in the program by the bootstrap.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { DebugBackend } from '../backend';
+import type { MergedFrame } from '../types';
+import { parseHitCondition } from './breakpoints';
+
+/** The event name the bootstrap raises; the GDB condition compares it. */
+export const TRAP_EVENT = 'seam.breakpoint';
+/** Lines the bootstrap writes to fd 2 for logpoints. */
+export const LOG_PREFIX = '\x1eseam-log ';
+
+/**
+ * `sys_audit(PyObject *self, PyObject *const *args, Py_ssize_t argc)` (Python/sysmodule.c,
+ * 3.10–3.13; there is no clinic `sys_audit_impl`). At its breakpoint address `args` is still the
+ * argument (checked on 3.10.13, 3.11.7, 3.12.1, 3.13.0 and Debian's 3.11). The event is a compact
+ * ASCII str: its characters follow the `PyASCIIObject` header, NUL-terminated.
+ */
+export const TRAP_FUNCTION = 'sys_audit';
+export const TRAP_CONDITION = `$_streq((const char *)(((PyASCIIObject *)args[0]) + 1), "${TRAP_EVENT}")`;
+/** The id argument, a small int: its first 30-bit digit is at offset 24 in 3.10–3.13
+ *  (ob_refcnt, ob_type, ob_size / lv_tag, ob_digit[0]). */
+const TRAP_ID = '*(unsigned int *)((char *)args[1] + 24)';
+
+/** The bootstrap script, found from the adapter bundle (dist/adapter.js) or from the sources. */
+export function bootstrapPath(): string {
+  const rel = join('src', 'debug', 'python-bootstrap', 'seam_bootstrap.py');
+  for (let d = resolve(__dirname); ; d = dirname(d)) {
+    const p = join(d, rel);
+    if (existsSync(p)) return p;
+    if (dirname(d) === d) break;
+  }
+  throw new Error(`${rel} not found above ${__dirname}: the extension is incomplete`);
+}
+
+interface PyBp {
+  id: number;
+  file: string;
+  line: number;
+  condition?: string;
+  ignoreCount?: number;
+  modulo?: number;
+  logMessage?: string;
+}
+
+export class PythonBreakpoints {
+  readonly controlPath: string;
+  private readonly dir: string;
+  private version = 0;
+  private bySource = new Map<string, PyBp[]>();
+  private trapId: number | undefined;
+  /** An incomplete stderr line that may be a logpoint line. */
+  private pending = '';
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'seam-py-'));
+    this.controlPath = join(this.dir, 'control.json');
+    this.write();
+  }
+
+  /** Sets the trap (before the program runs; pending until libpython is loaded). */
+  async installTrap(backend: DebugBackend): Promise<void> {
+    const st = await backend.insertBreakpoint({ location: TRAP_FUNCTION, condition: TRAP_CONDITION });
+    this.trapId = st.id;
+  }
+
+  isTrap(backendIds: number[] | undefined): boolean {
+    return this.trapId !== undefined && !!backendIds?.includes(this.trapId);
+  }
+
+  /** The DAP id of the breakpoint that stopped (read from sys_audit's arguments). */
+  async trapped(backend: DebugBackend, threadId: number): Promise<number | undefined> {
+    try {
+      const v = await backend.evaluate(TRAP_ID, threadId, 0);
+      const id = Number(v.value);
+      return Number.isInteger(id) ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  set(path: string, bps: DebugProtocol.SourceBreakpoint[], nextId: () => number): DebugProtocol.Breakpoint[] {
+    const out: DebugProtocol.Breakpoint[] = [];
+    const list: PyBp[] = [];
+    for (const bp of bps) {
+      const id = nextId();
+      const hit = parseHitCondition(bp.hitCondition);
+      if (hit.error) {
+        out.push({ id, verified: false, line: bp.line, message: hit.error });
+        continue;
+      }
+      list.push({ id, file: path, line: bp.line, condition: bp.condition || undefined, ignoreCount: hit.ignoreCount, modulo: hit.modulo, logMessage: bp.logMessage });
+      out.push({ id, verified: true, line: bp.line, source: { path } });
+    }
+    this.bySource.set(path, list);
+    this.write();
+    return out;
+  }
+
+  /** Atomic: the bootstrap never reads a half-written file. */
+  private write(): void {
+    const body = JSON.stringify({ version: ++this.version, breakpoints: [...this.bySource.values()].flat() });
+    const tmp = `${this.controlPath}.${this.version}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, this.controlPath);
+  }
+
+  /** Splits the program's stderr into what it printed and our logpoint lines. */
+  filterStderr(text: string): { passthrough: string; logs: string[] } {
+    const all = this.pending + text;
+    this.pending = '';
+    const logs: string[] = [];
+    let passthrough = '';
+    let start = 0;
+    for (;;) {
+      const nl = all.indexOf('\n', start);
+      if (nl < 0) break;
+      const line = all.slice(start, nl);
+      if (line.startsWith(LOG_PREFIX)) logs.push(line.slice(LOG_PREFIX.length));
+      else passthrough += `${line}\n`;
+      start = nl + 1;
+    }
+    const rest = all.slice(start);
+    if (rest && (rest.startsWith(LOG_PREFIX) || LOG_PREFIX.startsWith(rest))) this.pending = rest;
+    else passthrough += rest;
+    return { passthrough, logs };
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The stack at a trap stop without the trap: everything above the user's Python frame (sys_audit,
+ * the eval loop running the bootstrap's hook, the trace / monitoring machinery that called it),
+ * and the bootstrap's own frames at the bottom (its `_main`, runpy for `module` launches).
+ */
+export function hideTrap(frames: MergedFrame[], bootstrap: string): MergedFrame[] {
+  const top = frames.findIndex((f) => f.language === 'python' && !isOwn(f, bootstrap));
+  return hideBootstrap(top < 0 ? frames : frames.slice(top), bootstrap);
+}
+
+/** The bootstrap's own frames (and runpy's, for `module` launches), hidden at any stop. */
+export function hideBootstrap(frames: MergedFrame[], bootstrap: string): MergedFrame[] {
+  return frames.filter((f) => !isOwn(f, bootstrap));
+}
+
+function isOwn(f: MergedFrame, bootstrap: string): boolean {
+  return f.language === 'python' && (f.file === bootstrap || /(^|\/)runpy\.py$|^<frozen runpy>$/.test(f.file ?? ''));
+}

@@ -1,0 +1,303 @@
+/**
+ * Python line breakpoints in Seam's debug session (issue 4, first part): the real adapter
+ * (`node dist/adapter.js`) over the real GDB, the program launched under Seam's bootstrap, once
+ * per pyenv interpreter (`SEAM_PYTHONS=3.12` narrows it, comma-separated). The scenario is
+ * scenarios/pybreak.py; lines come from its `# #TAG` comments. Every adapter, GDB and debuggee is
+ * bounded by timeouts and killed. `SEAM_DAP_LOG_DIR=<dir>` writes each session's DAP + MI traffic.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixtures, pythons, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
+
+const ADAPTER = join(__dirname, '..', '..', 'adapter.js');
+const EVENT_MS = 30_000;
+const TEST_MS = 120_000;
+
+function selectedPythons(): string[] {
+  const want = (process.env.SEAM_PYTHONS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const all = pythons();
+  return want.length ? all.filter((p) => want.some((w) => p.endsWith(`python${w}`) || p.includes(`/${w}`))) : all;
+}
+
+/** Every DAP event the adapter sent, in order, so none is lost between two awaits. */
+class Session {
+  readonly dc: DebugClient;
+  private readonly seen = new Map<string, DebugProtocol.Event[]>();
+  private readonly cursor = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor() {
+    this.dc = new DebugClient('node', ADAPTER, 'seam', { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.dc.defaultTimeout = EVENT_MS;
+    for (const name of ['initialized', 'stopped', 'continued', 'output', 'exited', 'terminated', 'breakpoint']) {
+      this.dc.on(name, (e: DebugProtocol.Event) => {
+        let list = this.seen.get(name);
+        if (!list) this.seen.set(name, (list = []));
+        list.push(e);
+        for (const w of [...this.waiters]) w();
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.dc.start();
+    this.adapter?.stdin?.on('error', () => undefined);
+    await this.dc.initializeRequest({ adapterID: 'seam', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  }
+
+  all(name: string): DebugProtocol.Event[] {
+    return this.seen.get(name) ?? [];
+  }
+
+  output(category?: string): string {
+    return this.all('output').filter((e) => !category || e.body.category === category).map((e) => e.body.output as string).join('');
+  }
+
+  next(name: string, ms = EVENT_MS): Promise<DebugProtocol.Event> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const list = this.all(name);
+        const i = this.cursor.get(name) ?? 0;
+        if (i < list.length) {
+          this.cursor.set(name, i + 1);
+          clearTimeout(timer);
+          this.waiters.delete(check);
+          resolve(list[i]);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`no '${name}' event within ${ms} ms; stopped: ${JSON.stringify(this.all('stopped').map((e) => e.body))}; output: ${this.output().slice(-1500)}`));
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  async stopped(): Promise<DebugProtocol.StoppedEvent> {
+    return (await this.next('stopped')) as DebugProtocol.StoppedEvent;
+  }
+
+  async frames(threadId: number): Promise<DebugProtocol.StackFrame[]> {
+    return (await this.dc.stackTraceRequest({ threadId })).body.stackFrames;
+  }
+
+  /** A local of a stack frame, as the Variables view shows it. */
+  async local(frameId: number, name: string): Promise<string> {
+    const scopes = (await this.dc.scopesRequest({ frameId })).body.scopes;
+    assert.ok(scopes.length >= 1, 'a Locals scope');
+    const vars = (await this.dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+    const v = vars.find((x) => x.name === name);
+    assert.ok(v, `${name} in ${JSON.stringify(vars)}`);
+    return v.value;
+  }
+
+  private get adapter(): ChildProcess | undefined {
+    return (this.dc as unknown as { _adapterProcess?: ChildProcess | null })._adapterProcess ?? undefined;
+  }
+
+  /** Ends the adapter and everything under it, whatever state it is in. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const a = this.adapter;
+    const below = descendants(a?.pid);
+    if (a && a.exitCode === null && a.signalCode === null) {
+      await withTimeout(this.dc.disconnectRequest({ terminateDebuggee: true }), 5000, 'disconnect').catch(() => undefined);
+      if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+    }
+    for (const pid of below) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** All processes below `pid` (GDB and the program it runs), from /proc. */
+function descendants(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // raced with its exit
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); }
+  };
+  walk(pid);
+  return out;
+}
+
+let logs = 0;
+function logFile(name: string): { logFile?: string } {
+  const dir = process.env.SEAM_DAP_LOG_DIR;
+  return dir ? { logFile: join(dir, `${process.pid}-pybp-${++logs}-${name}.log`) } : {};
+}
+
+const versions = selectedPythons();
+if (!existsSync(ADAPTER)) throw new Error(`${ADAPTER} missing: run node scripts/build.mjs`);
+
+describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', { skip: versions.length ? false : 'no pyenv CPython 3.10-3.13 found' }, () => {
+  for (const python of versions) {
+    describe(python, () => {
+      let fx: FixturePaths;
+      const sessions: Session[] = [];
+      const script = (): string => join(fx.scenarios, 'pybreak.py');
+      const line = (tag: string): number => tagLine(script(), tag);
+
+      before(async () => {
+        fx = await buildFixtures(python);
+      });
+
+      after(async () => {
+        await Promise.all(sessions.map((s) => s.close()));
+      });
+
+      /** A session on pybreak.py, breakpoints set by `setup` before configurationDone. */
+      async function launched(name: string, setup: (s: Session) => Promise<void>): Promise<Session> {
+        const s = new Session();
+        sessions.push(s);
+        await s.start();
+        const init = s.next('initialized');
+        await s.dc.launchRequest({
+          type: 'seam', request: 'launch', program: script(), args: ['one', 'two'], python: fx.python,
+          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile(name),
+        } as DebugProtocol.LaunchRequestArguments);
+        await init;
+        await setup(s);
+        await s.dc.configurationDoneRequest();
+        return s;
+      }
+
+      async function setPy(s: Session, bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+        const r = await s.dc.setBreakpointsRequest({ source: { path: script() }, breakpoints: bps });
+        assert.equal(r.body.breakpoints.length, bps.length);
+        for (const b of r.body.breakpoints) assert.equal(b.verified, true, JSON.stringify(b));
+        return r.body.breakpoints;
+      }
+
+      async function toEnd(s: Session): Promise<void> {
+        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+        await s.next('terminated');
+        assert.match(s.output('stdout'), /total 110/);
+      }
+
+      test('a condition: stops once at the Python line, user frame on top, merged stack below', { timeout: TEST_MS }, async () => {
+        let bp: DebugProtocol.Breakpoint | undefined;
+        const s = await launched('condition', async (s) => {
+          [bp] = await setPy(s, [{ line: line('STEP'), condition: 'i == 3' }]);
+        });
+        const stop = await s.stopped();
+        assert.equal(stop.body.reason, 'breakpoint');
+        assert.deepEqual(stop.body.hitBreakpointIds, [bp!.id]);
+        const all = await s.frames(stop.body.threadId!);
+        const frames = all.filter((f) => f.presentationHint !== 'label');
+        const names = frames.map((f) => `${f.name}:${f.line}`).join('\n');
+        assert.equal(frames[0].name, '[Py] step', names);
+        assert.equal(frames[0].line, line('STEP'));
+        assert.equal(frames[0].source?.path, script());
+        assert.equal(frames[1].name, '[Py] main', names);
+        assert.equal(frames[1].line, line('LOOP_STEP'));
+        assert.equal(frames[2].name, '[Py] <module>', names);
+        assert.ok(!frames.some((f) => /seam_bootstrap|runpy/.test(f.source?.path ?? '') || /sys_audit|_main\b/.test(f.name)), `trap or bootstrap frames shown:\n${names}`);
+        // The rest of the merged stack: the native frames between and below, folded as glue.
+        assert.ok(all.some((f) => f.presentationHint === 'label' && /interpreter frame/.test(f.name)), `no folded native frames: ${JSON.stringify(all.map((f) => f.name))}`);
+        assert.match(await s.local(frames[0].id, 'i'), /\b3\b/);
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        await toEnd(s);
+        assert.equal(s.all('stopped').length, 1);
+      });
+
+      test('a hit count (% 2) stops at the 2nd and 4th hit; a logpoint prints and does not stop', { timeout: TEST_MS }, async () => {
+        const s = await launched('hitcount', async (s) => {
+          await setPy(s, [{ line: line('STEP'), hitCondition: '% 2' }, { line: line('RET'), logMessage: 'ret {scaled} at {i}' }]);
+        });
+        for (const want of ['1', '3']) {
+          const stop = await s.stopped();
+          const top = (await s.frames(stop.body.threadId!))[0];
+          assert.equal(top.line, line('STEP'));
+          assert.match(await s.local(top.id, 'i'), new RegExp(`\\b${want}\\b`));
+          await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        }
+        await toEnd(s);
+        assert.equal(s.all('stopped').length, 2);
+        const logged = s.output('console').split('\n').filter((l) => l.startsWith('ret '));
+        assert.deepEqual(logged, ['ret 0 at 0', 'ret 10 at 1', 'ret 20 at 2', 'ret 30 at 3', 'ret 40 at 4']);
+        assert.ok(!s.output().includes('\x1eseam-log'), 'logpoint lines are not shown raw');
+      });
+
+      test('Python and native breakpoints hit in order; a breakpoint added while stopped applies', { timeout: TEST_MS }, async () => {
+        let stepBp: DebugProtocol.Breakpoint | undefined;
+        const s = await launched('mixed', async (s) => {
+          [stepBp] = await setPy(s, [{ line: line('STEP') }]);
+          await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_add' }] });
+        });
+        const seen: string[] = [];
+        let stop = await s.stopped();
+        for (let k = 0; k < 3; k++) {
+          const top = (await s.frames(stop.body.threadId!))[0];
+          seen.push(top.name);
+          if (k < 2) {
+            await s.dc.continueRequest({ threadId: stop.body.threadId! });
+            stop = await s.stopped();
+          }
+        }
+        assert.deepEqual(seen, ['[Py] step', '[C] mixed_add', '[Py] step']);
+        // Stopped at STEP with i == 1: add a breakpoint at RET, keep STEP.
+        const bps = await setPy(s, [{ line: line('STEP') }, { line: line('RET') }]);
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        stop = await s.stopped();
+        assert.deepEqual(stop.body.hitBreakpointIds, [bps[1].id]);
+        const top = (await s.frames(stop.body.threadId!))[0];
+        assert.equal(top.name, '[Py] step');
+        assert.equal(top.line, line('RET'));
+        assert.match(await s.local(top.id, 'scaled'), /\b10\b/);
+        assert.notEqual(bps[1].id, stepBp!.id);
+        // Clear everything: the rest runs through.
+        await setPy(s, []);
+        await s.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        await toEnd(s);
+      });
+
+      test('no Python breakpoints: no hook installed, stdout as with a plain `python SCRIPT`', { timeout: TEST_MS }, async () => {
+        const plain = await new Promise<string>((resolve, reject) => {
+          const child = spawn(fx.python, [script(), 'one', 'two'], { cwd: fx.scenarios, env: scenarioEnv(fx, { PYTHONDONTWRITEBYTECODE: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('plain run timed out')); }, EVENT_MS);
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+          child.on('close', (code) => { clearTimeout(timer); code === 0 ? resolve(out) : reject(new Error(`plain run exited ${code}`)); });
+        });
+        assert.match(plain, /^hooks trace=None tool=None$/m);
+        const s = await launched('nohooks', async () => undefined);
+        await toEnd(s);
+        assert.equal(s.output('stdout'), plain);
+        assert.equal(s.all('stopped').length, 0);
+      });
+    });
+  }
+});
