@@ -8,8 +8,8 @@
  *
  * Outputs live outside the repo, under `$SEAM_CACHE/fixtures` (default ~/.cache/seam/fixtures):
  *
- *   fixtures/<python version>-<hash>/   _mixed<EXT_SUFFIX>, _rawffi<EXT_SUFFIX>, manifest.json
- *   fixtures/pyo3-<hash>/               mixed_rs.abi3.so, manifest.json
+ *   fixtures/<python version>-<checkout>-<hash>/   _mixed<EXT_SUFFIX>, _rawffi<EXT_SUFFIX>, manifest.json
+ *   fixtures/pyo3-<checkout>-<hash>/    mixed_rs.abi3.so, manifest.json
  *   fixtures/cargo-target/              CARGO_TARGET_DIR (PyO3 and its dependencies, built once)
  *
  * Each directory's name carries a hash of the sources it was built from, the build recipe and (for
@@ -165,10 +165,13 @@ async function build(python: string): Promise<FixturePaths> {
   // The checkout's path is part of the key: the debug info names the sources where they were
   // compiled, and a breakpoint at file:line of another checkout would not match them.
   const pyo3Key = hashOf([RECIPE, fixtureRoot(), ...crateFiles(sources.pyo3).map((f) => `${f.slice(sources.pyo3.length)}\0${readFileSync(f, 'latin1')}`)]);
-  const pyo3Dir = join(cache, `pyo3-${pyo3Key}`);
+  // Builds are named per checkout: publishing prunes older builds with the same prefix, and must
+  // never remove another checkout's build from under its running tests.
+  const checkout = hashOf([fixtureRoot()]).slice(0, 8);
+  const pyo3Dir = join(cache, `pyo3-${checkout}-${pyo3Key}`);
   if (!existsSync(pyo3Dir)) {
     cached = false;
-    await publish(cache, pyo3Dir, 'pyo3-', async (tmp) => {
+    await publish(cache, pyo3Dir, `pyo3-${checkout}-`, async (tmp) => {
       const target = join(cache, `cargo-target-${hashOf([root]).slice(0, 8)}`); // per checkout: see the key above
       await runTool('cargo', ['build', '--locked', '--lib', '--manifest-path', join(sources.pyo3, 'Cargo.toml')], {
         what: 'cargo build of the PyO3 fixture (test/fixtures/debug/pyo3)',
@@ -182,7 +185,7 @@ async function build(python: string): Promise<FixturePaths> {
 
   // The per-interpreter modules: the C extension and the raw-FFI Rust one.
   const versionKey = hashOf([RECIPE, fixtureRoot(), JSON.stringify(info), readFileSync(sources.cext, 'latin1'), readFileSync(sources.rawffi, 'latin1')]);
-  const versionDir = join(cache, `${info.version}-${versionKey}`);
+  const versionDir = join(cache, `${info.version}-${checkout}-${versionKey}`);
   const cext = join(versionDir, `_mixed${info.extSuffix}`);
   const rawffi = join(versionDir, `_rawffi${info.extSuffix}`);
   if (!existsSync(versionDir)) {
@@ -193,7 +196,7 @@ async function build(python: string): Promise<FixturePaths> {
           'this interpreter was installed without its headers; install a build that has them (pyenv builds do)',
       );
     }
-    await publish(cache, versionDir, `${info.version}-`, async (tmp) => {
+    await publish(cache, versionDir, `${info.version}-${checkout}-`, async (tmp) => {
       await runTool('gcc', [...GCC_FLAGS, `-I${info.include}`, sources.cext, '-o', join(tmp, `_mixed${info.extSuffix}`)], {
         what: `gcc of the C fixture for Python ${info.version}`,
         cwd: dirname(sources.cext),

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { DebugBackend } from '../backend';
 import type { MergedFrame } from '../types';
 import { parseHitCondition } from './breakpoints';
+import type { StepKind } from './pythonStepping';
 
 /** The event name the bootstrap raises; the GDB condition compares it. */
 export const TRAP_EVENT = 'seam.breakpoint';
@@ -58,6 +59,8 @@ export class PythonBreakpoints {
   private version = 0;
   private bySource = new Map<string, PyBp[]>();
   private trapId: number | undefined;
+  /** The latest step request (see pythonStepping.ts); a new seq cancels the one before. */
+  private step = { seq: 0, kind: 'cancel' as StepKind };
   /** An incomplete stderr line that may be a logpoint line. */
   private pending = '';
 
@@ -106,10 +109,19 @@ export class PythonBreakpoints {
     return out;
   }
 
-  /** Atomic: the bootstrap never reads a half-written file. */
-  private write(): void {
-    const body = JSON.stringify({ version: ++this.version, breakpoints: [...this.bySource.values()].flat() });
-    const tmp = `${this.controlPath}.${this.version}.tmp`;
+  /** A step for the thread stopped at the trap (taken when it resumes), or 'cancel': any step
+   *  still running ends without a stop. */
+  requestStep(kind: StepKind): void {
+    this.step = { seq: this.step.seq + 1, kind };
+    this.write(false);
+  }
+
+  /** Atomic: the bootstrap never reads a half-written file. `breakpoints`: the breakpoints
+   *  changed (a new version); a step request alone keeps the version. */
+  private write(breakpoints = true): void {
+    if (breakpoints) this.version++;
+    const body = JSON.stringify({ version: this.version, breakpoints: [...this.bySource.values()].flat(), step: this.step });
+    const tmp = `${this.controlPath}.${this.version}.${this.step.seq}.tmp`;
     writeFileSync(tmp, body);
     renameSync(tmp, this.controlPath);
   }

@@ -17,6 +17,7 @@ import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
 import { describeValue, pythonLocals } from './values';
+import { STEP_DONE, STEP_NATIVE, isPyO3Glue, readNativeTarget, runToPyO3Body, type StepKind } from './pythonStepping';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -41,6 +42,13 @@ export class SeamDebugSession extends LoggingDebugSession {
   private bootstrap: string | undefined;
   /** The thread stopped at a Python breakpoint (its stack hides the trap), until the resume. */
   private trapThread: number | undefined;
+  /** A Python step runs in the bootstrap (asked for and not yet ended or cancelled). */
+  private pyStep: { threadId: number; started: number } | undefined;
+  /** The breakpoint at the C function a Python step "in" is about to call. */
+  private nativeEntry: { bp: number; threadId: number; name: string; started: number } | undefined;
+  /** Stops the session keeps to itself while it drives GDB (the PyO3 body search). */
+  private internalStop: ((e: StopEvent) => void) | undefined;
+  private internalRun = false;
 
   constructor() {
     super();
@@ -86,6 +94,7 @@ export class SeamDebugSession extends LoggingDebugSession {
     this.stacks = new StackService(backend, (l) => this.sendEvent(new OutputEvent(`[seam] ${l}\n`, 'console')));
     backend.on('stopped', (e: StopEvent) => void this.onStopped(e));
     backend.on('continued', () => {
+      if (this.internalRun) return;
       this.isStopped = false;
       this.trapThread = undefined;
       this.stacks?.invalidate();
@@ -184,19 +193,46 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   private async onStopped(e: StopEvent): Promise<void> {
+    if (this.internalStop) {
+      this.internalStop(e);
+      return;
+    }
     this.stacks?.invalidate();
     this.frames.reset();
     this.vars.reset();
     if (this.python?.isTrap(e.breakpointIds)) {
       // A Python line breakpoint: the bootstrap called sys.audit("seam.breakpoint", id).
       const id = await this.python.trapped(this.backend!, e.threadId);
+      if (id === STEP_NATIVE) return this.onNativeCall(e.threadId);
+      const step = this.pyStep;
+      this.pyStep = undefined;
+      await this.dropNativeEntry();
       this.isStopped = true;
       this.trapThread = e.threadId;
+      if (id === STEP_DONE) {
+        this.sendStopped('step', e.threadId, 'Python step', step);
+        return;
+      }
+      // A breakpoint (during a step too: the bootstrap ended the step, the breakpoint wins).
       const ev = new StoppedEvent('breakpoint', e.threadId) as DebugProtocol.StoppedEvent;
       ev.body.allThreadsStopped = true;
       ev.body.description = 'Python breakpoint';
       if (id !== undefined) ev.body.hitBreakpointIds = [id];
       this.sendEvent(ev);
+      return;
+    }
+    const entry = this.nativeEntry;
+    if (entry && e.breakpointIds?.includes(entry.bp)) {
+      // In the C function a Python step "in" called: a Rust one is reached through PyO3's
+      // trampoline. The Python step stays armed: a step out of here ends at the next line.
+      await this.dropNativeEntry();
+      const note = await this.toRustBody(e.threadId);
+      if (note) this.sendEvent(new OutputEvent(`[seam] step into ${entry.name}: ${note}\n`, 'console'));
+      this.stacks?.invalidate();
+      this.frames.reset();
+      this.vars.reset();
+      this.isStopped = true;
+      this.sendStopped('step', e.threadId, `step into ${entry.name}`, entry);
       return;
     }
     if (e.breakpointIds?.length) {
@@ -207,12 +243,85 @@ export class SeamDebugSession extends LoggingDebugSession {
         return;
       }
     }
+    if (e.reason !== 'step') await this.cancelPythonStep(); // a native breakpoint wins over a Python step
     this.isStopped = true;
     const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     ev.body.description = e.description;
     if (e.reason === 'panic' || e.reason === 'signal' || e.reason === 'exception') ev.body.text = e.description;
     this.sendEvent(ev);
+  }
+
+  private sendStopped(reason: string, threadId: number, description: string, since?: { started: number }): void {
+    const ev = new StoppedEvent(reason, threadId) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    ev.body.description = description;
+    if (since) logger.verbose(`step latency ${Date.now() - since.started} ms (${description})`);
+    this.sendEvent(ev);
+  }
+
+  /**
+   * A Python step "in" is about to call a C function: a breakpoint at its entry, then on. Without
+   * debug info there, the step goes on over it (the bootstrap runs it as "over").
+   */
+  private async onNativeCall(threadId: number): Promise<void> {
+    const backend = this.backend!;
+    const target = await readNativeTarget(backend, threadId);
+    const started = this.pyStep?.started ?? Date.now();
+    if ('error' in target) {
+      this.sendEvent(new OutputEvent(`[seam] step into: ${target.error}: stepping over it\n`, 'console'));
+    } else {
+      const st = await backend.insertBreakpoint({ location: `*0x${target.address.toString(16)}` }).catch(() => undefined);
+      if (st && st.file && st.line) {
+        this.nativeEntry = { bp: st.id, threadId, name: target.name, started };
+      } else {
+        if (st) await backend.deleteBreakpoint(st.id).catch(() => undefined);
+        this.sendEvent(new OutputEvent(`[seam] step into ${target.name}: ${target.symbol ?? `0x${target.address.toString(16)}`} has no debug info: stepping over it\n`, 'console'));
+      }
+    }
+    await backend.continue();
+  }
+
+  /** Stopped at a PyO3 trampoline: on to the user's Rust function. A note when it stays. */
+  private async toRustBody(threadId: number): Promise<string | undefined> {
+    const backend = this.backend!;
+    const [top] = await backend.frames(threadId, 1).catch(() => []);
+    if (!top || !isPyO3Glue(top.func, top.fullname ?? top.file)) return undefined;
+    this.internalRun = true;
+    try {
+      const r = await runToPyO3Body(backend, threadId, {
+        run: (start) => new Promise<StopEvent>((resolve, reject) => {
+          this.internalStop = (ev) => {
+            this.internalStop = undefined;
+            resolve(ev);
+          };
+          start().catch((err) => {
+            this.internalStop = undefined;
+            reject(err);
+          });
+        }),
+      });
+      return r.reached ? undefined : `stopped in PyO3's trampoline: ${r.note}`;
+    } catch (err) {
+      return `stopped in PyO3's trampoline (${(err as Error).message})`;
+    } finally {
+      this.internalStop = undefined;
+      this.internalRun = false;
+    }
+  }
+
+  private async dropNativeEntry(): Promise<void> {
+    const entry = this.nativeEntry;
+    this.nativeEntry = undefined;
+    if (entry) await this.backend?.deleteBreakpoint(entry.bp).catch(() => undefined);
+  }
+
+  /** Ends a Python step still running in the bootstrap (it ends silently at its next line). */
+  private async cancelPythonStep(): Promise<void> {
+    await this.dropNativeEntry();
+    if (!this.pyStep) return;
+    this.pyStep = undefined;
+    this.python?.requestStep('cancel');
   }
 
   /** Logpoint text: `{expr}` parts evaluated in the stopped frame. */
@@ -353,6 +462,7 @@ export class SeamDebugSession extends LoggingDebugSession {
 
   protected continueRequest(response: DebugProtocol.ContinueResponse): void {
     void this.run(response, async () => {
+      await this.cancelPythonStep();
       await this.backend!.continue();
       response.body = { allThreadsContinued: true };
     });
@@ -363,22 +473,38 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    void this.run(response, () => this.notAtPythonLine(args.threadId).next(args.threadId));
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'over') : this.backend!.next(args.threadId)));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    void this.run(response, () => this.notAtPythonLine(args.threadId).stepIn(args.threadId));
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'in') : this.backend!.stepIn(args.threadId)));
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    void this.run(response, () => this.notAtPythonLine(args.threadId).stepOut(args.threadId));
+    void this.run(response, async () => {
+      if (this.atPythonLine(args.threadId)) return this.pythonStep(args.threadId, 'out');
+      // In the C or Rust function a Python step "in" entered: the bootstrap's step (now "over")
+      // stops at the calling frame's next line once the function returns.
+      if (this.pyStep?.threadId === args.threadId) {
+        this.pyStep.started = Date.now();
+        return this.backend!.continue();
+      }
+      return this.backend!.stepOut(args.threadId);
+    });
   }
 
-  /** Native steps from a Python breakpoint would step through sys_audit: refused until Python
-   *  stepping exists (issue 4). */
-  private notAtPythonLine(threadId: number): DebugBackend {
-    if (threadId === this.trapThread) throw new UserError('stepping from a Python breakpoint is not supported yet: continue, or set a breakpoint further on');
-    return this.backend!;
+  /** Stopped at a Python line (a Python breakpoint or step): steps are the bootstrap's. */
+  private atPythonLine(threadId: number): boolean {
+    if (threadId !== this.trapThread) return false;
+    if (!this.python) throw new UserError('Python stepping needs a launched program');
+    return true;
+  }
+
+  private async pythonStep(threadId: number, kind: StepKind): Promise<void> {
+    await this.dropNativeEntry();
+    this.python!.requestStep(kind);
+    this.pyStep = { threadId, started: Date.now() };
+    await this.backend!.continue();
   }
 
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {

@@ -22,8 +22,11 @@ export interface GdbBackendOptions {
   extraArgs?: string[];
 }
 
-/** `file:line` (the file may hold colons on Windows-style paths: the last colon splits). */
+/** `file:line` (the file may hold colons on Windows-style paths: the last colon splits), or an
+ *  address `*0x…` (the entry of a C function found in memory: Python step-into). */
 export function parseLocation(location: string): mi.BreakLocation {
+  const a = /^\*\s*(0x[0-9a-f]+)$/i.exec(location);
+  if (a) return { address: BigInt(a[1]) };
   const m = /^(.*\S):(\d+)$/.exec(location);
   if (m && !m[1].endsWith(':')) return { file: m[1], line: Number(m[2]) };
   return { function: location };

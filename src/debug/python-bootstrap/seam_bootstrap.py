@@ -15,13 +15,27 @@ A breakpoint that stops calls sys.audit("seam.breakpoint", id): the debugger bre
 sys_audit with a condition on the event name (no call into the program), so without a debugger
 it is a no-op. Logpoints go to fd 2 as lines starting with "\\x1eseam-log ", which the adapter
 turns into output events.
+
+Stepping: the control file's "step" ({"seq", "kind": over|in|out|cancel}) is taken by the thread
+that just trapped (after its sys.audit returns) for the frame it stopped in. Events exist only
+while the step runs: 3.12+ local LINE/PY_RETURN/PY_YIELD on the stepped frames' code (CALL on the
+starting code and global PY_START for "in"); 3.10/3.11 the thread's own sys.settrace (and
+sys.setprofile for "in", whose 'c_call' events name the C function called). A finished step calls
+sys.audit("seam.breakpoint", STEP_DONE); a C function about to be called by a step "in" calls
+sys.audit("seam.breakpoint", STEP_NATIVE, function), after which the step goes on as "over" (the
+adapter breaks in the C function; a step out from there is this step's next line). A breakpoint
+that stops during a step ends it. Before stopping, the control file is read again: a step the
+adapter cancelled (new seq) ends silently.
 """
 import os
 import sys
+from _thread import get_ident as _get_ident
 
 _EVENT = "seam.breakpoint"
 _LOG_PREFIX = b"\x1eseam-log "
 _POLL_SECONDS = 0.2
+STEP_DONE = 1_000_000_001
+STEP_NATIVE = 1_000_000_002
 _HERE = os.path.abspath(__file__)
 
 
@@ -61,19 +75,35 @@ class _Controller:
         self.tool_held = False
         self.instrumented = set()  # code objects with local LINE events (3.12+)
         self.tracing = False  # 3.10/3.11
+        self.step_seq = 0  # the control file's latest step request
+        self.step_kind = None
+        self.taken_seq = 0  # the latest one a thread took
+        self.step = None  # the step running: _Step
+
+    def take_step(self, frame):
+        """After a trap: the step the adapter asked for, from `frame` in this thread."""
+        self.refresh(force=True)
+        if self.step_seq <= self.taken_seq:
+            return
+        self.taken_seq = self.step_seq
+        if self.step is not None:
+            self.end_step()
+        if self.step_kind in ("over", "in", "out"):
+            self.begin_step(frame, self.step_kind, self.step_seq)
 
     # ---- control file ----
-    def refresh(self):
-        """Re-reads the control file if it changed; applies the breakpoints."""
+    def refresh(self, force=False):
+        """Re-reads the control file if it changed (`force`: even if its stamp did not, as two
+        quick writes can share one); applies the breakpoints."""
         try:
             st = os.stat(self.control)
             stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
             return
-        if stamp == self.stamp:
+        if stamp == self.stamp and not force:
             return
         with self.lock:
-            if stamp == self.stamp:
+            if stamp == self.stamp and not force:
                 return
             try:
                 import json
@@ -83,6 +113,9 @@ class _Controller:
             except (OSError, ValueError):
                 return  # half-written or gone: the next look retries
             self.stamp = stamp
+            step = data.get("step") or {}
+            self.step_seq = int(step.get("seq") or 0)
+            self.step_kind = step.get("kind")
             if data.get("version") == self.version:
                 return
             self.version = data.get("version")
@@ -171,42 +204,94 @@ class _Controller:
                 pass
         self.instrumented = set()
         if not self.by_file:
-            if self.tool_held:
-                mon.set_events(tool, 0)
-                mon.register_callback(tool, mon.events.LINE, None)
-                mon.register_callback(tool, mon.events.PY_START, None)
-                mon.free_tool_id(tool)
-                self.tool_held = False
+            if self.step is None:
+                self.release_tool()
+            else:
+                self.step.apply(self)
             return
-        if not self.tool_held:
-            try:
-                mon.use_tool_id(tool, "seam")
-            except ValueError:
-                return  # another debugger holds it
-            self.tool_held = True
-            mon.register_callback(tool, mon.events.LINE, self.on_line)
-            mon.register_callback(tool, mon.events.PY_START, self.on_start)
+        if not self.hold_tool():
+            return
         for code in self.all_code():
             if self.holds_breakpoint(code):
                 self.instrument(code)
+        if self.step is not None:
+            self.step.apply(self)
         mon.set_events(tool, mon.events.PY_START)
         mon.restart_events()
 
+    def hold_tool(self):
+        mon = self.mon
+        if self.tool_held:
+            return True
+        try:
+            mon.use_tool_id(mon.DEBUGGER_ID, "seam")
+        except ValueError:
+            return False  # another debugger holds it
+        self.tool_held = True
+        ev = mon.events
+        mon.register_callback(mon.DEBUGGER_ID, ev.LINE, self.on_line)
+        mon.register_callback(mon.DEBUGGER_ID, ev.PY_START, self.on_start)
+        mon.register_callback(mon.DEBUGGER_ID, ev.PY_RETURN, self.on_return)
+        mon.register_callback(mon.DEBUGGER_ID, ev.PY_YIELD, self.on_return)
+        mon.register_callback(mon.DEBUGGER_ID, ev.CALL, self.on_call)
+        return True
+
+    def release_tool(self):
+        mon = self.mon
+        if not self.tool_held:
+            return
+        mon.set_events(mon.DEBUGGER_ID, 0)
+        for e in (mon.events.LINE, mon.events.PY_START, mon.events.PY_RETURN, mon.events.PY_YIELD, mon.events.CALL):
+            mon.register_callback(mon.DEBUGGER_ID, e, None)
+        mon.free_tool_id(mon.DEBUGGER_ID)
+        self.tool_held = False
+
+    def local_events(self, code):
+        """The LINE events of breakpoints and the step's events, for one code object."""
+        ev = self.mon.events.LINE if code in self.instrumented else 0
+        if self.step is not None:
+            ev |= self.step.codes.get(code, 0)
+        return ev
+
     def instrument(self, code):
-        self.mon.set_local_events(self.mon.DEBUGGER_ID, code, self.mon.events.LINE)
         self.instrumented.add(code)
+        self.mon.set_local_events(self.mon.DEBUGGER_ID, code, self.local_events(code))
 
     def on_start(self, code, offset):
+        step = self.step
+        if step is not None and step.kind == "in" and step.thread == _get_ident() and code.co_filename != _HERE:
+            step.add_code(self, code, self.mon.events.LINE)
+            return None
         if code not in self.instrumented and self.holds_breakpoint(code):
             self.instrument(code)
-        return self.mon.DISABLE
+        return None if step is not None else self.mon.DISABLE
 
     def on_line(self, code, line):
         lines = self.lines_for(code)
         bps = lines.get(line) if lines else None
-        if not bps:
-            return self.mon.DISABLE
-        self.hit(sys._getframe(1), bps)
+        step = self.step
+        if step is None:
+            if not bps:
+                return self.mon.DISABLE
+            self.hit(sys._getframe(1), bps)
+            return None
+        frame = sys._getframe(1)
+        if bps and self.hit(frame, bps):
+            return None  # a breakpoint stopped: it wins over the step
+        if step is self.step and step.thread == _get_ident() and step.stops_at(frame):
+            self.step_done(frame)
+        return None
+
+    def on_return(self, code, offset, value):
+        step = self.step
+        if step is not None and step.thread == _get_ident():
+            step.returned(self, sys._getframe(1))
+        return None
+
+    def on_call(self, code, offset, callable, arg0):
+        step = self.step
+        if step is not None and step.kind == "in" and step.thread == _get_ident() and sys._getframe(1) is step.frame:
+            self.native_call(callable, arg0)
         return None
 
     def apply_settrace(self):
@@ -229,7 +314,12 @@ class _Controller:
             frame = frame.f_back
 
     def global_trace(self, frame, event, arg):
-        if event == "call" and self.holds_breakpoint(frame.f_code):
+        if event != "call":
+            return None
+        step = self.step
+        if step is not None and step.kind == "in" and step.thread == _get_ident() and frame.f_code.co_filename != _HERE:
+            return self.local_trace
+        if self.holds_breakpoint(frame.f_code):
             return self.local_trace
         return None
 
@@ -237,9 +327,93 @@ class _Controller:
         if event == "line":
             lines = self.lines_for(frame.f_code)
             bps = lines.get(frame.f_lineno) if lines else None
-            if bps:
-                self.hit(frame, bps)
+            stopped = bool(bps) and self.hit(frame, bps)
+            step = self.step
+            if not stopped and step is not None and step.thread == _get_ident() and step.stops_at(frame):
+                self.step_done(frame)
+        elif event == "return":
+            step = self.step
+            if step is not None and step.thread == _get_ident():
+                step.returned(self, frame)
         return self.local_trace
+
+    def profile(self, frame, event, arg):
+        """3.10/3.11, during a step "in": the C function the stepped line calls."""
+        if event == "c_call":
+            step = self.step
+            if step is not None and step.kind == "in" and step.thread == _get_ident() and frame is step.frame:
+                self.native_call(arg, None)
+
+    # ---- steps ----
+    def begin_step(self, frame, kind, seq):
+        step = self.step = _Step(frame, kind, seq)
+        if self.mon is not None:
+            if not self.hold_tool():
+                self.step = None
+                return
+            ev = self.mon.events
+            step.add_code(self, frame.f_code, ev.LINE | ev.PY_RETURN | ev.PY_YIELD | (ev.CALL if kind == "in" else 0))
+            self.mon.set_events(self.mon.DEBUGGER_ID, ev.PY_START)
+            self.mon.restart_events()  # lines disabled while no step ran (DISABLE) fire again
+        else:
+            sys.settrace(self.global_trace)
+            frame.f_trace = self.local_trace
+            frame.f_trace_lines = True
+            if kind == "in":
+                step.profiling = True
+                sys.setprofile(self.profile)
+
+    def end_step(self):
+        step, self.step = self.step, None
+        if step is None:
+            return
+        if self.mon is not None:
+            for code in step.codes:
+                try:
+                    self.mon.set_local_events(self.mon.DEBUGGER_ID, code, self.local_events(code))
+                except ValueError:
+                    pass
+            if not self.by_file:
+                self.release_tool()
+        else:
+            if step.profiling:
+                sys.setprofile(None)
+            if not self.by_file:
+                sys.settrace(None)
+
+    def cancelled(self, step):
+        """The adapter ended the step (a continue, or a stop elsewhere) since it began."""
+        self.refresh(force=True)
+        if self.step_seq != step.seq:
+            if self.step is step:
+                self.end_step()
+            return True
+        return False
+
+    def step_done(self, frame):
+        step = self.step
+        if self.cancelled(step):
+            return
+        self.end_step()
+        sys.audit(_EVENT, STEP_DONE)  # the debugger stops here
+        self.take_step(frame)
+
+    def native_call(self, func, arg0):
+        """A step "in" reaches a call of a C function: the debugger breaks in it, then the step
+        goes on as "over" (a step out of the C function ends at this frame's next line)."""
+        step = self.step
+        if type(func).__name__ not in ("builtin_function_or_method", "method_descriptor", "wrapper_descriptor", "classmethod_descriptor"):
+            return
+        if self.cancelled(step):
+            return
+        step.kind = "over"
+        if self.mon is not None:
+            ev = self.mon.events
+            step.add_code(self, step.frame.f_code, ev.LINE | ev.PY_RETURN | ev.PY_YIELD, replace=True)
+        else:
+            step.profiling = False
+            sys.setprofile(None)
+        sys.audit(_EVENT, STEP_NATIVE, func)  # the debugger sets a breakpoint in the C function
 
     # ---- a breakpoint line is reached ----
     def hit(self, frame, bps):
@@ -263,9 +437,13 @@ class _Controller:
                 continue
             if stop is None:
                 stop = bp
-        if stop is not None:
-            sys.audit(_EVENT, stop.id)  # the debugger stops here
-            self.refresh()  # breakpoints set while stopped apply from the next line on
+        if stop is None:
+            return False
+        if self.step is not None and self.step.thread == _get_ident():
+            self.end_step()  # a breakpoint during a step wins
+        sys.audit(_EVENT, stop.id)  # the debugger stops here
+        self.take_step(frame)  # (re-reads the control file: breakpoints set while stopped apply)
+        return True
 
     @staticmethod
     def format(message, frame):
@@ -286,6 +464,54 @@ class _Controller:
             os.write(2, data)
         except OSError:
             pass
+
+
+class _Step:
+    """One step of one thread: the frame it watches and, on 3.12+, the code objects it gave
+    events to (code -> events)."""
+
+    __slots__ = ("frame", "kind", "seq", "thread", "codes", "profiling")
+
+    def __init__(self, frame, kind, seq):
+        self.frame = frame
+        self.kind = kind
+        self.seq = seq
+        self.thread = _get_ident()
+        self.codes = {}
+        self.profiling = False
+
+    def add_code(self, ctl, code, events, replace=False):
+        self.codes[code] = events if replace else self.codes.get(code, 0) | events
+        ctl.mon.set_local_events(ctl.mon.DEBUGGER_ID, code, ctl.local_events(code))
+
+    def apply(self, ctl):
+        for code in self.codes:
+            ctl.mon.set_local_events(ctl.mon.DEBUGGER_ID, code, ctl.local_events(code))
+
+    def stops_at(self, frame):
+        """A new line in `frame`: over/out stop in the watched frame only (out once it returned);
+        in stops in any frame of the program."""
+        if frame is self.frame:
+            return self.kind != "out"
+        return self.kind == "in" and frame.f_code.co_filename != _HERE
+
+    def returned(self, ctl, frame):
+        """`frame` returns (or yields): from the watched frame, the step goes on in its caller."""
+        if frame is not self.frame:
+            return
+        caller = frame.f_back
+        if caller is None or caller.f_code.co_filename == _HERE or caller.f_globals.get("__name__") == "runpy":
+            ctl.end_step()  # back in the bootstrap: the program ends
+            return
+        self.frame = caller
+        if self.kind == "out":
+            self.kind = "over"
+        if ctl.mon is not None:
+            ev = ctl.mon.events
+            self.add_code(ctl, caller.f_code, ev.LINE | ev.PY_RETURN | ev.PY_YIELD)
+        else:
+            caller.f_trace = ctl.local_trace
+            caller.f_trace_lines = True
 
 
 def _hide_own_frames(tb):
