@@ -12,6 +12,8 @@ import { isMarker } from './merge';
 export interface StackThread {
   id: number;
   name?: string;
+  /** Marked in the text listing; not part of the JSON contract. */
+  holdsGil?: boolean;
   frames: MergedFrame[];
 }
 
@@ -57,7 +59,7 @@ export function formatStackText(snap: StackSnapshot, opts: FormatOptions = {}): 
   const out: string[] = [];
   for (const t of snap.threads) {
     if (out.length) out.push('');
-    out.push(`Thread ${t.id}${t.name ? ` "${t.name}"` : ''}`);
+    out.push(`Thread ${t.id}${t.name ? ` "${t.name}"` : ''}${t.holdsGil ? '  (holds the GIL)' : ''}`);
     out.push(...formatFrames(t.frames, opts));
   }
   return out.join('\n');
