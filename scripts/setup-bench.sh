@@ -6,6 +6,9 @@
 #                           carries its own elfutils libdw/libelf (pystack.libs/, checked with ldd).
 #   .vscode-test/bench-venv venv from pyenv's newest CPython 3.10-3.13, with py-spy and pystack
 #                           from PyPI (prebuilt wheels only: py-spy's is a static binary)
+#   $VENV/debugpy/3.X       debugpy from PyPI for each pyenv CPython 3.10-3.13 (pip --target with
+#                           that interpreter's own pip: the wheels carry per-version speedups);
+#                           the Python-tracing bench puts it on PYTHONPATH
 # Prints the venv's bin directory as its last line on stdout (the bench reads it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +16,7 @@ ROOT=$PWD
 
 PY_SPY_VERSION=0.4.3
 PYSTACK_VERSION=1.7.2
+DEBUGPY_VERSION=1.8.22
 
 VT="$ROOT/.vscode-test"
 VENV="$VT/bench-venv"
@@ -49,4 +53,28 @@ else
   rm -f "$VT/bench-venv.log"
   touch "$STAMP"
 fi
+
+# --- debugpy per interpreter (the Python-tracing bench's peer) --------------------------------
+versions="${PYENV_ROOT:-$HOME/.pyenv}/versions"
+for minor in 10 11 12 13; do
+  py=""
+  for d in $(ls -d "$versions"/3."$minor".* 2>/dev/null | sort -V -r); do
+    [ -x "$d/bin/python3.$minor" ] && { py="$d/bin/python3.$minor"; break; }
+  done
+  [ -n "$py" ] || { step debugpy "3.$minor: no pyenv CPython, skipped"; continue; }
+  dest="$VENV/debugpy/3.$minor"
+  dstamp="$dest/.done-debugpy-$DEBUGPY_VERSION"
+  if [ -f "$dstamp" ]; then
+    step debugpy "ok (3.$minor: $DEBUGPY_VERSION)"
+    continue
+  fi
+  step debugpy "3.$minor: pip install --target $dest debugpy==$DEBUGPY_VERSION"
+  rm -rf "$dest"
+  "$py" -m pip install --disable-pip-version-check -q --only-binary=:all: --target "$dest" \
+    "debugpy==$DEBUGPY_VERSION" >"$VT/bench-debugpy.log" 2>&1 ||
+    fail "pip install debugpy for 3.$minor (log: $VT/bench-debugpy.log)" "check access to PyPI, then rerun bash scripts/setup-bench.sh"
+  PYTHONPATH="$dest" "$py" -c 'import debugpy' >/dev/null 2>&1 || fail "debugpy does not import on 3.$minor" "rm -rf $dest and rerun"
+  rm -f "$VT/bench-debugpy.log"
+  touch "$dstamp"
+done
 echo "$VENV/bin"
