@@ -7,7 +7,7 @@
  * stderr. Conditions, hit counts and logpoints are evaluated in the program by the bootstrap.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DebugBackend } from '../backend';
@@ -31,6 +31,32 @@ export const TRAP_CONDITION = `$_streq((const char *)(((PyASCIIObject *)args[0])
 /** The id argument, a small int: its first 30-bit digit is at offset 24 in 3.10–3.13
  *  (ob_refcnt, ob_type, ob_size / lv_tag, ob_digit[0]). */
 const TRAP_ID = '*(unsigned int *)((char *)args[1] + 24)';
+
+/** Trap ids of exception stops (seam_bootstrap.py), above any breakpoint id and the step ids. */
+export const EXC_RAISED = 1_000_000_003;
+export const EXC_UNCAUGHT = 1_000_000_004;
+
+/** DAP exception filters: the bootstrap hooks only the ones on. */
+export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'uncaught', label: 'Uncaught Python exceptions', default: true, description: 'Stop when a Python exception leaves the program (a thread\'s or the main script\'s outermost frame)' },
+  { filter: 'raised', label: 'Raised Python exceptions', default: false, description: 'Stop where a Python exception is raised in the program\'s own code, caught or not' },
+];
+
+/** What the bootstrap wrote about the exception it stops for (CONTROL + ".exc"). */
+export interface PythonException {
+  kind: 'raised' | 'uncaught';
+  /** The type's qualified name (`ValueError`), with its module unless builtin in fullTypeName. */
+  typeName: string;
+  fullTypeName: string;
+  message: string;
+  /** The formatted traceback so far (`traceback.format_exception`). */
+  stackTrace: string;
+}
+
+/** `ValueError: bad value` (the type alone when the message is empty). */
+export function describeException(e: PythonException): string {
+  return e.message ? `${e.typeName}: ${e.message}` : e.typeName;
+}
 
 /** The bootstrap script, found from the adapter bundle (dist/adapter.js) or from the sources. */
 export function bootstrapPath(): string {
@@ -61,6 +87,8 @@ export class PythonBreakpoints {
   private trapId: number | undefined;
   /** The latest step request (see pythonStepping.ts); a new seq cancels the one before. */
   private step = { seq: 0, kind: 'cancel' as StepKind };
+  /** The exception filters on (setExceptionBreakpoints); none until the client sends them. */
+  private exceptions: string[] = [];
   /** An incomplete stderr line that may be a logpoint line. */
   private pending = '';
 
@@ -109,6 +137,24 @@ export class PythonBreakpoints {
     return out;
   }
 
+  /** The exception filters on; unknown ones are reported unverified. */
+  setExceptionFilters(filters: string[]): DebugProtocol.Breakpoint[] {
+    const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
+    this.exceptions = [...new Set(filters.filter((f) => known.has(f)))];
+    this.write();
+    return filters.map((f) => (known.has(f) ? { verified: true } : { verified: false, message: `unknown exception filter '${f}'` }));
+  }
+
+  /** At an exception trap: what the bootstrap wrote just before it. */
+  exceptionAtTrap(): PythonException | undefined {
+    try {
+      const e = JSON.parse(readFileSync(`${this.controlPath}.exc`, 'utf8')) as PythonException;
+      return typeof e.typeName === 'string' ? e : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** A step for the thread stopped at the trap (taken when it resumes), or 'cancel': any step
    *  still running ends without a stop. */
   requestStep(kind: StepKind): void {
@@ -120,7 +166,7 @@ export class PythonBreakpoints {
    *  changed (a new version); a step request alone keeps the version. */
   private write(breakpoints = true): void {
     if (breakpoints) this.version++;
-    const body = JSON.stringify({ version: this.version, breakpoints: [...this.bySource.values()].flat(), step: this.step });
+    const body = JSON.stringify({ version: this.version, breakpoints: [...this.bySource.values()].flat(), exceptions: this.exceptions, step: this.step });
     const tmp = `${this.controlPath}.${this.version}.${this.step.seq}.tmp`;
     writeFileSync(tmp, body);
     renameSync(tmp, this.controlPath);

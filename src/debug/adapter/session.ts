@@ -11,7 +11,10 @@ import type { BreakpointState, DebugBackend, StopEvent, Variable } from '../back
 import { createGdbBackend } from '../gdb/backend';
 import { StackService } from '../stackService';
 import { Breakpoints } from './breakpoints';
-import { PythonBreakpoints, bootstrapPath, hideBootstrap, hideTrap } from './pythonBreakpoints';
+import {
+  EXCEPTION_FILTERS, EXC_RAISED, EXC_UNCAUGHT, PythonBreakpoints, bootstrapPath, describeException, hideBootstrap, hideTrap,
+  type PythonException,
+} from './pythonBreakpoints';
 import { resolvePython } from './python';
 import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
@@ -49,6 +52,8 @@ export class SeamDebugSession extends LoggingDebugSession {
   /** Stops the session keeps to itself while it drives GDB (the PyO3 body search). */
   private internalStop: ((e: StopEvent) => void) | undefined;
   private internalRun = false;
+  /** The exception of the latest exception stop (Python or a native signal/panic), until the resume. */
+  private exception: { threadId: number; python?: PythonException; text: string } | undefined;
 
   constructor() {
     super();
@@ -68,6 +73,8 @@ export class SeamDebugSession extends LoggingDebugSession {
       supportsTerminateRequest: true,
       supportsDelayedStackTraceLoading: true,
       supportTerminateDebuggee: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
+      supportsExceptionInfoRequest: true,
     };
     this.sendResponse(response);
   }
@@ -97,6 +104,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       if (this.internalRun) return;
       this.isStopped = false;
       this.trapThread = undefined;
+      this.exception = undefined;
       this.stacks?.invalidate();
       this.sendEvent(new ContinuedEvent(0, true));
     });
@@ -164,6 +172,7 @@ export class SeamDebugSession extends LoggingDebugSession {
         await backend.openCore(args.coreFile, python);
         this.sendEvent(new InitializedEvent());
         this.isStopped = true;
+        this.exception = { threadId: 1, text: 'core file' };
         this.sendEvent(new StoppedEvent('exception', 1, 'core file'));
         return;
       }
@@ -213,6 +222,18 @@ export class SeamDebugSession extends LoggingDebugSession {
         this.sendStopped('step', e.threadId, 'Python step', step);
         return;
       }
+      if (id === EXC_RAISED || id === EXC_UNCAUGHT) {
+        // The bootstrap wrote the exception down just before it trapped.
+        const python = this.python.exceptionAtTrap();
+        const text = python ? describeException(python) : id === EXC_UNCAUGHT ? 'uncaught Python exception' : 'Python exception';
+        this.exception = { threadId: e.threadId, python, text };
+        const ev = new StoppedEvent('exception', e.threadId) as DebugProtocol.StoppedEvent;
+        ev.body.allThreadsStopped = true;
+        ev.body.description = text;
+        ev.body.text = text;
+        this.sendEvent(ev);
+        return;
+      }
       // A breakpoint (during a step too: the bootstrap ended the step, the breakpoint wins).
       const ev = new StoppedEvent('breakpoint', e.threadId) as DebugProtocol.StoppedEvent;
       ev.body.allThreadsStopped = true;
@@ -248,7 +269,10 @@ export class SeamDebugSession extends LoggingDebugSession {
     const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     ev.body.description = e.description;
-    if (e.reason === 'panic' || e.reason === 'signal' || e.reason === 'exception') ev.body.text = e.description;
+    if (e.reason === 'panic' || e.reason === 'signal' || e.reason === 'exception') {
+      ev.body.text = e.description;
+      this.exception = { threadId: e.threadId, text: e.description ?? e.reason };
+    }
     this.sendEvent(ev);
   }
 
@@ -457,6 +481,30 @@ export class SeamDebugSession extends LoggingDebugSession {
   protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     void this.run(response, async () => {
       response.body = { breakpoints: await this.breakpoints.setFunctions(args.breakpoints) };
+    });
+  }
+
+  protected setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    void this.run(response, async () => {
+      // Python exceptions are hooked by the bootstrap: launch only (attach has none yet).
+      const filters = args.filters ?? [];
+      response.body = { breakpoints: this.python ? this.python.setExceptionFilters(filters) : filters.map(() => ({ verified: false, message: 'Python exception breakpoints need a launched program' })) };
+    });
+  }
+
+  protected exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
+    void this.run(response, async () => {
+      const ex = this.exception;
+      if (!ex || ex.threadId !== args.threadId) throw new UserError(`thread ${args.threadId} is not stopped at an exception`);
+      const py = ex.python;
+      response.body = py
+        ? {
+            exceptionId: py.typeName,
+            description: py.message,
+            breakMode: py.kind === 'uncaught' ? 'unhandled' : 'always',
+            details: { typeName: py.typeName, fullTypeName: py.fullTypeName, message: py.message, stackTrace: py.stackTrace },
+          }
+        : { exceptionId: ex.text.split(/[ :]/)[0] || 'signal', description: ex.text, breakMode: 'always' };
     });
   }
 
