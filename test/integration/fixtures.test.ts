@@ -96,7 +96,8 @@ test('fixture tags: no tag is on two lines of one file, and the ones the scenari
   assert.throws(() => tagLine('scenarios/nested.py', 'LEAF'), /on 0 lines/); // LEAF is not LEAF_CALL
 });
 
-test('a missing tool is named, with what to do', { skip: pythons().length === 0 && 'no pyenv CPython 3.10-3.13' }, async () => {
+test('a missing tool is named, with what to do', async () => {
+  assert.ok(pythons().length > 0, 'no pyenv CPython 3.10-3.13 found: see the README set-up');
   const saved = { SEAM_CACHE: process.env.SEAM_CACHE, CARGO: process.env.CARGO };
   const cache = mkdtempSync(join(tmpdir(), 'seam-fixtures-'));
   process.env.SEAM_CACHE = cache;
@@ -119,7 +120,9 @@ test('a missing tool is named, with what to do', { skip: pythons().length === 0 
 
 const found = pythons();
 if (found.length === 0) {
-  test('fixtures for pyenv CPython 3.10-3.13', { skip: 'no pyenv CPython 3.10-3.13 under ~/.pyenv/versions' }, () => {});
+  test('fixtures for pyenv CPython 3.10-3.13', () => {
+    assert.fail('no pyenv CPython 3.10-3.13 under ~/.pyenv/versions: a missing interpreter fails, never skips');
+  });
 }
 
 for (const python of found) {
