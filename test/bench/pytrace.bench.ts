@@ -26,20 +26,18 @@
  * SEAM_BENCH_VENV the bench venv's bin directory (debugpy is found beside it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { ADAPTER, EVENT_MS, Session, withTimeout } from '../debug/dapSession';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixtures, pythons, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
 
 const repo = join(__dirname, '..', '..', '..');
-const ADAPTER = join(__dirname, '..', '..', 'adapter.js');
 const venvBin = process.env.SEAM_BENCH_VENV ?? join(repo, '.vscode-test', 'bench-venv', 'bin');
 const RUNS = Number(process.env.SEAM_BENCH_PYRUNS ?? 3);
 const STEP_ROUNDS = Number(process.env.SEAM_BENCH_STEP_ROUNDS ?? 10);
 const RUN_TIMEOUT_MS = 120_000;
-const EVENT_MS = 30_000;
 const STEP_TARGET_MS = 150;
 
 type Result<T> = T | { error: string };
@@ -48,12 +46,6 @@ interface LoopRun { loopS: number; wallS: number }
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 function loopSeconds(out: string, who: string): number {
@@ -96,27 +88,10 @@ async function plain(fx: FixturePaths): Promise<LoopRun> {
 // ---- Seam, through the real adapter -----------------------------------------------------------
 
 /** A DebugClient on dist/adapter.js that keeps every event, so none is lost between awaits. */
-class SeamSession {
-  readonly dc = new DebugClient('node', ADAPTER, 'seam', { stdio: ['pipe', 'pipe', 'pipe'] });
-  private readonly seen = new Map<string, DebugProtocol.Event[]>();
-  private readonly cursor = new Map<string, number>();
-  private readonly waiters = new Set<() => void>();
-
-  constructor() {
-    this.dc.defaultTimeout = EVENT_MS;
-    for (const name of ['initialized', 'stopped', 'output', 'exited', 'terminated']) {
-      this.dc.on(name, (e: DebugProtocol.Event) => {
-        let list = this.seen.get(name);
-        if (!list) this.seen.set(name, (list = []));
-        list.push(e);
-        for (const w of [...this.waiters]) w();
-      });
-    }
-  }
-
+/** The integration tests' DAP session, plus the bench's launch and breakpoint steps. */
+class SeamSession extends Session {
   async launch(fx: FixturePaths, args: string[]): Promise<void> {
-    await this.dc.start();
-    await this.dc.initializeRequest({ adapterID: 'seam', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    await this.start();
     const init = this.next('initialized');
     await this.dc.launchRequest({
       type: 'seam', request: 'launch', program: join(fx.scenarios, 'cpu_loop.py'), args, python: fx.python,
@@ -134,70 +109,12 @@ class SeamSession {
   }
 
   count(name: string): number {
-    return (this.seen.get(name) ?? []).length;
+    return this.all(name).length;
   }
 
   stdout(): string {
-    return (this.seen.get('output') ?? []).filter((e) => e.body.category === 'stdout').map((e) => e.body.output as string).join('');
+    return this.output('stdout');
   }
-
-  next(name: string, ms = EVENT_MS): Promise<DebugProtocol.Event> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const list = this.seen.get(name) ?? [];
-        const i = this.cursor.get(name) ?? 0;
-        if (i < list.length) {
-          this.cursor.set(name, i + 1);
-          clearTimeout(timer);
-          this.waiters.delete(check);
-          resolve(list[i]);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`no '${name}' event within ${ms} ms; output: ${JSON.stringify((this.seen.get('output') ?? []).map((e) => e.body.output).join('').slice(-600))}`));
-      }, ms);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    const a = (this.dc as unknown as { _adapterProcess?: ChildProcess | null })._adapterProcess ?? undefined;
-    const below = descendants(a?.pid);
-    if (a && a.exitCode === null && a.signalCode === null) {
-      await withTimeout(this.dc.disconnectRequest({ terminateDebuggee: true }), 5000, 'disconnect').catch(() => undefined);
-      killTree(a);
-    }
-    for (const pid of below) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-/** All processes below `pid` (GDB and the program it runs), from /proc. */
-function descendants(pid: number | undefined): number[] {
-  if (!pid) return [];
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // raced with its exit
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); }
-  };
-  walk(pid);
-  return out;
 }
 
 async function seam(fx: FixturePaths): Promise<LoopRun> {
