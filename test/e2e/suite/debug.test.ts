@@ -13,11 +13,11 @@
  * test with what the session printed; the only fixed wait is the screenshot's settle time.
  */
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { tagLine } from '../../debug/fixtures';
+import { lineOf, localPath, withTimeout } from './debugHelpers';
 
 const EXTENSION_ID = 'seam-dev.seam';
 const CONFIG_NAME = 'Seam: sample stack';
@@ -43,29 +43,6 @@ interface DapFrame {
   line: number;
   source?: { name?: string; path?: string };
   presentationHint?: string;
-}
-
-function withTimeout<T>(p: Thenable<T>, ms: number, what: string, detail: () => string = () => ''): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(p).finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}${detail()}`)), ms);
-    }),
-  ]);
-}
-
-/** The 1-based line of `file` containing `needle`; exactly one must. */
-function lineOf(file: string, needle: string): number {
-  const hits = readFileSync(file, 'utf8').split('\n').flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
-  assert.equal(hits.length, 1, `"${needle}" is on ${hits.length} lines of ${file} (${hits.join(', ')}), want one`);
-  return hits[0];
-}
-
-/** A DAP source path as a local path: in a remote window (code-server) VS Code hands the
- *  extension host `vscode-remote://host/abs/path` URIs instead of plain paths. */
-function localPath(p: string | undefined): string | undefined {
-  return p && /^[a-z][\w+.-]*:\/\//i.test(p) ? vscode.Uri.parse(p).path : p;
 }
 
 /** What one seam session said, from its first message to its end. */

@@ -15,11 +15,11 @@
  * screenshots' settle time.
  */
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { tagLine } from '../../debug/fixtures';
+import { lineOf, localPath, withTimeout } from './debugHelpers';
 
 const EXTENSION_ID = 'seam-dev.seam';
 const CONFIG_NAME = 'Seam: sample stack';
@@ -48,28 +48,6 @@ interface DapFrame {
 }
 
 interface Stop { threadId: number; reason?: string; description?: string }
-
-function withTimeout<T>(p: Thenable<T>, ms: number, what: string, detail: () => string = () => ''): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(p).finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}${detail()}`)), ms);
-    }),
-  ]);
-}
-
-/** The 1-based line of `file` containing `needle`; exactly one must. */
-function lineOf(file: string, needle: string): number {
-  const hits = readFileSync(file, 'utf8').split('\n').flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
-  assert.equal(hits.length, 1, `"${needle}" is on ${hits.length} lines of ${file} (${hits.join(', ')}), want one`);
-  return hits[0];
-}
-
-/** A DAP source path as a local path (code-server hands out `vscode-remote://host/abs/path`). */
-function localPath(p: string | undefined): string | undefined {
-  return p && /^[a-z][\w+.-]*:\/\//i.test(p) ? vscode.Uri.parse(p).path : p;
-}
 
 /** Every stop of one seam session, in order, and what it printed. */
 class Watch {
