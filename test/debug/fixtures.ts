@@ -61,21 +61,32 @@ const RECIPE = 'seam-debug-fixtures/2 gcc:-g -O0 -fPIC -shared; cargo:dev --lock
 const GCC_FLAGS = ['-g', '-O0', '-fPIC', '-shared', '-Wall', '-Wextra', '-Wno-unused-parameter'];
 const RUSTC_FLAGS = ['--edition', '2021', '--crate-type', 'cdylib', '--crate-name', 'rawffi', '-g', '-C', 'symbol-mangling-version=v0'];
 
-/** test/fixtures/debug in this checkout (found from this file, bundled or not, or from the cwd). */
-export function fixtureRoot(): string {
-  const marker = join('test', 'fixtures', 'debug', 'cext', '_mixed.c');
+/** test/fixtures/<name> in this checkout, found by a file it holds (`marker`, relative to it),
+ *  above this file (bundled or not) or the cwd. */
+export function checkoutFixtures(name: string, marker: string): string {
+  const rel = join('test', 'fixtures', name);
   for (const start of [__dirname, process.cwd()]) {
     for (let d = resolve(start); ; d = dirname(d)) {
-      if (existsSync(join(d, marker))) return join(d, 'test', 'fixtures', 'debug');
+      if (existsSync(join(d, rel, marker))) return join(d, rel);
       if (dirname(d) === d) break;
     }
   }
-  throw new FixtureBuildError(`cannot find ${marker} above ${__dirname} or ${process.cwd()}: run from the Seam checkout`);
+  throw new FixtureBuildError(`cannot find ${join(rel, marker)} above ${__dirname} or ${process.cwd()}: run from the Seam checkout`);
+}
+
+/** `$SEAM_CACHE/<name>`, default ~/.cache/seam/<name>: builds live outside the repo. */
+export function seamCache(name: string): string {
+  return join(process.env.SEAM_CACHE || join(homedir(), '.cache', 'seam'), name);
+}
+
+/** test/fixtures/debug in this checkout. */
+export function fixtureRoot(): string {
+  return checkoutFixtures('debug', join('cext', '_mixed.c'));
 }
 
 /** Where built fixtures go: `$SEAM_CACHE/fixtures`, default ~/.cache/seam/fixtures. */
 export function fixtureCache(): string {
-  return join(process.env.SEAM_CACHE || join(homedir(), '.cache', 'seam'), 'fixtures');
+  return seamCache('fixtures');
 }
 
 /**

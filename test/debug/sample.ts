@@ -21,10 +21,10 @@
  * The directory name carries a hash of the sources, the recipe and the interpreter; it appears by
  * rename once complete, so a half-built one is never used and a second call is a lookup.
  */
-import { publish, pythonInfo, crateFiles, hashOf, tool, run } from './fixtures';
+import { checkoutFixtures, seamCache, publish, pythonInfo, crateFiles, hashOf, tool, run } from './fixtures';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 export interface SamplePaths {
   /** The interpreter the modules were built for (real binary, symlinks resolved). */
@@ -58,20 +58,13 @@ const GCC_FLAGS = ['-g', '-O0', '-fPIC', '-shared', '-Wall', '-Wno-unused-parame
 /** The Rust crate's library is `_engine`, so GDB knows `leaf` as `_engine::leaf`. */
 export const LEAF_FUNCTION = '_engine::leaf';
 
-/** test/fixtures/sample in this checkout (found from this file, bundled or not, or the cwd). */
+/** test/fixtures/sample in this checkout. */
 export function sampleRoot(): string {
-  const marker = join('test', 'fixtures', 'sample', 'csrc', '_speedups.c');
-  for (const start of [__dirname, process.cwd()]) {
-    for (let d = resolve(start); ; d = dirname(d)) {
-      if (existsSync(join(d, marker))) return join(d, 'test', 'fixtures', 'sample');
-      if (dirname(d) === d) break;
-    }
-  }
-  throw new SampleBuildError(`cannot find ${marker} above ${__dirname} or ${process.cwd()}: run from the Seam checkout`);
+  return checkoutFixtures('sample', join('csrc', '_speedups.c'));
 }
 
 export function sampleCache(): string {
-  return join(process.env.SEAM_CACHE || join(homedir(), '.cache', 'seam'), 'sample-build');
+  return seamCache('sample-build');
 }
 
 /** The interpreter to build for: pyenv's newest CPython 3.10-3.13 (the real binary). */
