@@ -34,6 +34,9 @@ export interface StackArgs {
     | { kind: 'attach'; pid: number }
     | { kind: 'core'; core: string; python: string };
   gdbPath?: string;
+  /** gdb | lldb | auto (GDB where found on Linux, else LLDB). */
+  debugger: 'gdb' | 'lldb' | 'auto';
+  lldbDapPath?: string;
   timeoutMs: number;
 }
 export type CliArgs = ResolveArgs | IndexArgs | StackArgs | HelpArgs | VersionArgs;
@@ -53,7 +56,9 @@ options:
   --pid PID        (stack) attach to a running process, print, detach (it goes on)
   --core CORE      (stack) read a core file of PYTHON
   --all            (stack) list interpreter glue frames too
+  --debugger D     (stack) gdb, lldb or auto (default auto: GDB where found on Linux, else LLDB)
   --gdb PATH       (stack) the gdb to use (default: gdb on PATH)
+  --lldb-dap PATH  (stack) LLDB's DAP server (default: lldb-dap or lldb-vscode[-N] on PATH)
   --timeout SEC    (stack) give up waiting for the first stop after SEC seconds (default 120)
 exit codes: 0 success; 1 (resolve) some name did not resolve; 2 error`;
 
@@ -102,6 +107,8 @@ function parseStackArgs(argv: string[]): StackArgs {
   let core: string | undefined;
   let python: string | undefined;
   let gdbPath: string | undefined;
+  let lldbDapPath: string | undefined;
+  let debuggerKind: StackArgs['debugger'] = 'auto';
   let timeoutMs = 120_000;
   let program: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -124,7 +131,12 @@ function parseStackArgs(argv: string[]): StackArgs {
     } else if (a === '--core') core = value();
     else if (a === '--python') python = value();
     else if (a === '--gdb') gdbPath = value();
-    else if (a === '--timeout') {
+    else if (a === '--lldb-dap') lldbDapPath = value();
+    else if (a === '--debugger') {
+      const v = value();
+      if (v !== 'gdb' && v !== 'lldb' && v !== 'auto') throw new UsageError(`--debugger takes gdb, lldb or auto, not '${v}'`);
+      debuggerKind = v;
+    } else if (a === '--timeout') {
       const v = Number(value());
       if (!(v > 0)) throw new UsageError('--timeout takes a number of seconds');
       timeoutMs = v * 1000;
@@ -143,5 +155,5 @@ function parseStackArgs(argv: string[]): StackArgs {
     target = { kind: 'core', core: core!, python };
   }
   if (target.kind !== 'launch' && breaks.length) throw new UsageError('--break goes with a launched program (-- PYTHON SCRIPT)');
-  return { command: 'stack', json, all, breaks, target, gdbPath, timeoutMs };
+  return { command: 'stack', json, all, breaks, target, gdbPath, debugger: debuggerKind, lldbDapPath, timeoutMs };
 }

@@ -3,7 +3,7 @@
  * of a running process (attach, print, detach) or of a core file.
  */
 import { once } from 'node:events';
-import { createGdbBackend } from '../debug/gdb/backend';
+import { createBackend } from '../debug/backendFactory';
 import type { DebugBackend, StopEvent } from '../debug/backend';
 import { StackService } from '../debug/stackService';
 import { formatStackText, stackJson } from '../debug/stack/format';
@@ -11,11 +11,13 @@ import type { StackArgs } from './args';
 import { resolvePython } from '../debug/adapter/python';
 
 export async function runStack(args: StackArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const backend: DebugBackend = await createGdbBackend({
+  const backend: DebugBackend = await createBackend({
+    debugger: args.debugger,
     gdbPath: args.gdbPath,
+    lldbDapPath: args.lldbDapPath,
     log: process.env.SEAM_LOG ? (l) => err(`${l}\n`) : undefined,
     // Diagnostics and tests: e.g. SEAM_GDB_ARGS=--readnever reads no DWARF at all.
-    extraArgs: process.env.SEAM_GDB_ARGS ? process.env.SEAM_GDB_ARGS.split(' ').filter(Boolean) : undefined,
+    gdbExtraArgs: process.env.SEAM_GDB_ARGS ? process.env.SEAM_GDB_ARGS.split(' ').filter(Boolean) : undefined,
   });
   let ended: { exitCode: number } | undefined;
   backend.on('exited', (e: { exitCode: number }) => (ended = e));

@@ -3,7 +3,6 @@
  * operations) and GDB's async records onto backend events. No MI text here.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
 import type { Memory, NativeFrame, NativeThread, Symbols } from '../types';
@@ -13,6 +12,7 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
+import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState } from '../nativeStop';
 
 export interface GdbBackendOptions {
   gdbPath?: string;
@@ -25,11 +25,7 @@ export interface GdbBackendOptions {
 /** `file:line` (the file may hold colons on Windows-style paths: the last colon splits), or an
  *  address `*0x…` (the entry of a C function found in memory: Python step-into). */
 export function parseLocation(location: string): mi.BreakLocation {
-  const a = /^\*\s*(0x[0-9a-f]+)$/i.exec(location);
-  if (a) return { address: BigInt(a[1]) };
-  const m = /^(.*\S):(\d+)$/.exec(location);
-  if (m && !m[1].endsWith(':')) return { file: m[1], line: Number(m[2]) };
-  return { function: location };
+  return parseNativeLocation(location);
 }
 
 const PANIC_FUNCTION = 'rust_panic';
@@ -62,10 +58,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private nextRef = 1;
   private refs = new Map<number, VarRefEntry>();
   private varobjs: string[] = [];
-  /** The program's latest stderr: Rust's panic hook prints the message there just before
-   *  `rust_panic` is called. */
-  private recentStderr = '';
-  private panicMessage: string | undefined;
+  /** Rust's panic hook prints the message on stderr just before `rust_panic` is called. */
+  private readonly panics = new PanicMessages();
 
   constructor(private readonly gdb: Gdb) {
     super();
@@ -79,13 +73,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     });
     conn.on('output', (o) => {
       if (o.category === 'stdout' || o.category === 'stderr') this.emit('output', { category: o.category, text: o.text });
-      if (o.category === 'stderr') {
-        // Keep the last panic message; the backtrace that follows it can be long.
-        const buf = this.recentStderr + o.text;
-        const m = /panicked at [^\n]*:\n([^\n]+)\n(?![^]*panicked at )/.exec(buf);
-        if (m) this.panicMessage = m[1];
-        this.recentStderr = buf.slice(-1024);
-      }
+      if (o.category === 'stderr') this.panics.stderr(o.text);
     });
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
     conn.on('library-loaded', (l) => this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id }));
@@ -147,8 +135,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     let ev: StopEvent;
     if (e.reason === 'breakpoint-hit' && e.breakpointId !== undefined && e.breakpointId === this.panicBreakpoint) {
       const site = await this.panicSite(threadId); // (also gives the hook's stderr time to arrive)
-      const msg = this.panicMessage;
-      this.panicMessage = undefined;
+      const msg = this.panics.take();
       ev = { reason: 'panic', threadId, description: `Rust panic${msg ? `: ${msg}` : ''}${site}`, breakpointIds: [] };
     } else if (e.reason === 'breakpoint-hit') {
       ev = { reason: 'breakpoint', threadId, description: `breakpoint ${e.breakpointId}${where}`, breakpointIds: e.breakpointId !== undefined ? [e.breakpointId] : [] };
@@ -170,9 +157,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   /** " in mycrate::engine::boom at lib.rs:12": the innermost Rust frame outside std/core. */
   private async panicSite(threadId: number): Promise<string> {
     try {
-      const frames = await this.gdb.frames(threadId, { low: 0, high: 40 });
-      const f = frames.find((x) => x.func && x.file?.endsWith('.rs') && !x.file.startsWith('/rustc/') && !x.file.startsWith('library/') && !/^(?:std|core|alloc|rust_panic|__rust|pyo3)\b/.test(cleanRustName(x.func)) && !/\/\.cargo\/registry\//.test(x.fullname ?? ''));
-      return f ? frameWords(f) : '';
+      return panicSite(await this.gdb.frames(threadId, { low: 0, high: 40 }));
     } catch {
       return '';
     }
@@ -332,38 +317,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     await Promise.race([this.gdb.exit().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
     this.gdb.connection.kill();
     // A launched program must not outlive the session, whatever state GDB left it in.
-    if (!opts.detach && this.pid !== undefined && processState(this.pid).alive) {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile, or not ours to kill
-      }
-    }
+    if (!opts.detach) killIfAlive(this.pid);
   }
-}
-
-/**
- * Whether `pid` lives (a zombie does not), and for a zombie the exit status its parent will
- * see, shell style (128 + signal when killed), from /proc/<pid>/stat field 52 (Linux 3.5+).
- */
-function processState(pid: number): { alive: boolean; exitCode?: number } {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return { alive: false };
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  if (fields[0] !== 'Z' && fields[0] !== 'X') return { alive: true };
-  const status = Number(fields[49]);
-  if (!Number.isInteger(status)) return { alive: false };
-  return { alive: false, exitCode: status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff };
-}
-
-function frameWords(f: NativeFrame): string {
-  const fn = f.func ? ` in ${isRustName(f.func) ? cleanRustName(f.func) : f.func}` : '';
-  const at = f.file && f.line ? ` at ${f.file.split('/').pop()}:${f.line}` : '';
-  return `${fn}${at}`;
 }
 
 function toState(b: mi.MiBreakpoint): BreakpointState {

@@ -49,6 +49,9 @@ export const PYO3_GLUE: GlueRule[] = [
   { match: /^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/, why: 'catch_unwind around the body, so a panic becomes a Python exception' },
   { match: /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function' },
   { match: /^pyo3::call::|^pyo3::types::(any|tuple)::\{impl#\d+\}::call(1|0|_positional|_method\w*)?(<.*>)?$|^pyo3::instance::\{impl#\d+\}::call(1|0|_method\w*)?(<.*>)?$/, why: 'PyO3 calling a Python object from Rust (Bound::call1 and its argument plumbing)' },
+  // The same methods named from symbols (LLDB, or GDB without DWARF): `<pyo3::instance::Bound<…> as
+  // pyo3::types::any::PyAnyMethods>::call1`, `pyo3::types::tuple::<impl pyo3::call::PyCallArgs for (T0,)>::call_positional`.
+  { match: /^(<pyo3::.* as pyo3::[\w:]+>|pyo3::(types::(any|tuple)|instance)::<impl .*>)::call(1|0|_positional|_method\w*)?(<.*>)?$/, why: 'PyO3 calling a Python object from Rust, named from its symbol' },
   { match: /^std::panicking::(rust_panic|panic_with_hook|panic_handler|begin_panic\w*|rust_panic_with_hook)\b|^core::panicking::|^std::sys::backtrace::__rust_end_short_backtrace|^__rustc::rust_(begin_unwind|panic)$/, why: 'Rust panic machinery between the panicking line and the unwinder (the stop reason names the panic)' },
   { match: /^std::rt::lang_start|^std::sys::backtrace::__rust_begin_short_backtrace|^std::sys::(pal::)?unix::thread::Thread::new::thread_start/, why: 'Rust runtime and thread start-up' },
 ];

@@ -1,0 +1,469 @@
+/**
+ * The LLDB implementation of DebugBackend, over LLDB's own DAP server (lldb-vscode-16 here,
+ * lldb-dap in LLVM 18+). DAP gives threads, frame ids, variables, expressions, stepping and the
+ * program's lifecycle; what lldb-vscode's DAP lacks is asked of LLDB's command line through the
+ * `repl` evaluate (a leading backtick): breakpoints (lldb-vscode-16 answers setFunctionBreakpoints
+ * in hash order, so ids cannot be told apart), the backtrace with pc, stack pointer and module
+ * (one command in Seam's frame format), and memory for core files. The program's stdout and stderr
+ * reach Seam through two FIFOs (`target.output-path`/`error-path`), apart and without a terminal.
+ */
+import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { constants as fsConstants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { which } from '../which';
+import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
+import type { NativeFrame, NativeThread } from '../types';
+import { UserError } from '../errors';
+import { cleanRustName, isRustName } from '../stack/rustNames';
+import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation } from '../nativeStop';
+import { DapClient, DapRequestError, LLDB_DAP_NAMES, LldbNotFoundError } from './dapClient';
+import { LldbMemory, LldbSymbols, type LldbCommands } from './memory';
+import { commandError, commandOutput, frameFormatCommand, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
+
+export interface LldbBackendOptions {
+  /** The DAP server (`seam.lldbDapPath`); default: the first of LLDB_DAP_NAMES on PATH. */
+  lldbDapPath?: string;
+  log?: (line: string) => void;
+}
+
+const PANIC_FUNCTION = 'rust_panic';
+/** What LLDB runs first: nothing from the workspace (no `.lldbinit` in the cwd). */
+const INIT_COMMANDS = ['settings set target.load-cwd-lldbinit false', 'settings set auto-confirm true'];
+
+/** The DAP server to run: the configured one, else the first known name found on PATH. */
+export function findLldbDap(configured?: string): string {
+  if (configured) return configured;
+  for (const name of LLDB_DAP_NAMES) {
+    const p = which(name);
+    if (p) return p;
+  }
+  throw new LldbNotFoundError('lldb-dap (or lldb-vscode)');
+}
+
+export async function createLldbBackend(opts: LldbBackendOptions = {}): Promise<DebugBackend> {
+  const path = findLldbDap(opts.lldbDapPath);
+  const dap = await DapClient.start(path);
+  if (opts.log) dap.on('log', (dir: string, text: string) => opts.log!(`${dir === 'out' ? '>' : dir === 'in' ? '<' : '!'} ${text}`));
+  const backend = new LldbBackend(dap);
+  try {
+    await dap.request('initialize', { clientID: 'seam', adapterID: 'seam', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true, supportsVariableType: true });
+  } catch (e) {
+    dap.kill();
+    throw new UserError(`${path} did not start a debug session: ${(e as Error).message}`);
+  }
+  return backend;
+}
+
+interface DapThread { id: number; name: string }
+interface DapFrame { id: number; name: string; line?: number; source?: { path?: string; name?: string } }
+interface DapVariable { name: string; value: string; type?: string; variablesReference: number }
+
+interface Bp { id: number; verified: boolean; file?: string; line?: number; location: string }
+
+class LldbBackend extends EventEmitter implements DebugBackend {
+  readonly memory: LldbMemory;
+  readonly symbols: LldbSymbols;
+  pid: number | undefined;
+  private isCore = false;
+  private attached = false;
+  private configured = false;
+  private closing = false;
+  private interrupted = false;
+  private stopped = false;
+  private lastThread = 0;
+  private panicBreakpoint: number | undefined;
+  private readonly panics = new PanicMessages();
+  private readonly bps = new Map<number, Bp>();
+  private poll: NodeJS.Timeout | undefined;
+  /** Per stop: DAP frame ids by `${threadId}:${level}`, native frames by thread, LLDB thread indexes. */
+  private frameIds = new Map<string, number>();
+  private frameCache = new Map<number, NativeFrame[]>();
+  private threadIndexes: Promise<Map<number, number>> | undefined;
+  private dir: string | undefined;
+  private pipes: Socket[] = [];
+
+  constructor(private readonly dap: DapClient) {
+    super();
+    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    const cmds: LldbCommands = {
+      command: (t) => this.command(t),
+      expression: (t) => this.expression(t),
+      get pid() { return self.isCore ? undefined : self.pid; },
+      get isCore() { return self.isCore; },
+    };
+    this.memory = new LldbMemory(cmds);
+    this.symbols = new LldbSymbols(cmds);
+    dap.on('process', (b: { systemProcessId?: number }) => {
+      if (b.systemProcessId && !this.isCore) this.pid = b.systemProcessId;
+    });
+    dap.on('stopped', (b: { reason?: string; description?: string; threadId?: number }) => void this.onStopped(b));
+    dap.on('continued', () => this.resumed());
+    dap.on('exited', (b: { exitCode?: number }) => {
+      this.stopPolling();
+      if (!this.closing) this.emit('exited', { exitCode: b.exitCode ?? 0 });
+    });
+    dap.on('output', (b: { category?: string; output?: string }) => {
+      // The program's own output comes through the FIFOs; this is LLDB talking.
+      if (!b.output || /^Running initCommands:|^\(lldb\) /.test(b.output)) return;
+      this.emit('output', { category: 'console', text: b.output });
+    });
+    dap.on('exit', (e: { code: number | null; signal: string | null }) => {
+      this.stopPolling();
+      if (!this.closing) this.emit('terminated', { reason: `${dap.path} ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
+    });
+  }
+
+  // ---- LLDB's command line and expressions ----------------------------------------------------
+
+  private async command(text: string): Promise<string> {
+    const r = await this.dap.request<{ result?: string }>('evaluate', { expression: `\`${text}`, context: 'repl' });
+    return commandOutput(r.result ?? '');
+  }
+
+  /** A C expression's value (LLDB's text), in the frame of the last stop when there is one. */
+  private async expression(text: string): Promise<string | undefined> {
+    const frameId = this.stopped ? await this.anyFrameId().catch(() => undefined) : undefined;
+    try {
+      const r = await this.dap.request<{ result?: string }>('evaluate', { expression: text, context: 'watch', frameId });
+      const v = r.result?.trim();
+      return v && !/^error:/.test(v) ? v : undefined;
+    } catch (e) {
+      if (e instanceof DapRequestError) return undefined;
+      throw e;
+    }
+  }
+
+  private async anyFrameId(): Promise<number | undefined> {
+    const key = `${this.lastThread}:0`;
+    if (!this.frameIds.has(key) && this.lastThread) await this.frames(this.lastThread, 1);
+    return this.frameIds.get(key);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** Two FIFOs for the program's stdout and stderr, read here (opened read-write: no EOF while
+   *  the program has not opened them yet, or between its writes). */
+  private outputPipes(): string[] {
+    this.dir = mkdtempSync(join(tmpdir(), 'seam-lldb-'));
+    const paths = ['stdout', 'stderr'].map((n) => join(this.dir!, n));
+    for (const [i, p] of paths.entries()) {
+      execFileSync('mkfifo', ['-m', '600', p]);
+      const fd = openSync(p, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+      const sock = new Socket({ fd, readable: true, writable: false });
+      sock.setEncoding('utf8');
+      const category = i === 0 ? 'stdout' : 'stderr';
+      sock.on('data', (text: string) => {
+        if (category === 'stderr') this.panics.stderr(text);
+        this.emit('output', { category, text });
+      });
+      sock.on('error', () => undefined);
+      this.pipes.push(sock);
+    }
+    return paths;
+  }
+
+  async launch(req: LaunchRequest): Promise<void> {
+    const [out, err] = this.outputPipes();
+    const env = Object.entries({ PYTHONUNBUFFERED: '1', ...req.env }).map(([k, v]) => `${k}=${v}`);
+    try {
+      await this.dap.request('launch', {
+        program: req.program, args: req.args, cwd: req.cwd ?? process.cwd(), env, stopOnEntry: false,
+        initCommands: [...INIT_COMMANDS, frameFormatCommand(),
+          `settings set target.output-path ${lldbQuote(out)}`, `settings set target.error-path ${lldbQuote(err)}`,
+          'settings set target.input-path /dev/null'],
+      });
+    } catch (e) {
+      throw new UserError(`cannot launch ${req.program} under LLDB: ${(e as Error).message}`);
+    }
+  }
+
+  async run(): Promise<void> {
+    await this.configurationDone();
+  }
+
+  private async configurationDone(): Promise<void> {
+    if (this.configured) return;
+    this.configured = true;
+    this.resumed();
+    await this.dap.request('configurationDone', {});
+  }
+
+  async attach(pid: number): Promise<void> {
+    this.pid = pid;
+    this.attached = true;
+    try {
+      await this.dap.request('attach', { pid, initCommands: [...INIT_COMMANDS, frameFormatCommand()] });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/ptrace|Operation not permitted|permission/i.test(msg)) {
+        throw new UserError(`attach to ${pid} refused by ptrace: run as the process's user with kernel.yama.ptrace_scope=0 (sudo sysctl kernel.yama.ptrace_scope=0), or as root (${msg})`);
+      }
+      throw new UserError(`cannot attach to process ${pid}: ${msg}`);
+    }
+    this.stopped = true;
+    this.lastThread = (await this.threads())[0]?.id ?? 0;
+  }
+
+  async openCore(core: string, executable: string): Promise<void> {
+    this.isCore = true;
+    try {
+      await this.dap.request('attach', { coreFile: core, program: executable, initCommands: [...INIT_COMMANDS, frameFormatCommand()] });
+    } catch (e) {
+      throw new UserError(`cannot open core file ${core} with ${executable}: ${(e as Error).message}`);
+    }
+    this.configured = true;
+    this.stopped = true;
+    this.lastThread = (await this.threads())[0]?.id ?? 0;
+  }
+
+  async close(opts: { detach: boolean }): Promise<void> {
+    this.closing = true;
+    this.stopPolling();
+    const terminate = !opts.detach && !this.isCore;
+    await Promise.race([
+      this.dap.request('disconnect', { terminateDebuggee: terminate }).catch(() => undefined),
+      new Promise((r) => setTimeout(r, 5000).unref()),
+    ]);
+    await Promise.race([this.dap.whenEnded(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    this.dap.kill();
+    if (terminate && !this.attached) killIfAlive(this.pid);
+    for (const s of this.pipes) s.destroy();
+    this.pipes = [];
+    this.memory.dispose();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ---- stops -----------------------------------------------------------------------------------
+
+  private resumed(): void {
+    if (!this.stopped && this.frameIds.size === 0) return;
+    this.stopped = false;
+    this.frameIds = new Map();
+    this.frameCache = new Map();
+    this.threadIndexes = undefined;
+    this.memory.invalidate();
+    this.emit('continued');
+    this.startPolling();
+  }
+
+  private async onStopped(b: { reason?: string; description?: string; threadId?: number }): Promise<void> {
+    // Attaching stops the process: that stop is the backend's own (the session continues it).
+    if (this.attached && !this.configured) return;
+    this.stopped = true;
+    this.stopPolling();
+    this.frameIds = new Map();
+    this.frameCache = new Map();
+    this.threadIndexes = undefined;
+    this.memory.invalidate();
+    const threadId = b.threadId ?? (await this.threads().catch(() => []))[0]?.id ?? 0;
+    this.lastThread = threadId;
+    await this.refreshBreakpoints().catch(() => undefined);
+    const top = (await this.frames(threadId, 1).catch(() => []))[0];
+    const where = top ? frameWords(top) : '';
+    const description = b.description ?? '';
+    let ev: StopEvent;
+    const bpId = b.reason === 'breakpoint' || b.reason === 'function breakpoint' ? stoppedBreakpointId(description) : undefined;
+    const signal = stoppedSignal(description);
+    if (bpId !== undefined && bpId === this.panicBreakpoint) {
+      const site = panicSite(await this.frames(threadId, 40).catch(() => []));
+      const msg = this.panics.take();
+      ev = { reason: 'panic', threadId, description: `Rust panic${msg ? `: ${msg}` : ''}${site}`, breakpointIds: [] };
+    } else if (bpId !== undefined) {
+      ev = { reason: 'breakpoint', threadId, description: `breakpoint ${bpId}${where}`, breakpointIds: [bpId] };
+    } else if (b.reason === 'pause' || (this.interrupted && (!signal || signal === 'SIGSTOP' || signal === 'SIGINT'))) {
+      ev = { reason: 'pause', threadId, description: 'paused' };
+    } else if (signal) {
+      ev = { reason: 'signal', threadId, description: `${signal}${where}`, signal };
+    } else if (b.reason === 'step') {
+      ev = { reason: 'step', threadId, description: `step${where}` };
+    } else if (b.reason === 'entry') {
+      ev = { reason: 'entry', threadId, description: `entry${where}` };
+    } else {
+      ev = { reason: (b.reason as StopReason) === 'exception' ? 'exception' : 'signal', threadId, description: `${description || b.reason || 'stopped'}${where}` };
+    }
+    this.interrupted = false;
+    this.emit('stopped', ev);
+  }
+
+  // ---- breakpoints -----------------------------------------------------------------------------
+
+  async insertBreakpoint(req: BreakpointRequest): Promise<BreakpointState> {
+    const loc = parseNativeLocation(req.location);
+    const parts = ['breakpoint set'];
+    if ('address' in loc) parts.push(`--address 0x${loc.address.toString(16)}`);
+    else if ('file' in loc) parts.push(`--file ${lldbQuote(loc.file)} --line ${loc.line}`);
+    else parts.push(`--name ${lldbQuote(loc.function)}`);
+    if (req.condition) parts.push(`--condition ${lldbQuote(req.condition)}`);
+    if (req.ignoreCount) parts.push(`--ignore-count ${req.ignoreCount}`);
+    const out = await this.command(parts.join(' '));
+    const set = parseBreakpointSet(out);
+    if (!set) throw new UserError(`cannot set a breakpoint at ${req.location}: ${commandError(out) ?? out.trim()}`);
+    const bp: Bp = { id: set.id, verified: false, location: req.location };
+    if ('file' in loc) {
+      bp.file = loc.file;
+      bp.line = loc.line;
+    }
+    this.bps.set(bp.id, bp);
+    if (req.location === PANIC_FUNCTION) this.panicBreakpoint = bp.id;
+    await this.refreshBreakpoints([bp.id]).catch(() => undefined);
+    if (!bp.verified) this.startPolling();
+    return { id: bp.id, verified: bp.verified, file: bp.file, line: bp.line, message: bp.verified ? undefined : 'pending: resolved when the library that holds it is loaded' };
+  }
+
+  async deleteBreakpoint(id: number): Promise<void> {
+    this.bps.delete(id);
+    await this.command(`breakpoint delete --force ${id}`);
+  }
+
+  /** Reads which breakpoints have locations now; reports those newly resolved ('breakpoint'). */
+  private async refreshBreakpoints(only?: number[]): Promise<void> {
+    const ids = only ?? [...this.bps.values()].filter((b) => !b.verified).map((b) => b.id);
+    if (!ids.length) return;
+    const info = parseBreakpointList(await this.command(`breakpoint list ${ids.join(' ')}`));
+    let loaded = false;
+    for (const id of ids) {
+      const bp = this.bps.get(id);
+      const i = info.get(id);
+      if (!bp || !i || i.locations === 0) continue;
+      bp.verified = true;
+      if (i.line !== undefined && (!bp.file || bp.file.split('/').pop() === i.file)) bp.line = i.line;
+      if (!only) {
+        loaded = true;
+        this.emit('breakpoint', { id, verified: true, file: bp.file, line: bp.line } satisfies BreakpointState);
+      }
+    }
+    if (loaded) {
+      this.symbols.clear();
+      this.emit('libraryLoaded', { path: '' });
+    }
+  }
+
+  /** While the program runs with pending breakpoints: look for their resolution (lldb-vscode
+   *  reports no module loads for breakpoints it did not make). */
+  private startPolling(): void {
+    if (this.poll || this.stopped || this.closing || ![...this.bps.values()].some((b) => !b.verified)) return;
+    this.poll = setInterval(() => {
+      if (this.stopped || ![...this.bps.values()].some((b) => !b.verified)) return this.stopPolling();
+      void this.refreshBreakpoints().catch(() => undefined);
+    }, 250);
+    this.poll.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+  }
+
+  // ---- threads, frames, variables --------------------------------------------------------------
+
+  async threads(): Promise<NativeThread[]> {
+    const r = await this.dap.request<{ threads: DapThread[] }>('threads', {});
+    return r.threads.map((t) => ({ id: t.id, lwp: t.id, name: t.name.replace(/^Thread #\d+\s*/, '') || undefined, frames: [] }));
+  }
+
+  async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
+    const cached = this.frameCache.get(threadId);
+    if (cached && (limit === undefined ? cached.length > 0 && (cached as FramesWithAll).all : cached.length >= limit)) return cached.slice(0, limit);
+    const trace = this.dap.request<{ stackFrames: DapFrame[] }>('stackTrace', { threadId, startFrame: 0, levels: limit ?? 0 });
+    this.threadIndexes ??= this.command('thread list').then(parseThreadList);
+    const index = (await this.threadIndexes).get(threadId);
+    if (index === undefined) throw new Error(`no thread ${threadId}`);
+    const [dapFrames, bt] = await Promise.all([trace, this.command(`thread backtrace${limit ? ` --count ${limit}` : ''} ${index}`)]);
+    const frames = parseBacktrace(bt);
+    for (const f of dapFrames.stackFrames.entries()) this.frameIds.set(`${threadId}:${f[0]}`, f[1].id);
+    for (const f of frames) {
+      if (f.func && isRustName(f.func)) f.func = cleanRustName(f.func);
+      // LLDB's backtrace names a file by its line table; the DAP frame by the same: prefer DAP's path.
+      const d = dapFrames.stackFrames[f.level];
+      if (d?.source?.path && f.fullname === undefined && d.line) {
+        f.fullname = d.source.path;
+        f.file = d.source.path.split('/').pop();
+        f.line = d.line;
+      }
+    }
+    if (limit === undefined) (frames as FramesWithAll).all = true;
+    this.frameCache.set(threadId, frames);
+    return frames;
+  }
+
+  async spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>> {
+    const frames = await this.frames(threadId);
+    const out = new Map<number, { sp?: bigint; cfa?: bigint }>();
+    for (const f of frames) if (levels.includes(f.level)) out.set(f.level, { sp: f.sp, cfa: f.cfa });
+    return out;
+  }
+
+  private async frameId(threadId: number, level: number): Promise<number> {
+    const key = `${threadId}:${level}`;
+    if (!this.frameIds.has(key)) await this.frames(threadId);
+    const id = this.frameIds.get(key);
+    if (id === undefined) throw new UserError(`no frame ${level} in thread ${threadId}`);
+    return id;
+  }
+
+  async locals(threadId: number, level: number): Promise<Variable[]> {
+    const frameId = await this.frameId(threadId, level);
+    const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
+    const locals = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name));
+    return locals ? this.children(locals.variablesReference) : [];
+  }
+
+  async children(ref: number): Promise<Variable[]> {
+    const { variables } = await this.dap.request<{ variables: DapVariable[] }>('variables', { variablesReference: ref });
+    return variables.map(toVariable);
+  }
+
+  async evaluate(expression: string, threadId?: number, level?: number): Promise<Variable> {
+    const frameId = threadId !== undefined ? await this.frameId(threadId, level ?? 0) : await this.anyFrameId().catch(() => undefined);
+    const command = expression.startsWith('`');
+    try {
+      const r = await this.dap.request<{ result: string; type?: string; variablesReference?: number }>('evaluate', { expression, frameId, context: command ? 'repl' : 'watch' });
+      if (!command && /^error:/.test(r.result ?? '')) throw new UserError(r.result.replace(/^error:\s*/, ''));
+      return toVariable({ name: expression, value: command ? commandOutput(r.result) : r.result, type: r.type, variablesReference: r.variablesReference ?? 0 });
+    } catch (e) {
+      if (e instanceof DapRequestError) throw new UserError(`${expression}: ${e.serverMessage === 'failed' ? 'cannot be evaluated here' : e.serverMessage}`);
+      throw e;
+    }
+  }
+
+  // ---- execution -------------------------------------------------------------------------------
+
+  async continue(): Promise<void> {
+    if (!this.configured) return this.configurationDone();
+    this.resumed();
+    await this.dap.request('continue', { threadId: this.lastThread });
+  }
+
+  async pause(): Promise<void> {
+    this.interrupted = true;
+    await this.dap.request('pause', { threadId: this.lastThread });
+  }
+
+  async next(threadId: number): Promise<void> {
+    this.resumed();
+    await this.dap.request('next', { threadId });
+  }
+
+  async stepIn(threadId: number): Promise<void> {
+    this.resumed();
+    await this.dap.request('stepIn', { threadId });
+  }
+
+  async stepOut(threadId: number): Promise<void> {
+    this.resumed();
+    await this.dap.request('stepOut', { threadId });
+  }
+}
+
+type FramesWithAll = NativeFrame[] & { all?: boolean };
+
+function toVariable(v: DapVariable): Variable {
+  const out: Variable = { name: v.name, value: v.value, type: v.type, ref: v.variablesReference ?? 0 };
+  const addr = /^0x[0-9a-f]+/i.exec(v.value.trim());
+  if (addr) out.address = BigInt(addr[0]);
+  return out;
+}
+
