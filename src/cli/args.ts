@@ -35,7 +35,7 @@ export interface StackArgs {
     | { kind: 'core'; core: string; python: string };
   gdbPath?: string;
   /** gdb | lldb | auto (GDB where found on Linux, else LLDB). */
-  debugger: 'gdb' | 'lldb' | 'auto';
+  debugger?: 'gdb' | 'lldb' | 'auto';
   lldbDapPath?: string;
   timeoutMs: number;
 }
@@ -56,7 +56,7 @@ options:
   --pid PID        (stack) attach to a running process, print, detach (it goes on)
   --core CORE      (stack) read a core file of PYTHON
   --all            (stack) list interpreter glue frames too
-  --debugger D     (stack) gdb, lldb or auto (default auto: GDB where found on Linux, else LLDB)
+  --debugger D     (stack) gdb, lldb or auto (default: $SEAM_DEBUGGER, else auto = GDB where found on Linux, else LLDB)
   --gdb PATH       (stack) the gdb to use (default: gdb on PATH)
   --lldb-dap PATH  (stack) LLDB's DAP server (default: lldb-dap or lldb-vscode[-N] on PATH)
   --timeout SEC    (stack) give up waiting for the first stop after SEC seconds (default 120)
@@ -108,7 +108,7 @@ function parseStackArgs(argv: string[]): StackArgs {
   let python: string | undefined;
   let gdbPath: string | undefined;
   let lldbDapPath: string | undefined;
-  let debuggerKind: StackArgs['debugger'] = 'auto';
+  let debuggerKind: StackArgs['debugger'] | undefined;
   let timeoutMs = 120_000;
   let program: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {

@@ -24,6 +24,9 @@ export interface BreakpointRequest {
   condition?: string;
   /** Stop only from the N-th hit on (GDB ignore count N-1). */
   ignoreCount?: number;
+  /** A function breakpoint at the function's first instruction (before its prologue), where the
+   *  arguments are in their ABI registers (`entryArgument`). */
+  atEntry?: boolean;
 }
 
 export interface BreakpointState {
@@ -81,6 +84,12 @@ export interface DebugBackend extends EventEmitter {
   next(threadId: number): Promise<void>;
   stepIn(threadId: number): Promise<void>;
   stepOut(threadId: number): Promise<void>;
+  /**
+   * An expression for the n-th (1-based) integer argument of a function stopped at its entry
+   * (`atEntry`), for debuggers that do not see an optimised function's parameters there (LLDB:
+   * `$arg2`). Absent: parameters are read by name after the prologue (GDB).
+   */
+  entryArgument?(n: number): string;
   /** Ends the session: kill a launched program (or detach from an attached one when `detach`). */
   close(opts: { detach: boolean }): Promise<void>;
 }

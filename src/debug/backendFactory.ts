@@ -2,6 +2,8 @@
  * Which debugger a session or `seam stack` drives (`seam.debugger`: gdb | lldb | auto) and its
  * creation. auto: GDB where it is found on Linux, LLDB otherwise.
  */
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import type { DebugBackend } from './backend';
 import { createGdbBackend } from './gdb/backend';
 import { createLldbBackend } from './lldb/backend';
@@ -19,7 +21,9 @@ export interface BackendOptions {
   gdbExtraArgs?: string[];
 }
 
-export function parseDebuggerKind(v: string | undefined): DebuggerKind {
+/** The debugger named by a launch config or `--debugger`; when none is, `$SEAM_DEBUGGER`, else auto. */
+export function parseDebuggerKind(v: string | undefined, env = process.env.SEAM_DEBUGGER): DebuggerKind {
+  if (v === undefined || v === '') v = env;
   if (v === undefined || v === '') return 'auto';
   if (v === 'gdb' || v === 'lldb' || v === 'auto') return v;
   throw new UserError(`unknown debugger '${v}': use gdb, lldb or auto`);
@@ -28,8 +32,17 @@ export function parseDebuggerKind(v: string | undefined): DebuggerKind {
 /** The debugger `auto` picks: GDB on Linux when there is one (configured or on PATH), else LLDB. */
 export function autoDebugger(gdbPath?: string, platform = process.platform): 'gdb' | 'lldb' {
   if (platform !== 'linux') return 'lldb';
-  if (gdbPath) return 'gdb';
-  return which('gdb') !== undefined ? 'gdb' : 'lldb';
+  const gdb = gdbPath || 'gdb';
+  return (isAbsolute(gdb) ? executable(gdb) : which(gdb) !== undefined) ? 'gdb' : 'lldb';
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function createBackend(opts: BackendOptions): Promise<DebugBackend> {

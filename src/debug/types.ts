@@ -109,4 +109,7 @@ export interface Symbols {
   offsetOf?(type: string, field: string): Promise<number | undefined>;
   /** sizeof(type) from DWARF. */
   sizeOf?(type: string): Promise<number | undefined>;
+  /** The interpreter's minor version from the names of the loaded modules (`libpython3.12.so`,
+   *  `python3.12`), for targets whose read-only data cannot be read (LLDB on a core file). */
+  pythonMinor?(): Promise<number | undefined>;
 }

@@ -28,6 +28,8 @@ export function registerDebugger(context: vscode.ExtensionContext, log: vscode.L
         }
         const cfg = vscode.workspace.getConfiguration('seam', folder);
         config.gdbPath ??= cfg.get<string>('gdbPath') || undefined;
+        config.debugger ??= cfg.get<string>('debugger') || undefined;
+        config.lldbDapPath ??= cfg.get<string>('lldbDapPath') || undefined;
         config.showGlue ??= cfg.get<boolean>('debug.showGlue');
         config.python ??= await selectedInterpreter(folder, log);
         return config;

@@ -6,6 +6,7 @@
  * One fixture build per interpreter; tests run one after another (about 7 s per interpreter).
  * `SEAM_DAP_LOG_DIR=<dir>` makes each session write its DAP + GDB/MI traffic there.
  */
+import { DEBUGGER, DEBUGGER_DIED, DEBUGGER_LABEL, MISSING_DEBUGGER } from '../debug/debugger';
 import { after, describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -226,7 +227,7 @@ test('there are interpreters to test (a missing one fails, never skips)', () => 
   assert.ok(versions.length > 0, 'no pyenv CPython 3.10-3.13 found: see the README set-up');
 });
 
-describe('DAP adapter (seam) over GDB', () => {
+describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
   for (const python of versions) {
     describe(python, () => {
       let fx: FixturePaths;
@@ -490,10 +491,10 @@ describe('DAP adapter (seam) over GDB', () => {
         assert.match(out, /joined 4/);
       });
 
-      test('faults: missing gdb, missing python', { timeout: TEST_MS }, async () => {
+      test(`faults: missing ${DEBUGGER}, missing python`, { timeout: TEST_MS }, async () => {
         const s = await open();
-        await assert.rejects(s.dc.launchRequest(launchArgs('nested', { gdbPath: '/nonexistent/gdb' }) as DebugProtocol.LaunchRequestArguments),
-          (e: Error) => e.message.includes('gdb not found: install gdb or set `seam.gdbPath`'));
+        await assert.rejects(s.dc.launchRequest(launchArgs('nested', MISSING_DEBUGGER.option) as DebugProtocol.LaunchRequestArguments),
+          (e: Error) => MISSING_DEBUGGER.message.test(e.message));
         const s2 = await open();
         await assert.rejects(s2.dc.launchRequest(launchArgs('nested', { python: '/nonexistent/python3' }) as DebugProtocol.LaunchRequestArguments),
           (e: Error) => /python not found/.test(e.message));
@@ -512,7 +513,7 @@ describe('DAP adapter (seam) over GDB', () => {
         assert.equal(s.all('exited').length, 1);
       });
 
-      test('faults: GDB killed mid-session', { timeout: TEST_MS }, async () => {
+      test(`faults: ${DEBUGGER_LABEL} killed mid-session`, { timeout: TEST_MS }, async () => {
         const s = await launched('nested', async (s) => {
           await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
         });
@@ -522,7 +523,7 @@ describe('DAP adapter (seam) over GDB', () => {
         assert.equal(gdbs.length, 1, `adapter children: ${gdbs}`);
         process.kill(gdbs[0], 'SIGKILL');
         await s.next('terminated');
-        assert.match(s.output(), /gdb ended unexpectedly/);
+        assert.match(s.output(), DEBUGGER_DIED);
         killQuietly(pid);
       });
     });

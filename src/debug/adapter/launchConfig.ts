@@ -7,6 +7,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 export interface CommonArgs {
   python?: string;
   gdbPath?: string;
+  debugger?: string;
+  lldbDapPath?: string;
   showGlue?: boolean;
   stopOnPanic?: boolean;
   logFile?: string;
@@ -26,5 +28,5 @@ export interface AttachArgs extends DebugProtocol.AttachRequestArguments, Common
   coreFile?: string;
 }
 
-export const LAUNCH_KEYS = ['python', 'gdbPath', 'showGlue', 'stopOnPanic', 'logFile', 'program', 'module', 'args', 'env', 'cwd', 'stopOnEntry'] as const;
-export const ATTACH_KEYS = ['python', 'gdbPath', 'showGlue', 'stopOnPanic', 'logFile', 'processId', 'coreFile'] as const;
+export const LAUNCH_KEYS = ['python', 'gdbPath', 'debugger', 'lldbDapPath', 'showGlue', 'stopOnPanic', 'logFile', 'program', 'module', 'args', 'env', 'cwd', 'stopOnEntry'] as const;
+export const ATTACH_KEYS = ['python', 'gdbPath', 'debugger', 'lldbDapPath', 'showGlue', 'stopOnPanic', 'logFile', 'processId', 'coreFile'] as const;

@@ -27,10 +27,30 @@ export const LOG_PREFIX = '\x1eseam-log ';
  * ASCII str: its characters follow the `PyASCIIObject` header, NUL-terminated.
  */
 export const TRAP_FUNCTION = 'sys_audit';
-export const TRAP_CONDITION = `$_streq((const char *)(((PyASCIIObject *)args[0]) + 1), "${TRAP_EVENT}")`;
+export const TRAP_CONDITION = cStringEquals('((const char *)(((PyASCIIObject *)args[0]) + 1))', TRAP_EVENT);
+
+/**
+ * `s` equals `literal`, as a C expression both GDB and LLDB evaluate without calling into the
+ * program (no `$_streq`, no strcmp): character by character with the terminating NUL, so the
+ * first differing character ends it. `literal` holds only [A-Za-z0-9._] (no quoting needed).
+ */
+export function cStringEquals(s: string, literal: string): string {
+  if (!/^[\w.]+$/.test(literal)) throw new Error(`cStringEquals: unsupported literal ${literal}`);
+  return [...literal].map((c, i) => `${s}[${i}] == '${c}'`).concat(`${s}[${literal.length}] == 0`).join(' && ');
+}
 /** The id argument, a small int: its first 30-bit digit is at offset 24 in 3.10–3.13
  *  (ob_refcnt, ob_type, ob_size / lv_tag, ob_digit[0]). */
 const TRAP_ID = '*(unsigned int *)((char *)args[1] + 24)';
+
+/**
+ * A trap expression (written over `args`, sys_audit's parameter) for this backend: where the
+ * debugger reads no parameters at the function's entry (LLDB in an -O3 libpython), `args` is the
+ * second argument register (the trap is then set at the entry).
+ */
+export function trapExpression(expr: string, backend: Pick<DebugBackend, 'entryArgument'>): string {
+  if (!backend.entryArgument) return expr;
+  return expr.replace(/\bargs\[/g, `((void **)${backend.entryArgument(2)})[`);
+}
 
 /** Trap ids of exception stops (seam_bootstrap.py), above any breakpoint id and the step ids. */
 export const EXC_RAISED = 1_000_000_003;
@@ -100,7 +120,7 @@ export class PythonBreakpoints {
 
   /** Sets the trap (before the program runs; pending until libpython is loaded). */
   async installTrap(backend: DebugBackend): Promise<void> {
-    const st = await backend.insertBreakpoint({ location: TRAP_FUNCTION, condition: TRAP_CONDITION });
+    const st = await backend.insertBreakpoint({ location: TRAP_FUNCTION, condition: trapExpression(TRAP_CONDITION, backend), atEntry: !!backend.entryArgument });
     this.trapId = st.id;
   }
 
@@ -111,7 +131,7 @@ export class PythonBreakpoints {
   /** The DAP id of the breakpoint that stopped (read from sys_audit's arguments). */
   async trapped(backend: DebugBackend, threadId: number): Promise<number | undefined> {
     try {
-      const v = await backend.evaluate(TRAP_ID, threadId, 0);
+      const v = await backend.evaluate(trapExpression(TRAP_ID, backend), threadId, 0);
       const id = Number(v.value);
       return Number.isInteger(id) ? id : undefined;
     } catch {

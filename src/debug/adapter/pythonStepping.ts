@@ -14,6 +14,7 @@
  * user's function is `crate::NAME`.
  */
 import type { DebugBackend, StopEvent } from '../backend';
+import { trapExpression } from './pythonBreakpoints';
 
 /** Trap ids above any breakpoint id (the trap reads one 30-bit digit). */
 export const STEP_DONE = 1_000_000_001;
@@ -43,28 +44,33 @@ export function cStringValue(v: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** A function pointer as GDB prints it: `(PyCFunction) 0x7f… <math_sqrt>` -> address and name. */
+/**
+ * A function pointer as the debugger prints it -> address and name. GDB: `(PyCFunction) 0x7f…
+ * <math_sqrt>`; LLDB: `0x00007f… (math.cpython-312-x86_64-linux-gnu.so`math_sqrt at mathmodule.c:1234)`.
+ */
 export function functionPointer(v: string): { address: bigint; symbol?: string } | undefined {
   const m = /(0x[0-9a-f]+)(?:\s+<([^>+]+)(?:\+\d+)?>)?/i.exec(v);
   if (!m) return undefined;
   const address = BigInt(m[1]);
-  return address === 0n ? undefined : { address, symbol: m[2] };
+  if (address === 0n) return undefined;
+  const lldb = m[2] === undefined ? /\([^`()]*`(.*?)(?: at [^()]*)?\)\s*$/.exec(v.slice(m.index + m[0].length)) : null;
+  return { address, symbol: m[2] ?? lldb?.[1]?.replace(/ \+ \d+$/, '') };
 }
 
 /** At a STEP_NATIVE trap (thread stopped in sys_audit): the C function about to be called. */
 export async function readNativeTarget(backend: DebugBackend, threadId: number): Promise<NativeTarget | { error: string }> {
   let typeName: string | undefined;
   try {
-    typeName = cStringValue((await backend.evaluate('((PyObject *)args[2])->ob_type->tp_name', threadId, 0)).value);
+    typeName = cStringValue((await backend.evaluate(trapExpression('((PyObject *)args[2])->ob_type->tp_name', backend), threadId, 0)).value);
   } catch (e) {
     return { error: `cannot read the called object (${(e as Error).message})` };
   }
   const how = typeName ? ENTRY[typeName] : undefined;
   if (!how) return { error: `a call of a ${typeName ?? 'unknown'} object` };
   try {
-    const fn = functionPointer((await backend.evaluate(how.entry, threadId, 0)).value);
+    const fn = functionPointer((await backend.evaluate(trapExpression(how.entry, backend), threadId, 0)).value);
     if (!fn) return { error: `no C function in the ${typeName}` };
-    const name = cStringValue((await backend.evaluate(how.name, threadId, 0).catch(() => ({ value: '' }))).value) ?? fn.symbol ?? 'the function';
+    const name = cStringValue((await backend.evaluate(trapExpression(how.name, backend), threadId, 0).catch(() => ({ value: '' }))).value) ?? fn.symbol ?? 'the function';
     return { address: fn.address, name, symbol: fn.symbol };
   } catch (e) {
     return { error: `cannot read the ${typeName}'s C function (${(e as Error).message})` };

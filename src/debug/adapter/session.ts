@@ -8,7 +8,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { BreakpointState, DebugBackend, StopEvent, Variable } from '../backend';
-import { createGdbBackend } from '../gdb/backend';
+import { createBackend } from '../backendFactory';
 import { StackService } from '../stackService';
 import { Breakpoints } from './breakpoints';
 import {
@@ -96,7 +96,7 @@ export class SeamDebugSession extends LoggingDebugSession {
   private async startBackend(args: LaunchArgs | AttachArgs): Promise<DebugBackend> {
     if (args.logFile) logger.setup(Logger.LogLevel.Verbose, args.logFile);
     this.showGlue = !!args.showGlue;
-    const backend = await createGdbBackend({ gdbPath: args.gdbPath, log: (l) => logger.verbose(l) });
+    const backend = await createBackend({ debugger: args.debugger, gdbPath: args.gdbPath, lldbDapPath: args.lldbDapPath, log: (l) => logger.verbose(l) });
     this.backend = backend;
     this.stacks = new StackService(backend, (l) => this.sendEvent(new OutputEvent(`[seam] ${l}\n`, 'console')));
     backend.on('stopped', (e: StopEvent) => void this.onStopped(e));

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants as fsConstants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../which';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
@@ -74,6 +74,9 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private interrupted = false;
   private stopped = false;
   private lastThread = 0;
+  private exited = false;
+  /** The signal of the latest signal stop (LLDB reports a death by signal as that signal's number). */
+  private lastSignal: string | undefined;
   private panicBreakpoint: number | undefined;
   private readonly panics = new PanicMessages();
   private readonly bps = new Map<number, Bp>();
@@ -103,7 +106,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     dap.on('continued', () => this.resumed());
     dap.on('exited', (b: { exitCode?: number }) => {
       this.stopPolling();
-      if (!this.closing) this.emit('exited', { exitCode: b.exitCode ?? 0 });
+      this.exited = true;
+      if (!this.closing) this.emit('exited', { exitCode: shellExitCode(b.exitCode ?? 0, this.lastSignal) });
     });
     dap.on('output', (b: { category?: string; output?: string }) => {
       // The program's own output comes through the FIFOs; this is LLDB talking.
@@ -223,10 +227,13 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.closing = true;
     this.stopPolling();
     const terminate = !opts.detach && !this.isCore;
-    await Promise.race([
-      this.dap.request('disconnect', { terminateDebuggee: terminate }).catch(() => undefined),
-      new Promise((r) => setTimeout(r, 5000).unref()),
-    ]);
+    // (lldb-vscode-16 aborts on a disconnect after the program has exited: nothing to say then.)
+    if (!this.exited) {
+      await Promise.race([
+        this.dap.request('disconnect', { terminateDebuggee: terminate }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 5000).unref()),
+      ]);
+    }
     await Promise.race([this.dap.whenEnded(), new Promise((r) => setTimeout(r, 1000).unref())]);
     this.dap.kill();
     if (terminate && !this.attached) killIfAlive(this.pid);
@@ -267,6 +274,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     let ev: StopEvent;
     const bpId = b.reason === 'breakpoint' || b.reason === 'function breakpoint' ? stoppedBreakpointId(description) : undefined;
     const signal = stoppedSignal(description);
+    this.lastSignal = signal;
     if (bpId !== undefined && bpId === this.panicBreakpoint) {
       const site = panicSite(await this.frames(threadId, 40).catch(() => []));
       const msg = this.panics.take();
@@ -296,6 +304,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     if ('address' in loc) parts.push(`--address 0x${loc.address.toString(16)}`);
     else if ('file' in loc) parts.push(`--file ${lldbQuote(loc.file)} --line ${loc.line}`);
     else parts.push(`--name ${lldbQuote(loc.function)}`);
+    if (req.atEntry && 'function' in loc) parts.push('--skip-prologue false');
     if (req.condition) parts.push(`--condition ${lldbQuote(req.condition)}`);
     if (req.ignoreCount) parts.push(`--ignore-count ${req.ignoreCount}`);
     const out = await this.command(parts.join(' '));
@@ -311,6 +320,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     await this.refreshBreakpoints([bp.id]).catch(() => undefined);
     if (!bp.verified) this.startPolling();
     return { id: bp.id, verified: bp.verified, file: bp.file, line: bp.line, message: bp.verified ? undefined : 'pending: resolved when the library that holds it is loaded' };
+  }
+
+  entryArgument(n: number): string {
+    return `$arg${n}`;
   }
 
   async deleteBreakpoint(id: number): Promise<void> {
@@ -329,7 +342,12 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       const i = info.get(id);
       if (!bp || !i || i.locations === 0) continue;
       bp.verified = true;
-      if (i.line !== undefined && (!bp.file || bp.file.split('/').pop() === i.file)) bp.line = i.line;
+      if (i.line !== undefined && !bp.file) {
+        bp.file = i.file;
+        bp.line = i.line;
+      } else if (i.line !== undefined && bp.file?.split('/').pop() === i.file) {
+        bp.line = i.line;
+      }
       if (!only) {
         loaded = true;
         this.emit('breakpoint', { id, verified: true, file: bp.file, line: bp.line } satisfies BreakpointState);
@@ -420,12 +438,35 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const frameId = threadId !== undefined ? await this.frameId(threadId, level ?? 0) : await this.anyFrameId().catch(() => undefined);
     const command = expression.startsWith('`');
     try {
-      const r = await this.dap.request<{ result: string; type?: string; variablesReference?: number }>('evaluate', { expression, frameId, context: command ? 'repl' : 'watch' });
+      const r = command
+        ? await this.dap.request<{ result: string; type?: string; variablesReference?: number }>('evaluate', { expression, frameId, context: 'repl' })
+        : await this.evaluateC(expression, frameId);
       if (!command && /^error:/.test(r.result ?? '')) throw new UserError(r.result.replace(/^error:\s*/, ''));
       return toVariable({ name: expression, value: command ? commandOutput(r.result) : r.result, type: r.type, variablesReference: r.variablesReference ?? 0 });
     } catch (e) {
       if (e instanceof DapRequestError) throw new UserError(`${expression}: ${e.serverMessage === 'failed' ? 'cannot be evaluated here' : e.serverMessage}`);
       throw e;
+    }
+  }
+
+  /**
+   * A C expression in a frame. In a process that also holds Rust code, LLDB's clang sees Rust
+   * modules as C++ namespaces, and a local named like one (`args`: std::env::args) fails to parse
+   * ("unexpected namespace name 'args'"). Such a local is read on its own (lldb-vscode reads a
+   * bare name as a variable path) and put in the expression as a typed constant, then retried.
+   */
+  private async evaluateC(expression: string, frameId: number | undefined, depth = 0): Promise<{ result: string; type?: string; variablesReference?: number }> {
+    try {
+      return await this.dap.request('evaluate', { expression, frameId, context: 'watch' });
+    } catch (e) {
+      const m = e instanceof DapRequestError ? /unexpected namespace name '(\w+)'/.exec(e.serverMessage) : null;
+      if (!m || depth > 3) throw e;
+      const v = await this.dap.request<{ result: string; type?: string }>('evaluate', { expression: m[1], frameId, context: 'watch' }).catch(() => undefined);
+      const value = /^0x[0-9a-f]+|^-?\d+/i.exec(v?.result ?? '')?.[0];
+      if (!v?.type || value === undefined) throw e;
+      const replaced = expression.replace(new RegExp(`(?<![\\w.>:])${m[1]}(?!\\w)`, 'g'), `((${v.type})${value})`);
+      if (replaced === expression) throw e;
+      return this.evaluateC(replaced, frameId, depth + 1);
     }
   }
 
@@ -440,6 +481,14 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   async pause(): Promise<void> {
     this.interrupted = true;
     await this.dap.request('pause', { threadId: this.lastThread });
+    // A pause that reaches LLDB before the resume it follows has taken effect finds the process
+    // stopped already and makes no stop event: ask LLDB, and report the stop it is in.
+    setTimeout(() => {
+      if (this.stopped || this.closing || !this.interrupted) return;
+      void this.command('process status').then((out) => {
+        if (!this.stopped && this.interrupted && /^Process \d+ stopped/m.test(out)) void this.onStopped({ reason: 'pause' });
+      }, () => undefined);
+    }, 500).unref();
   }
 
   async next(threadId: number): Promise<void> {
@@ -459,6 +508,18 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 }
 
 type FramesWithAll = NativeFrame[] & { all?: boolean };
+
+/**
+ * The exit code in the shell's convention (128 + signal when killed), from LLDB's: it reports a
+ * death by signal as the signal's number, and -1 for a process killed while stopped. Under a
+ * debugger every signal but SIGKILL stops the program first, so a number equal to the last signal
+ * stop's is that signal, and -1 is SIGKILL.
+ */
+export function shellExitCode(code: number, lastSignal: string | undefined): number {
+  if (code === -1) return 128 + 9;
+  const signo = lastSignal ? (osConstants.signals as Record<string, number | undefined>)[lastSignal] : undefined;
+  return signo !== undefined && code === signo ? 128 + signo : code;
+}
 
 function toVariable(v: DapVariable): Variable {
   const out: Variable = { name: v.name, value: v.value, type: v.type, ref: v.variablesReference ?? 0 };

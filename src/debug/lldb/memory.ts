@@ -145,7 +145,19 @@ export class LldbSymbols implements Symbols {
 
   async address(name: string): Promise<bigint | undefined> {
     const v = await this.eval(`(unsigned long)&${name}`);
-    return v !== undefined && /^\d+$/.test(v) ? BigInt(v) : undefined;
+    if (v !== undefined && /^\d+$/.test(v)) return BigInt(v);
+    // The expression reads the variable too, which fails where its memory is not in a core file
+    // (read-only data): the symbol table still has its address.
+    if (!/^\w+$/.test(name)) return undefined;
+    const out = await this.lldb.command(`image lookup --verbose --symbol ${name}`).catch(() => '');
+    const m = /Symbol: id = \{[^}]*\}, range = \[(0x[0-9a-f]+)-/i.exec(out);
+    return m ? BigInt(m[1]) : undefined;
+  }
+
+  async pythonMinor(): Promise<number | undefined> {
+    const names = await this.lldb.command('image list --basename').catch(() => '');
+    const m = /\blibpython3\.(\d+)/.exec(names) ?? /\bpython3\.(\d+)\b/.exec(names);
+    return m ? Number(m[1]) : undefined;
   }
 
   async offsetOf(type: string, field: string): Promise<number | undefined> {

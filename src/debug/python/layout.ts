@@ -601,6 +601,8 @@ export async function detectLayout(memory: Memory, symbols: Symbols, opts: Detec
         minor = (versionHex >> 16) & 0xff;
       } catch { /* fall through */ }
     }
+    // Py_Version's value unreadable (read-only data missing from a core file): the module names.
+    if (minor === undefined && pv !== undefined) minor = await symbols.pythonMinor?.().catch(() => undefined);
     if (minor === undefined) minor = 10; // Py_Version appeared in 3.11
   }
   if (minor >= 13) throw new LayoutError(`_PyRuntime of Python 3.${minor} has no debug offsets cookie: memory unreadable or not CPython`);
