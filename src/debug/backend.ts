@@ -58,7 +58,8 @@ export interface LaunchRequest {
 /**
  * Events: 'stopped' (StopEvent), 'continued' (), 'output' ({category: 'stdout'|'stderr'|'console',
  * text}), 'exited' ({exitCode}), 'terminated' ({reason?: string}), 'breakpoint' (BreakpointState:
- * a pending breakpoint resolved), 'libraryLoaded' ({path}).
+ * a pending breakpoint resolved), 'libraryLoaded' ({path}), 'warning' ({text}: something the user
+ * should know about the debugger itself, e.g. an LLDB that cannot unwind through the eval loop).
  */
 export interface DebugBackend extends EventEmitter {
   readonly memory: Memory;

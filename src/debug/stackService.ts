@@ -7,6 +7,7 @@ import type { DebugBackend } from './backend';
 import type { MergedFrame, NativeFrame, NativeThread } from './types';
 import { detectLayout, type PythonLayout } from './python/layout';
 import { readPythonThreads, type PyThreadRead } from './python/reader';
+import { lwpsByPthread } from './python/pthreadMatch';
 import { mergeStack } from './stack/merge';
 
 export interface ThreadStack {
@@ -85,6 +86,13 @@ export class StackService {
       return { layout, pyThreads };
     })();
     const [threads, natives, { layout, pyThreads }] = await Promise.all([threadsRead, nativeRead, pythonRead]);
+    // 3.10 records only pthread_t: a debugger that names no pthread_t per thread (LLDB) still
+    // gives LWPs, which the C library's thread descriptors hold.
+    const unmatched = pyThreads.filter((p) => p.nativeThreadId === undefined);
+    if (unmatched.length && threads.every((t) => t.pthread === undefined)) {
+      const byPthread = await lwpsByPthread(this.backend.memory, unmatched.map((p) => p.threadId), threads.map((t) => t.lwp ?? 0));
+      for (const p of unmatched) p.nativeThreadId = byPthread.get(p.threadId);
+    }
     const out = await Promise.all(threads.map(async (t, i): Promise<ThreadStack> => {
       const py = pyThreads.find((p) =>
         (p.nativeThreadId !== undefined && p.nativeThreadId === t.lwp) ||

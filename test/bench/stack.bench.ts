@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
+import { createLldbBackend } from '../../src/debug/lldb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
 import type { DebugBackend } from '../../src/debug/backend';
 import { StackService, type Snapshot } from '../../src/debug/stackService';
@@ -86,17 +87,16 @@ function mainThreadPyFrames(s: Snapshot, lwp: number): { py: number; all: number
   return { py: t?.frames.filter((f) => f.language === 'python').length ?? 0, all: t?.frames.length ?? 0 };
 }
 
-async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
+async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lldb' = 'gdb'): Promise<SeamFigures> {
   let sent = 0;
   const t0 = performance.now();
   const trace = process.env.SEAM_BENCH_TRACE; // a file: every MI line with its time, for profiling
   const traced: string[] = [];
-  const backend: DebugBackend = await createGdbBackend({
-    log: (l) => {
-      if (l.startsWith('>')) sent++;
-      if (trace) traced.push(`${(performance.now() - t0).toFixed(2)} ${l.slice(0, 300)}`);
-    },
-  });
+  const log = (l: string): void => {
+    if (l.startsWith('>')) sent++;
+    if (trace) traced.push(`${(performance.now() - t0).toFixed(2)} ${l.slice(0, 300)}`);
+  };
+  const backend: DebugBackend = debuggerKind === 'lldb' ? await createLldbBackend({ log }) : await createGdbBackend({ log });
   try {
     // Each stop: the time from the `stopped` event to a complete merged stack.
     const svc = new StackService(backend);
@@ -137,7 +137,7 @@ async function seam(paths: FixturePaths, pid: number): Promise<SeamFigures> {
       const again = mainThreadPyFrames(w.s, pid);
       if (again.py !== seen.py) process.stderr.write(`bench: stop ${i + 2} saw ${again.py} Python frames, the first ${seen.py}\n`);
     }
-    const pyBt = await timePyBt(backend, paths);
+    const pyBt = debuggerKind === 'gdb' ? await timePyBt(backend, paths) : { error: 'GDB only' };
     return { attachMs, coldMs: cold.ms, warmMs, miCold, miWarm, pyFramesSeen: seen.py, totalFrames: seen.all, pyBt };
   } finally {
     await backend.close({ detach: true });
@@ -234,6 +234,8 @@ interface Row {
   python: string;
   n: number;
   seam: SeamFigures;
+  /** The same over LLDB (lldb-vscode), or why not. */
+  lldb: SeamFigures | { error: string };
   dap: { coldMs: number; warmMs: number; frames: number } | { error: string };
   pySpy: { ms: number; frames: number } | { error: string };
   pystack: { ms: number; frames: number } | { error: string };
@@ -245,11 +247,12 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
     const s = await seam(paths, proc.pid!);
     if (s.pyFramesSeen !== pyFrames) process.stderr.write(`bench: Seam saw ${s.pyFramesSeen} Python frames, depth.py has ${pyFrames}\n`);
     // GDB is detached now: the process runs (blocked in read) and each peer attaches on its own.
+    const lldb = await seam(paths, proc.pid!, 'lldb').catch((e: Error) => ({ error: `LLDB: ${e.message}` }));
     const viaDap = await dap(proc.pid!);
     const level = /\blevel\b/g;
     const pySpy = timePeer('py-spy', ['dump', '--native', '--pid', String(proc.pid)], (o) => (o.match(/\((?:depth\.py)\b/g) ?? []).length || (o.match(level) ?? []).length);
     const pystack = timePeer('pystack', ['remote', '--native', String(proc.pid)], (o) => (o.match(/^\s*\(Python\) File "/gm) ?? []).length);
-    return { python: paths.version, n, seam: s, dap: viaDap, pySpy, pystack };
+    return { python: paths.version, n, seam: s, lldb, dap: viaDap, pySpy, pystack };
   } finally {
     proc.kill('SIGKILL');
   }
@@ -286,7 +289,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`stack: stop -> complete merged stack, ms (median); peers' ratio = peer / Seam warm. Target: ahead of all three, < ${TARGET_MS} ms at 50 frames`);
-  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
+  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'LLDB cold', 'LLDB warm', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
   const lines = [head];
   for (const r of rows) {
     const s = r.seam;
@@ -296,11 +299,15 @@ async function main(): Promise<void> {
     lines.push([
       r.python, `${r.n}${s.pyFramesSeen === r.n ? '' : ` (saw ${s.pyFramesSeen})`}`, String(s.totalFrames),
       fmt(s.coldMs), fmt(warm), `${s.miCold}/${s.miWarm}`,
+      'error' in r.lldb ? 'n/a' : fmt(r.lldb.coldMs),
+      'error' in r.lldb ? 'n/a' : `${fmt(median(r.lldb.warmMs))} (${(median(r.lldb.warmMs) / warm).toFixed(1)}x)`,
       'error' in r.dap ? 'n/a' : fmt(r.dap.coldMs), 'error' in r.dap ? 'n/a' : fmt(r.dap.warmMs), fmt(s.attachMs), bt, btWarm,
       peerCell(r.pySpy, warm), peerCell(r.pystack, warm),
       r.n === 50 ? (Math.max(s.coldMs, warm) < TARGET_MS ? 'yes' : 'NO') : '',
     ]);
     if ('error' in r.dap) notes.push(`${r.python} N=${r.n} ${r.dap.error}`);
+    if ('error' in r.lldb) notes.push(`${r.python} N=${r.n} ${r.lldb.error}`);
+    else if (r.lldb.pyFramesSeen !== s.pyFramesSeen) notes.push(`${r.python} N=${r.n} LLDB saw ${r.lldb.pyFramesSeen} Python frames, GDB ${s.pyFramesSeen}`);
     for (const [name, p] of [['py-bt', s.pyBt], ['py-spy', r.pySpy], ['pystack', r.pystack]] as const) {
       if ('error' in p) notes.push(`${r.python} N=${r.n} ${name}: ${p.error}`);
       else if (p.frames < r.n * 0.9) notes.push(`${r.python} N=${r.n} ${name}: printed ${p.frames} Python frames (of ${r.n})`);
@@ -310,6 +317,7 @@ async function main(): Promise<void> {
   for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
   console.log('Seam: from the stopped event; cold = first stop after attach (layout detection, first unwind); warm = median of ' +
     `${WARM_STOPS} later stops (continue + pause). cold starts when attach() resolves (attaching stops the process without a stopped event); attach = GDB start + attach, not in the cold figure. ` +
+    `LLDB: the same StackService over the LLDB backend (lldb-vscode), same parked process, after GDB detached; ratio = LLDB warm / Seam (GDB) warm. ` +
     `DAP: dist/adapter.js attached, stopped event -> stackTrace response (its own GDB, cold = first pause). ` +
     `py-bt: same GDB, over MI (1st includes loading the helper's types). py-spy / pystack: wall time of the whole command ` +
     `(process start, ptrace attach, read, detach), median of ${PEER_RUNS}, GDB detached.`);

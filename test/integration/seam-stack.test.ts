@@ -185,7 +185,7 @@ for (const py of interpreters) {
     if (version === '3.13') {
       test('3.13 with DWARF ignored (gdb --readnever): Python frames from _Py_DebugOffsets alone', () => {
         // No DWARF anywhere: the breakpoint is a plain ELF symbol of the C extension.
-        const j = stackOf(['--break', 'call_python', '--', p.python, join(p.scenarios, 'nested.py')], { ...env, SEAM_GDB_ARGS: '--readnever' });
+        const j = stackOf(['--debugger', 'gdb', '--break', 'call_python', '--', p.python, join(p.scenarios, 'nested.py')], { ...env, SEAM_GDB_ARGS: '--readnever' });
         const nested = join(p.scenarios, 'nested.py');
         expectSubsequence(shown(j.threads[0].frames).map((s) => s.replace(/^native /, 'c ')), [
           /^c call_python -:-$/,

@@ -123,6 +123,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       if (bp) this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint));
     });
     backend.on('libraryLoaded', () => this.stacks?.reset());
+    backend.on('warning', (w: { text: string }) => this.sendEvent(new OutputEvent(`[seam] ${w.text}\n`, 'console')));
     backend.on('exited', (e: { exitCode: number }) => {
       this.disposePython();
       if (this.exited) return;

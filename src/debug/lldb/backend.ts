@@ -21,7 +21,7 @@ import { cleanRustName, isRustName } from '../stack/rustNames';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation } from '../nativeStop';
 import { DapClient, DapRequestError, LLDB_DAP_NAMES, LldbNotFoundError } from './dapClient';
 import { LldbMemory, LldbSymbols, type LldbCommands } from './memory';
-import { commandError, commandOutput, frameFormatCommand, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
+import { commandError, commandOutput, cutAtEvalLoop, frameFormatCommand, lldbMajorVersion, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
 
 export interface LldbBackendOptions {
   /** The DAP server (`seam.lldbDapPath`); default: the first of LLDB_DAP_NAMES on PATH. */
@@ -138,6 +138,19 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       if (e instanceof DapRequestError) return undefined;
       throw e;
     }
+  }
+
+  private warnedCut = false;
+
+  /** Said once per session: this LLDB does not unwind through the eval loop. */
+  private async warnCutStack(): Promise<void> {
+    if (this.warnedCut) return;
+    this.warnedCut = true;
+    const major = lldbMajorVersion(await this.command('version').catch(() => ''));
+    this.emit('warning', {
+      text: `LLDB${major ? ` ${major}` : ''} (${this.dap.path}) stopped unwinding at _PyEval_EvalFrameDefault: the native frames below it are missing. ` +
+        'lldb-16 (lldb-vscode-16) unwinds through the eval loop on Debian 12, lldb-19/lldb-dap-19 do not: set seam.lldbDapPath to lldb-vscode-16, or use GDB (seam.debugger: gdb).',
+    });
   }
 
   private async anyFrameId(): Promise<number | undefined> {
@@ -303,6 +316,11 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const parts = ['breakpoint set'];
     if ('address' in loc) parts.push(`--address 0x${loc.address.toString(16)}`);
     else if ('file' in loc) parts.push(`--file ${lldbQuote(loc.file)} --line ${loc.line}`);
+    // A bare name matches what `--name` would (the function in any namespace or Rust module, a
+    // legacy Rust hash after it: `std::panicking::rust_panic::h…`) and also the copies GCC makes of
+    // a C function (`sys_audit.lto_priv.0` in an LTO build such as Debian's python3.11, `f.part.0`,
+    // `f.cold`), which GDB finds through DWARF and LLDB does not.
+    else if (/^[A-Za-z_]\w*$/.test(loc.function)) parts.push(`--func-regex ${lldbQuote(`^(.*::)?${loc.function}(::h[0-9a-f]{16})?(\\.(lto_priv|part|isra|constprop)(\\.[0-9]+)?)*$`)}`);
     else parts.push(`--name ${lldbQuote(loc.function)}`);
     if (req.atEntry && 'function' in loc) parts.push('--skip-prologue false');
     if (req.condition) parts.push(`--condition ${lldbQuote(req.condition)}`);
@@ -318,6 +336,11 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.bps.set(bp.id, bp);
     if (req.location === PANIC_FUNCTION) this.panicBreakpoint = bp.id;
     await this.refreshBreakpoints([bp.id]).catch(() => undefined);
+    if (bp.verified && bp.line === undefined && 'address' in loc) {
+      // An address LLDB places without its line (Debian's LTO python3.11): the line table has it.
+      const where = lineEntry(await this.command(`image lookup --verbose --address 0x${loc.address.toString(16)}`).catch(() => ''));
+      if (where) Object.assign(bp, where);
+    }
     if (!bp.verified) this.startPolling();
     return { id: bp.id, verified: bp.verified, file: bp.file, line: bp.line, message: bp.verified ? undefined : 'pending: resolved when the library that holds it is loaded' };
   }
@@ -393,7 +416,14 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const frames = parseBacktrace(bt);
     for (const f of dapFrames.stackFrames.entries()) this.frameIds.set(`${threadId}:${f[0]}`, f[1].id);
     for (const f of frames) {
+      // lldb-vscode names an inlined frame by the inlined function (`_Py_INCREF`); the backtrace's
+      // `function.name` by the function it is inlined into: DAP's name first.
+      const name = dapFrames.stackFrames[f.level]?.name;
+      if (name && !/^0x[0-9a-f]+$/i.test(name)) f.func = name.replace(/^.* \[inlined\] /, '');
       if (f.func && isRustName(f.func)) f.func = cleanRustName(f.func);
+      // A GCC copy named from its symbol (`math_sqrt.lto_priv.0`, `f.part.0`, `f.cold`): the
+      // function's own name, as GDB gives it from DWARF.
+      if (f.func) f.func = f.func.replace(GCC_CLONE, '');
       // LLDB's backtrace names a file by its line table; the DAP frame by the same: prefer DAP's path.
       const d = dapFrames.stackFrames[f.level];
       if (d?.source?.path && f.fullname === undefined && d.line) {
@@ -402,7 +432,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
         f.line = d.line;
       }
     }
-    if (limit === undefined) (frames as FramesWithAll).all = true;
+    if (limit === undefined) {
+      (frames as FramesWithAll).all = true;
+      if (cutAtEvalLoop(frames)) void this.warnCutStack();
+    }
     this.frameCache.set(threadId, frames);
     return frames;
   }
@@ -508,6 +541,14 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 }
 
 type FramesWithAll = NativeFrame[] & { all?: boolean };
+
+const GCC_CLONE = /(?:\.(?:lto_priv|isra|constprop|part|cold)(?:\.\d+)?)+$/;
+
+/** `LineEntry: [0x…-0x…): /path/mathmodule.c:1330:1` of `image lookup --verbose --address`. */
+export function lineEntry(text: string): { file: string; line: number } | undefined {
+  const m = /LineEntry: \[[^)]*\): (.+?):(\d+)(?::\d+)?\s*$/m.exec(text);
+  return m ? { file: m[1], line: Number(m[2]) } : undefined;
+}
 
 /**
  * The exit code in the shell's convention (128 + signal when killed), from LLDB's: it reports a

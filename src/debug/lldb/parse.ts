@@ -154,3 +154,19 @@ function hex(s: string | undefined): bigint | undefined {
   if (!s || !/^0x[0-9a-f]+$/i.test(s)) return undefined;
   return BigInt(s);
 }
+
+/**
+ * Whether an unwind ended at the eval loop: the outermost frame is `_PyEval_EvalFrameDefault`
+ * (lldb-19/lldb-dap-19 on Debian 12 stop there, 6-8 frames deep). A whole stack ends in `_start`,
+ * `clone`/`start_thread` or the like, never in the eval loop.
+ */
+export function cutAtEvalLoop(frames: NativeFrame[]): boolean {
+  const last = frames[frames.length - 1];
+  return !!last?.func && /^_PyEval_EvalFrameDefault\b/.test(last.func);
+}
+
+/** `lldb version 16.0.6` (the `version` command) -> 16. */
+export function lldbMajorVersion(text: string): number | undefined {
+  const m = /lldb(?:-\d+)? version (\d+)\./i.exec(text);
+  return m ? Number(m[1]) : undefined;
+}

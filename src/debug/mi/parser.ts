@@ -118,7 +118,14 @@ const SIMPLE_ESCAPES: Record<string, number> = {
   n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, e: 27, '"': 34, '\\': 92, "'": 39, '?': 63,
 };
 
+/** Deepest `{`/`[` nesting accepted. GDB's deepest records (frames with args, breakpoint
+ *  locations, -var-list-children) nest under ten levels; a line nested deeper than this is
+ *  `unknown`, never a stack overflow (found by fuzzing: 5,000 levels threw a RangeError). */
+export const MAX_MI_NESTING = 512;
+
 class Cursor {
+  private depth = 0;
+
   constructor(private readonly s: string, private i: number) {}
 
   atEnd(): boolean {
@@ -152,6 +159,14 @@ class Cursor {
   private value(): MiValue {
     const ch = this.s[this.i];
     if (ch === '"') return this.cstring();
+    if (ch !== '{' && ch !== '[') throw new Malformed();
+    if (++this.depth > MAX_MI_NESTING) throw new Malformed();
+    const v = this.container(ch);
+    this.depth--;
+    return v;
+  }
+
+  private container(ch: '{' | '['): MiTuple | MiList {
     if (ch === '{') {
       this.i++;
       const entries: [string, MiValue][] = [];
@@ -164,7 +179,7 @@ class Cursor {
         this.expect(',');
       }
     }
-    if (ch === '[') {
+    {
       this.i++;
       const items: MiValue[] = [];
       const names: string[] = [];
@@ -182,7 +197,6 @@ class Cursor {
         this.expect(',');
       }
     }
-    throw new Malformed();
   }
 
   /** A C string: escapes (`\n`, `\"`, octal `\303\251`) decoded as bytes, the bytes as UTF-8. */

@@ -584,10 +584,16 @@ export async function detectLayout(memory: Memory, symbols: Symbols, opts: Detec
   if (runtime === undefined) throw new LayoutError('no _PyRuntime symbol: the process does not look like CPython');
   let head: Uint8Array | undefined;
   try { head = await memory.read(runtime, 16); } catch { head = undefined; }
-  if (head && new TextDecoder('latin1').decode(head.subarray(0, 8)) === DEBUG_OFFSETS_COOKIE) {
+  if (head && head.length >= 16 && new TextDecoder('latin1').decode(head.subarray(0, 8)) === DEBUG_OFFSETS_COOKIE) {
     const version = Number(new DataView(head.buffer, head.byteOffset, 16).getBigUint64(8, true));
     // An unknown version reads only its header: parseDebugOffsets then names the version.
-    const bytes = await memory.read(runtime, debugOffsetsSize((version >> 16) & 0xff) ?? 16);
+    let bytes: Uint8Array;
+    try {
+      bytes = await memory.read(runtime, debugOffsetsSize((version >> 16) & 0xff) ?? 16);
+    } catch (e) {
+      // Its first bytes read but not the rest (a core file cut short): say so as a LayoutError.
+      throw new LayoutError(`_Py_DebugOffsets at 0x${runtime.toString(16)} unreadable: ${(e as Error).message}`);
+    }
     return { ...layoutFromDebugOffsets(parseDebugOffsets(bytes)), runtimeAddress: runtime };
   }
   let minor = opts.minor;

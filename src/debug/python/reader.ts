@@ -40,7 +40,11 @@ export interface LocalVariable {
   summary: ObjectSummary | null;
 }
 
-class BadMemory extends Error {}
+/** Memory that cannot hold what the layout says is there (a bad pointer, a short read, a length
+ *  out of range): the typed error the reader's functions raise, besides the Memory's MemoryError. */
+export class BadMemory extends Error {
+  override name = 'BadMemory';
+}
 
 interface CodeInfo {
   name: string;
