@@ -28,8 +28,16 @@ test('help and version', () => {
 test('stack: launch with breaks; the program and its arguments after -- verbatim', () => {
   assert.deepEqual(parseArgs(['stack', '--json', '--break', 'mixed_rs::engine::leaf', '--break', 'x.c:12', '--', 'py', 's.py', '--json', 'a b'], '/c'), {
     command: 'stack', json: true, all: false, breaks: ['mixed_rs::engine::leaf', 'x.c:12'],
-    target: { kind: 'launch', python: 'py', script: 's.py', args: ['--json', 'a b'] }, gdbPath: undefined, timeoutMs: 120000,
+    target: { kind: 'launch', python: 'py', script: 's.py', args: ['--json', 'a b'] }, gdbPath: undefined, debugger: undefined, lldbDapPath: undefined, timeoutMs: 120000,
   });
+});
+
+test('stack: --debugger and --lldb-dap', () => {
+  const a = parseArgs(['stack', '--debugger', 'lldb', '--lldb-dap', '/opt/lldb-dap', '--pid', '7'], '/c') as { debugger?: string; lldbDapPath?: string };
+  assert.equal(a.debugger, 'lldb');
+  assert.equal(a.lldbDapPath, '/opt/lldb-dap');
+  assert.equal((parseArgs(['stack', '--debugger', 'auto', '--pid', '7'], '/c') as { debugger?: string }).debugger, 'auto');
+  assert.throws(() => parseArgs(['stack', '--debugger', 'windbg', '--pid', '7'], '/c'), /gdb, lldb or auto/);
 });
 
 test('stack: attach and core', () => {
