@@ -94,7 +94,9 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   private async startBackend(args: LaunchArgs | AttachArgs): Promise<DebugBackend> {
-    if (args.logFile) logger.setup(Logger.LogLevel.Verbose, args.logFile);
+    // Everything to the file; only warnings and errors to the Debug Console (verbose lines would
+    // reach it as program stdout).
+    if (args.logFile) logger.setup(Logger.LogLevel.Warn, args.logFile);
     this.showGlue = !!args.showGlue;
     const backend = await createBackend({ debugger: args.debugger, gdbPath: args.gdbPath, lldbDapPath: args.lldbDapPath, log: (l) => logger.verbose(l) });
     this.backend = backend;
