@@ -102,7 +102,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     dap.on('process', (b: { systemProcessId?: number }) => {
       if (b.systemProcessId && !this.isCore) this.pid = b.systemProcessId;
     });
-    dap.on('stopped', (b: { reason?: string; description?: string; threadId?: number }) => void this.onStopped(b));
+    dap.on('stopped', (b: { reason?: string; description?: string; threadId?: number }) => this.stoppedSafely(b));
     dap.on('continued', () => this.resumed());
     dap.on('exited', (b: { exitCode?: number }) => {
       this.stopPolling();
@@ -267,6 +267,14 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.memory.invalidate();
     this.emit('continued');
     this.startPolling();
+  }
+
+  /** A stop is reported even when reading around it fails (LLDB gone meanwhile: 'terminated' follows). */
+  private stoppedSafely(b: { reason?: string; description?: string; threadId?: number }): void {
+    this.onStopped(b).catch((e: unknown) => {
+      if (this.closing || !this.dap.alive) return;
+      this.emit('stopped', { reason: 'signal', threadId: b.threadId ?? this.lastThread, description: `${b.description ?? b.reason ?? 'stopped'} (${(e as Error).message})` } satisfies StopEvent);
+    });
   }
 
   private async onStopped(b: { reason?: string; description?: string; threadId?: number }): Promise<void> {
@@ -514,14 +522,22 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   async pause(): Promise<void> {
     this.interrupted = true;
     await this.dap.request('pause', { threadId: this.lastThread });
-    // A pause that reaches LLDB before the resume it follows has taken effect finds the process
-    // stopped already and makes no stop event: ask LLDB, and report the stop it is in.
+    // A pause that reaches LLDB while the resume before it is still under way finds nothing
+    // running (no stop event), and the resume then goes on. Until the stop comes: ask LLDB, pause
+    // again while it runs, report the stop it is in when it is stopped.
+    void this.settlePause(0);
+  }
+
+  private settlePause(attempt: number): void {
     setTimeout(() => {
-      if (this.stopped || this.closing || !this.interrupted) return;
-      void this.command('process status').then((out) => {
-        if (!this.stopped && this.interrupted && /^Process \d+ stopped/m.test(out)) void this.onStopped({ reason: 'pause' });
-      }, () => undefined);
-    }, 500).unref();
+      if (this.stopped || this.closing || this.exited || !this.interrupted || attempt >= 10) return;
+      this.command('process status').then(async (out) => {
+        if (this.stopped || !this.interrupted) return;
+        if (/^Process \d+ stopped/m.test(out)) return this.stoppedSafely({ reason: 'pause' });
+        if (/^Process \d+ (?:is )?running/m.test(out)) await this.dap.request('pause', { threadId: this.lastThread }).catch(() => undefined);
+        this.settlePause(attempt + 1);
+      }).catch(() => undefined);
+    }, 300).unref();
   }
 
   async next(threadId: number): Promise<void> {
