@@ -47,7 +47,7 @@ export async function createLldbBackend(opts: LldbBackendOptions = {}): Promise<
   const path = findLldbDap(opts.lldbDapPath);
   const dap = await DapClient.start(path);
   if (opts.log) dap.on('log', (dir: string, text: string) => opts.log!(`${dir === 'out' ? '>' : dir === 'in' ? '<' : '!'} ${text}`));
-  const backend = new LldbBackend(dap);
+  const backend = new LldbBackend(dap, opts.log);
   try {
     await dap.request('initialize', { clientID: 'seam', adapterID: 'seam', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true, supportsVariableType: true });
   } catch (e) {
@@ -88,7 +88,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private dir: string | undefined;
   private pipes: Socket[] = [];
 
-  constructor(private readonly dap: DapClient) {
+  constructor(private readonly dap: DapClient, private readonly log?: (line: string) => void) {
     super();
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     const cmds: LldbCommands = {
@@ -107,7 +107,9 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     dap.on('exited', (b: { exitCode?: number }) => {
       this.stopPolling();
       this.exited = true;
-      if (!this.closing) this.emit('exited', { exitCode: shellExitCode(b.exitCode ?? 0, this.lastSignal) });
+      if (this.closing) return;
+      if (b.exitCode === -1) this.log?.(`LLDB reported exit status -1 for process ${this.pid} (last stop signal: ${this.lastSignal ?? 'none'})`);
+      this.emit('exited', { exitCode: shellExitCode(b.exitCode ?? 0, this.lastSignal) });
     });
     dap.on('output', (b: { category?: string; output?: string }) => {
       // The program's own output comes through the FIFOs; this is LLDB talking.
