@@ -6,6 +6,7 @@
 //   node scripts/e2e.mjs            exit 0 when every test passed, 1 otherwise; the last line
 //                                   printed is always `N passed, N failed`
 //   SEAM_E2E_TIMEOUT_MS=300000      overall limit (default 5 min); passing it fails the run
+//   SEAM_DEBUGGER=lldb              the debugging tests over LLDB (user setting seam.debugger)
 //
 // The workbench's smoke-test driver (`--vscode-option enable-smoke-test-driver`) makes it honour
 // the test payload in the URL and report through two functions we expose on the page:
@@ -35,7 +36,7 @@ const CODE_SERVER = join(ROOT, '.vscode-test/code-server/node_modules/code-serve
 const CHROMIUM = '/usr/bin/chromium';
 const WORKSPACE = join(ROOT, 'test/fixtures/sample');
 const TESTS = join(ROOT, 'dist/test/e2e/suite/index.js');
-const OUT = join(ROOT, 'test-output/e2e');
+const OUT = join(ROOT, process.env.SEAM_DEBUGGER === 'lldb' ? 'test-output/e2e-lldb' : 'test-output/e2e');
 const CPYTHON = join(process.env.SEAM_CACHE ?? join(homedir(), '.cache/seam'), 'cpython-3.13');
 const TIMEOUT_MS = Number(process.env.SEAM_E2E_TIMEOUT_MS ?? 5 * 60_000);
 const SCREENSHOT_SETTLE_MS = 400;
@@ -65,6 +66,8 @@ function userSettings() {
     'editor.gotoLocation.multipleDefinitions': 'goto',
     'editor.gotoLocation.multipleImplementations': 'goto',
     'seam.cpythonSource': CPYTHON,
+    // SEAM_DEBUGGER=lldb runs the debugging tests over LLDB, as it does for the integration layer.
+    ...(process.env.SEAM_DEBUGGER ? { 'seam.debugger': process.env.SEAM_DEBUGGER } : {}),
   };
 }
 
