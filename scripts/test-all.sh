@@ -2,7 +2,9 @@
 # `npm test`: setup, build, type-check, then the three test layers:
 #   unit         node --test dist/test/unit/          (node:test, TAP `# pass N` / `# fail N`)
 #   integration  node --test dist/test/integration/   (same)
+#   integration-lldb  the debugger tests again with SEAM_DEBUGGER=lldb (the LLDB backend)
 #   e2e          node scripts/e2e.mjs                 (real VS Code; its last line `N passed, N failed`)
+#   e2e-lldb     the same with seam.debugger = lldb
 # Each layer's full output goes to test-output/<layer>.log, with a short summary here. The last
 # line is the sum, `N passed, N failed`; a failed type-check or a layer that could not run (no
 # tests, crashed, no count) counts as one failure. Exit 1 when anything failed.
@@ -73,7 +75,12 @@ run_layer() {
 
 run_layer unit tap node --test --test-reporter=tap dist/test/unit/
 run_layer integration tap node --test --test-reporter=tap dist/test/integration/
+# The debugger tests again over LLDB (lldb-vscode-16): same files, SEAM_DEBUGGER picks the backend.
+run_layer integration-lldb tap env SEAM_DEBUGGER=lldb node --test --test-reporter=tap \
+  dist/test/integration/seam-stack.test.js dist/test/integration/dap.test.js dist/test/integration/dap-python-*.test.js
+run_layer hardening tap bash scripts/test-hardening.sh --no-build --reporter=tap
 run_layer e2e e2e node scripts/e2e.mjs
+run_layer e2e-lldb e2e env SEAM_DEBUGGER=lldb node scripts/e2e.mjs
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

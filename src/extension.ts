@@ -54,7 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SeamAp
         // In an untrusted workspace, workspace settings may not point the index elsewhere.
         cpythonSource: trusted ? cfg.get<string>('cpythonSource') || undefined : cfg.inspect<string>('cpythonSource')?.globalValue,
         extraRoots: trusted ? cfg.get<string[]>('extraRoots') : cfg.inspect<string[]>('extraRoots')?.globalValue,
-        followSymlinks: cfg.get<boolean>('index.followSymlinks'),
+        followSymlinks: trusted ? cfg.get<boolean>('index.followSymlinks') : cfg.inspect<boolean>('index.followSymlinks')?.globalValue,
         cacheDir: cfg.get<boolean>('index.cache', true) ? vscode.Uri.joinPath(context.globalStorageUri, 'index').fsPath : undefined,
       },
     };

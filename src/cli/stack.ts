@@ -36,7 +36,13 @@ export async function runStack(args: StackArgs, out: (s: string) => void, err: (
       const exited = once(backend, 'exited') as Promise<[{ exitCode: number }]>;
       await backend.run();
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), args.timeoutMs).unref());
-      const first = await Promise.race([stopped.then(([e]) => e), exited.then(() => 'exited' as const), timeout]);
+      // The debugger dying ends the wait too ('terminated' carries the reason).
+      const died = once(backend, 'terminated').then(([e]) => ({ died: (e as { reason?: string }).reason ?? 'the debugger ended unexpectedly' }));
+      const first = await Promise.race([stopped.then(([e]) => e), exited.then(() => 'exited' as const), timeout, died]);
+      if (typeof first === 'object' && 'died' in first) {
+        err(`seam: ${first.died}\n`);
+        return 2;
+      }
       if (first === 'timeout') {
         err(`seam: the program did not stop within ${args.timeoutMs / 1000} s (no --break reached, no signal); it was killed\n`);
         return 2;

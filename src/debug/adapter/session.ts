@@ -62,6 +62,13 @@ export class SeamDebugSession extends LoggingDebugSession {
     this.configured = new Promise((r) => (this.markConfigured = r));
   }
 
+  /** LoggingDebugSession.start() (re)initialises the shared logger, which then queues every line
+   *  it is given, forever, until set up: set it up at once (launch/attach may add a log file). */
+  start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    super.start(inStream, outStream);
+    logger.setup(Logger.LogLevel.Warn, false);
+  }
+
   protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
@@ -87,6 +94,15 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.sendResponse(response);
     } catch (e) {
       const err = e as Error;
+      if (err.name === 'GdbExitedError' || err.name === 'LldbExitedError') {
+        // The debugger died with this request in flight: 'terminated' follows with the reason.
+        this.sendErrorResponse(response, { id: 1, format: `the debugger ended unexpectedly: ${err.message}`, showUser: false });
+        return;
+      }
+      if (!this.backend && err instanceof TypeError) {
+        this.sendErrorResponse(response, { id: 1, format: 'no program is being debugged: launch or attach first', showUser: true });
+        return;
+      }
       const user = err instanceof UserError || err.name.endsWith('NotFoundError') || err.name === 'UserError';
       if (!user) logger.error(`internal error: ${err.stack ?? err}`);
       this.sendErrorResponse(response, { id: 1, format: user ? err.message : `internal error: ${err.message} (see the log)`, showUser: true });

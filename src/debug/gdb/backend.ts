@@ -69,6 +69,11 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     conn.on('stopped', (e) => void this.onStopped(e));
     conn.on('running', () => {
       this.refs.clear();
+      // The variable objects of the last stop (expanded values, evaluations) go with it: GDB
+      // keeps each one until deleted (children go with their parent).
+      const stale = this.varobjs;
+      this.varobjs = [];
+      for (const v of stale) void conn.run(mi.varDelete(v)).catch(() => undefined);
       this.emit('continued');
     });
     conn.on('output', (o) => {

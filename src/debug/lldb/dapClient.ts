@@ -13,6 +13,14 @@ export class LldbNotFoundError extends Error {
   }
 }
 
+/** The server ended with the request in flight (or before it was sent). */
+export class LldbExitedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LldbExitedError';
+  }
+}
+
 /** The server answered a request with `success: false`. */
 export class DapRequestError extends Error {
   constructor(readonly command: string, readonly serverMessage: string) {
@@ -52,7 +60,7 @@ export class DapClient extends EventEmitter {
     child.stderr!.on('data', (t: string) => this.emit('log', 'stderr', t));
     child.on('exit', (code, signal) => {
       this.ended = { code, signal };
-      const err = new Error(`${this.path} ended (${signal ?? `exit code ${code}`})`);
+      const err = new LldbExitedError(`${this.path} ended (${signal ?? `exit code ${code}`})`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       this.emit('exit', { code, signal });
@@ -84,7 +92,7 @@ export class DapClient extends EventEmitter {
   }
 
   request<T = unknown>(command: string, args?: unknown): Promise<T> {
-    if (this.ended) return Promise.reject(new Error(`${this.path} is not running`));
+    if (this.ended) return Promise.reject(new LldbExitedError(`${this.path} is not running`));
     const seq = this.seq++;
     const msg = JSON.stringify({ seq, type: 'request', command, arguments: args });
     this.emit('log', 'out', msg);

@@ -112,7 +112,7 @@ function withToken<T extends object>(rec: T, token: number | undefined): T & { t
   return token === undefined ? rec : { ...rec, token };
 }
 
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is text, not a BOM (found by fuzzing)
 const encoder = new TextEncoder();
 const SIMPLE_ESCAPES: Record<string, number> = {
   n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, e: 27, '"': 34, '\\': 92, "'": 39, '?': 63,
