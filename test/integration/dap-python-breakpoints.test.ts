@@ -162,6 +162,41 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         assert.equal(s.output('stdout'), plain);
         assert.equal(s.all('stopped').length, 0);
       });
+
+      test('attach: a Python breakpoint in a running program stops once the main thread runs Python again', { timeout: TEST_MS }, async () => {
+        const nested = join(fx.scenarios, 'nested.py');
+        const child = spawn(fx.python, [nested], { env: scenarioEnv(fx, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+        try {
+          let out = '';
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`nested.py never printed READY: ${out}`)), EVENT_MS);
+            child.stdout!.on('data', () => { if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); } });
+          });
+          const s = new Session();
+          sessions.push(s);
+          await s.start();
+          const init = s.next('initialized');
+          await s.dc.attachRequest({ type: 'seam', request: 'attach', processId: child.pid, python: fx.python, ...logFile('attach') } as DebugProtocol.AttachRequestArguments);
+          await init;
+          const at = tagLine(nested, 'LEAF_CALL');
+          const [bp] = (await s.dc.setBreakpointsRequest({ source: { path: nested }, breakpoints: [{ line: at }] })).body.breakpoints;
+          assert.ok(bp.verified, JSON.stringify(bp));
+          await s.dc.configurationDoneRequest();
+          assert.equal(s.all('stopped').length, 0, 'no stop before the program runs Python');
+          child.stdin!.write('go\n');
+          const stop = await s.stopped();
+          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+          const frames = await s.frames(stop.body.threadId!);
+          assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] innermost:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
+          await s.dc.disconnectRequest({ terminateDebuggee: false });
+          const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
+          assert.equal(code, 0, out);
+          assert.match(out, /leaf result 43/);
+        } finally {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }
+      });
     });
   }
 });

@@ -50,12 +50,12 @@ export class Breakpoints {
       return this.python.set(path, bps, () => this.nextId++);
     }
     if (PYTHON_SOURCE.test(path)) {
-      // Attached programs and core files: no bootstrap to run the hooks (issue 4).
+      // Core files, and attaches where the bootstrap could not be brought in: nothing runs the hooks.
       const entries = bps.map(() => ({ dapId: this.nextId++, hits: 0 }));
       this.bySource.set(path, entries);
       return entries.map((e, i) => ({
         id: e.dapId, verified: false, line: bps[i].line,
-        message: 'Python line breakpoints work in launched programs only (not yet on attach): set the breakpoint in the C or Rust code the line calls',
+        message: 'Python line breakpoints need Seam\'s bootstrap in the program, which this session does not have (a core file, or an attach where it could not be brought in: see the Debug Console): set the breakpoint in the C or Rust code the line calls',
       }));
     }
     const out: DebugProtocol.Breakpoint[] = [];

@@ -20,6 +20,7 @@ import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
 import { describeValue, pythonLocals } from './values';
+import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE, isPyO3Glue, readNativeTarget, runToPyO3Body, type StepKind } from './pythonStepping';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
@@ -198,9 +199,35 @@ export class SeamDebugSession extends LoggingDebugSession {
       const pid = Number(args.processId);
       if (!Number.isInteger(pid) || pid <= 0) throw new UserError(`"processId" must be a process id, not '${args.processId}'`);
       await backend.attach(pid);
+      await this.armPythonOnAttach(backend, pid);
       this.sendEvent(new InitializedEvent());
       void this.configured.then(() => backend.continue()).catch((e) => this.fail(e));
     });
+  }
+
+  /** Python breakpoints, exceptions and steps on an attached program: the trap, then the
+   *  bootstrap brought in (pythonAttach.ts). Without it the session still debugs natively. */
+  private async armPythonOnAttach(backend: DebugBackend, pid: number): Promise<void> {
+    const python = new PythonBreakpoints();
+    try {
+      await python.installTrap(backend);
+      const threads = await backend.threads();
+      const main = threads.find((t) => t.lwp === pid) ?? threads[0];
+      if (!main) throw new Error('no thread');
+      this.internalRun = true; // the calls the debugger makes in the program are not the user's stops
+      try {
+        await injectBootstrap(backend, pid, main.id, bootstrapPath(), python.controlPath);
+        this.bootstrap = bootstrapPath(); // its frames are hidden, as on launch
+      } finally {
+        this.internalRun = false;
+      }
+      this.python = python;
+      this.breakpoints.python = python;
+      this.sendEvent(new OutputEvent('[seam] Python breakpoints are armed when the main thread next runs Python code\n', 'console'));
+    } catch (e) {
+      python.dispose();
+      this.sendEvent(new OutputEvent(`[seam] Python breakpoints unavailable on this attach (${(e as Error).message}): native breakpoints work\n`, 'console'));
+    }
   }
 
   protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -507,7 +534,7 @@ export class SeamDebugSession extends LoggingDebugSession {
     void this.run(response, async () => {
       // Python exceptions are hooked by the bootstrap: launch only (attach has none yet).
       const filters = args.filters ?? [];
-      response.body = { breakpoints: this.python ? this.python.setExceptionFilters(filters) : filters.map(() => ({ verified: false, message: 'Python exception breakpoints need a launched program' })) };
+      response.body = { breakpoints: this.python ? this.python.setExceptionFilters(filters) : filters.map(() => ({ verified: false, message: 'Python exception breakpoints need Seam\'s bootstrap in the program (launch, or an attach that brought it in)' })) };
     });
   }
 
@@ -563,7 +590,7 @@ export class SeamDebugSession extends LoggingDebugSession {
   /** Stopped at a Python line (a Python breakpoint or step): steps are the bootstrap's. */
   private atPythonLine(threadId: number): boolean {
     if (threadId !== this.trapThread) return false;
-    if (!this.python) throw new UserError('Python stepping needs a launched program');
+    if (!this.python) throw new UserError('Python stepping needs Seam\'s bootstrap in the program (launch, or an attach that brought it in)');
     return true;
   }
 

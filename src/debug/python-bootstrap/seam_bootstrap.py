@@ -720,6 +720,26 @@ def _run_script(path):
     exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
 
 
+_attached = None
+
+
+def attach(control):
+    """After an attach: Seam's debugger makes the program call this on its main thread (a pending
+    call, see src/debug/adapter/pythonAttach.ts), with the session's control file. From here on
+    it is as on launch: breakpoints, exceptions and steps from the control file (3.10/3.11: the
+    main thread and threads started later trace; threads already running do not)."""
+    global _attached
+    if _attached is not None:
+        _attached.refresh(force=True)
+        return
+    ctl = _Controller(control)
+    _attached = ctl
+    ctl.refresh(force=True)
+    import _thread
+
+    _thread.start_new_thread(ctl.poll, ())
+
+
 def _main():
     import runpy
 
