@@ -2,8 +2,6 @@
  * Which debugger a session or `seam stack` drives (`seam.debugger`: gdb | lldb | auto) and its
  * creation. auto: GDB where it is found on Linux, LLDB otherwise.
  */
-import { accessSync, constants } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { DebugBackend } from './backend';
 import { createGdbBackend } from './gdb/backend';
 import { createLldbBackend } from './lldb/backend';
@@ -33,17 +31,12 @@ export function parseDebuggerKind(v: string | undefined, env = process.env.SEAM_
 export function autoDebugger(gdbPath?: string, platform = process.platform): 'gdb' | 'lldb' {
   if (platform !== 'linux') return 'lldb';
   const gdb = gdbPath || 'gdb';
-  return (isAbsolute(gdb) ? executable(gdb) : which(gdb) !== undefined) ? 'gdb' : 'lldb';
+  // A gdb named by its path is the user's choice: GDB, even if that path is wrong (its error then
+  // says so). A bare name is looked up on PATH.
+  if (gdb.includes('/')) return 'gdb';
+  return which(gdb) !== undefined ? 'gdb' : 'lldb';
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function createBackend(opts: BackendOptions): Promise<DebugBackend> {
   let kind = parseDebuggerKind(opts.debugger);

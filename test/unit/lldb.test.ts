@@ -143,8 +143,9 @@ test('which debugger: names, $SEAM_DEBUGGER, auto', () => {
   assert.equal(parseDebuggerKind(undefined, undefined), 'auto');
   assert.throws(() => parseDebuggerKind('windbg', undefined), /gdb, lldb or auto/);
   assert.equal(autoDebugger(undefined, 'darwin'), 'lldb');
-  assert.equal(autoDebugger('/nonexistent/gdb', 'linux'), 'lldb');
-  assert.equal(autoDebugger(process.execPath, 'linux'), 'gdb', 'an executable named by seam.gdbPath');
+  assert.equal(autoDebugger('/nonexistent/gdb', 'linux'), 'gdb', 'a gdb named by path is the user\'s choice (its error says it is missing)');
+  assert.equal(autoDebugger('no-such-gdb-here', 'linux'), 'lldb', 'a bare name not on PATH');
+  assert.equal(autoDebugger('sh', 'linux'), 'gdb', 'a bare name on PATH');
 });
 
 test('native locations', () => {
