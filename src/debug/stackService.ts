@@ -31,12 +31,15 @@ const EVAL_FRAME = /^_PyEval_EvalFrame(?:Default)?$/;
 export class StackService {
   private layout: PythonLayout | null | undefined; // null: not a Python process (or unreadable)
   private layoutProblem: string | undefined;
+  /** The last detection failed: try again at the next stop. */
+  private retryLayout = false;
   private current: Promise<Snapshot> | undefined;
 
   constructor(private readonly backend: DebugBackend, private readonly log: (line: string) => void = () => undefined) {}
 
   invalidate(): void {
     this.current = undefined;
+    if (this.retryLayout && this.layout === null) this.layout = undefined;
   }
 
   /** Forget the interpreter layout too (a new program, an extension module just loaded). */
@@ -57,13 +60,22 @@ export class StackService {
 
   private async detect(): Promise<PythonLayout | null> {
     if (this.layout !== undefined) return this.layout;
-    try {
-      this.layout = await detectLayout(this.backend.memory, this.backend.symbols);
-    } catch (e) {
-      this.layoutProblem = (e as Error).message;
-      this.log(`Python frames unavailable: ${this.layoutProblem}`);
-      this.layout = null;
+    // Tried twice: a debugger under load can fail one of the many lookups detection makes (seen
+    // once with LLDB on a busy machine). A failure is not kept past this stop either: the next
+    // stop tries again (a library loaded since, the load gone).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.layout = await detectLayout(this.backend.memory, this.backend.symbols);
+        return this.layout;
+      } catch (e) {
+        this.layoutProblem = (e as Error).message;
+        if (attempt >= 2) break;
+        (this.backend.symbols as { clear?: () => void }).clear?.();
+      }
     }
+    this.log(`Python frames unavailable: ${this.layoutProblem}`);
+    this.layout = null;
+    this.retryLayout = true;
     return this.layout;
   }
 
@@ -79,8 +91,12 @@ export class StackService {
       if (layout) {
         try {
           pyThreads = await readPythonThreads(this.backend.memory, layout);
-        } catch (e) {
-          warnings.push(`Python frames unreadable: ${(e as Error).message}`);
+        } catch {
+          try {
+            pyThreads = await readPythonThreads(this.backend.memory, layout); // once more (a read the debugger failed)
+          } catch (e) {
+            warnings.push(`Python frames unreadable: ${(e as Error).message}`);
+          }
         }
       }
       return { layout, pyThreads };

@@ -432,7 +432,7 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
           const stop = await s.stopped();
           check(stop);
           const frames = await s.frames(stop.body.threadId!);
-          assert.ok(frames.some((f) => f.name.startsWith('[Py] ')), `${name}: ${frames.map((f) => f.name).join(', ')}`);
+          assert.ok(frames.some((f) => f.name.startsWith('[Py] ')), `${name}: ${frames.map((f) => f.name).join(', ')}\n${s.output('console')}`);
           await s.dc.terminateRequest();
           await s.next('terminated');
         }));
