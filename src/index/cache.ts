@@ -1,7 +1,9 @@
 /**
  * The persisted index cache: per-file facts keyed by path, with the size and mtime they were
- * extracted from. Written atomically (temp file + rename); a cache that does not parse, or comes
- * from other extractors or roots, is discarded and rebuilt, never trusted.
+ * extracted from. Written atomically (temp file + rename). The file is one header line
+ * (`seam-index-cache <format> sha256=<hex>`) and the JSON body it digests: a cache whose digest does
+ * not match (damaged even inside valid JSON), that does not parse, or that comes from other
+ * extractors or roots, is discarded and rebuilt, never trusted.
  */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -9,7 +11,8 @@ import { join } from 'node:path';
 import type { Facts } from './extractFile';
 import type { LinkOutput } from '../core/model';
 
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
+const MAGIC = 'seam-index-cache';
 
 export interface CachedFile {
   mtimeMs: number;
@@ -50,7 +53,13 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
     return { ok: false, reason: undefined };
   }
   try {
-    const c = JSON.parse(text) as CacheFile;
+    const nl = text.indexOf('\n');
+    const head = /^seam-index-cache (\d+) sha256=([0-9a-f]{64})$/.exec(nl > 0 ? text.slice(0, nl) : '');
+    if (!head) throw new Error('no Seam cache header');
+    if (Number(head[1]) !== CACHE_FORMAT) return { ok: false, reason: 'made by another version of Seam; rebuilding' };
+    const body = text.slice(nl + 1);
+    if (createHash('sha256').update(body).digest('hex') !== head[2]) throw new Error('its digest does not match its content');
+    const c = JSON.parse(body) as CacheFile;
     if (c.format !== CACHE_FORMAT || c.extractors !== extractors) {
       return { ok: false, reason: 'made by another version of Seam; rebuilding' };
     }
@@ -69,13 +78,17 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
 }
 
 /** Returns an error message when the cache could not be written (disk full, no permission):
- *  the index works on without it. */
-export function saveCache(path: string, dir: string, extractors: string, roots: string[], files: Map<string, CachedFile>, link?: CachedLink): string | undefined {
+ *  the index works on without it. A file's `factsJson`, when given, is its facts as JSON text
+ *  (written as it is, not serialised again). */
+export function saveCache(
+  path: string, dir: string, extractors: string, roots: string[],
+  files: Map<string, CachedFile & { factsJson?: string }>, link?: CachedLink,
+): string | undefined {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    const body: CacheFile = { format: CACHE_FORMAT, extractors, roots, files: Object.fromEntries(files), link };
-    writeFileSync(tmp, JSON.stringify(body));
+    const body = cacheText(extractors, roots, files, link);
+    writeFileSync(tmp, `${MAGIC} ${CACHE_FORMAT} sha256=${createHash('sha256').update(body).digest('hex')}\n${body}`);
     renameSync(tmp, path);
     return undefined;
   } catch (e) {
@@ -86,4 +99,18 @@ export function saveCache(path: string, dir: string, extractors: string, roots: 
     }
     return `index cache not saved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next start will index from scratch`;
   }
+}
+
+/** The cache file's text: `JSON.stringify` of a `CacheFile`, with each file's facts taken from
+ *  its `factsJson` when it has one. */
+function cacheText(extractors: string, roots: string[], files: Map<string, CachedFile & { factsJson?: string }>, link?: CachedLink): string {
+  const parts: string[] = [`{"format":${CACHE_FORMAT},"extractors":${JSON.stringify(extractors)},"roots":${JSON.stringify(roots)},"files":{`];
+  let first = true;
+  for (const [p, f] of files) {
+    const skip = f.skip === undefined ? '' : `,"skip":${JSON.stringify(f.skip)}`;
+    parts.push(`${first ? '' : ','}${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)},"facts":${f.factsJson ?? JSON.stringify(f.facts)}${skip}}`);
+    first = false;
+  }
+  parts.push(link === undefined ? '}}' : `},"link":${JSON.stringify(link)}}`);
+  return parts.join('');
 }

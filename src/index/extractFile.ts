@@ -2,7 +2,7 @@
  * One file -> its facts: read, refuse what is not source, skip (cheaply) what holds nothing the
  * linkers use, parse the rest. Runs in the index workers and, for small jobs, in-process.
  */
-import { cNeedsParse, extractC, C_EXTRACTOR_VERSION, type CFileFacts } from '../core/c/extract';
+import { cColumn0Names, cNeedsParse, extractC, C_EXTRACTOR_VERSION, type CFileFacts } from '../core/c/extract';
 import { rustNeedsParse, extractRust, RUST_EXTRACTOR_VERSION, type RustFileFacts } from '../core/rust/extract';
 import { pythonNeedsParse, extractPython, PY_EXTRACTOR_VERSION, type PythonFileFacts } from '../core/python/extract';
 import { readSource } from './fileReader';
@@ -20,6 +20,11 @@ export interface FileResult {
   facts: Facts | null;
   /** Why the file was refused (binary, too large, not UTF-8, unreadable, extractor failure). */
   skip?: string;
+  /** The facts as JSON text, when they came from a worker (see worker.ts). */
+  factsJson?: string;
+  /** A C file the cheap scan skipped: the names its column-0 lines define (see
+   *  `cColumn0Names`), so that on-demand linking need not read it again. */
+  column0?: string[];
 }
 
 export function extractText(lang: FileLang, text: string, force: boolean): Facts | null {
@@ -37,7 +42,8 @@ export function extractFile(path: string, lang: FileLang, force = false): FileRe
   const r = readSource(path);
   if ('skip' in r) return { path, facts: null, skip: r.skip };
   try {
-    return { path, facts: extractText(lang, r.text, force) };
+    const facts = extractText(lang, r.text, force);
+    return facts === null && lang === 'c' ? { path, facts, column0: cColumn0Names(r.text) } : { path, facts };
   } catch (e) {
     return { path, facts: null, skip: `extractor failed: ${(e as Error).message}` };
   }

@@ -3,11 +3,11 @@
  * facts, links them into a NameIndex, and keeps it current as files change. The only part of the
  * index that does I/O; everything it calls into under src/core is pure.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
-import type { CFileFacts } from '../core/c/extract';
+import { cColumn0Names, type CFileFacts } from '../core/c/extract';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
 import { linkPython } from '../core/python/link';
@@ -16,8 +16,8 @@ import type { PythonFileFacts } from '../core/python/extract';
 import type { LinkOutput } from '../core/model';
 import { NameIndex } from '../core/nameIndex';
 import { walkRoots, langOf, type FileLang } from './walk';
-import { extractAll, type ExtractRequest } from './pool';
-import { EXTRACTORS_VERSION, type Facts } from './extractFile';
+import { ExtractPool, IN_PROCESS_BELOW, extractAll, type ExtractRequest } from './pool';
+import { EXTRACTORS_VERSION, type Facts, type FileResult } from './extractFile';
 import { cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
 import { readSource } from './fileReader';
 
@@ -43,10 +43,14 @@ export interface IndexStats {
 interface Entry extends CachedFile {
   lang: FileLang;
   root: string;
+  /** A C file the cheap scan skipped, read in this build: what its column-0 lines define. */
+  column0?: string[];
+  /** `facts` as JSON text, when a worker sent them (the cache writes it as it is). */
+  factsJson?: string;
 }
 
-/** A line of C that starts a definition at column 0 names its function before the `(`. */
-const DEF_LINE = /^(?:[A-Za-z_][^\n;=(]*?[\s*])?([A-Za-z_]\w*)\s*\(/gm;
+/** Batches each worker holds while the main thread links C (see `ExtractPool.hold`). */
+const LINK_BATCHES = 6;
 
 export class Indexer {
   index = new NameIndex([]);
@@ -57,6 +61,8 @@ export class Indexer {
   private readonly roots: string[];
   private lastStats: IndexStats | undefined;
   private link: CachedLink | undefined;
+  /** Workers of the build under way (on-demand parsing uses them too). */
+  private pool: ExtractPool | undefined;
 
   constructor(private readonly opts: IndexerOptions) {
     this.log = opts.log ?? (() => undefined);
@@ -69,7 +75,22 @@ export class Indexer {
 
   /** Builds the index, from the cache where files are unchanged. */
   async build(): Promise<IndexStats> {
+    const pool = new ExtractPool();
+    this.pool = pool;
+    try {
+      return await this.buildWith(pool);
+    } finally {
+      this.pool = undefined;
+      await pool.close();
+    }
+  }
+
+  private async buildWith(pool: ExtractPool): Promise<IndexStats> {
     const t0 = performance.now();
+    const cachePath = this.opts.cacheDir ? cachePathFor(this.opts.cacheDir, this.roots) : undefined;
+    // No cache: every file will be extracted, so the workers start now and load their parsers
+    // while the roots are walked.
+    if (!cachePath || !existsSync(cachePath)) pool.start();
     const walked = walkRoots(this.roots, { followSymlinks: this.opts.followSymlinks ?? false });
     for (const s of walked.skipped) this.log(`skipped ${s}`);
     this.packageDirs = walked.packageDirs;
@@ -78,7 +99,6 @@ export class Indexer {
       const r = readSource(m, 1 << 20);
       if ('text' in r) this.manifests.set(m, r.text);
     }
-    const cachePath = this.opts.cacheDir ? cachePathFor(this.opts.cacheDir, this.roots) : undefined;
     let cached = new Map<string, CachedFile>();
     let cachedLink: CachedLink | undefined;
     if (cachePath) {
@@ -109,15 +129,28 @@ export class Indexer {
         todo.push({ path: f.path, lang: f.lang, size: st.size });
       }
     }
-    // Largest first keeps both cores busy to the end.
-    todo.sort((a, b) => this.entries.get(b.path)!.size - this.entries.get(a.path)!.size);
-    const results = await extractAll(todo, this.opts.progress);
+    // C and Rust files first, then Python files, each largest first (both cores stay busy to
+    // the end): the C linker runs on the main thread while the workers read the Python files.
+    if (todo.length >= IN_PROCESS_BELOW) pool.start();
+    const bySize = (a: ExtractRequest, b: ExtractRequest): number => (b.size ?? 0) - (a.size ?? 0);
+    const native = todo.filter((r) => r.lang !== 'python').sort(bySize);
+    const python = todo.filter((r) => r.lang === 'python').sort(bySize);
+    const progress = this.opts.progress;
+    const done = [0, 0];
+    const report = (k: number) => progress && ((n: number): void => {
+      done[k] = n;
+      progress(done[0] + done[1], todo.length);
+    });
+    const nativeDone = pool.extract(native, report(0));
+    const pythonDone = pool.extract(python, report(1));
+    pythonDone.catch(() => undefined); // awaited below, unless the C files failed first
+    this.apply(await nativeDone);
+    // The main thread links C now and cannot feed the workers meanwhile: they get more to hold.
+    pool.hold(LINK_BATCHES);
+    const cLinked = todo.length > 0 ? this.linkCOnDemand() : undefined;
+    cLinked?.catch(() => undefined); // awaited below, unless the Python files failed first
+    this.apply(await pythonDone);
     let skipped = 0;
-    for (const r of results) {
-      const e = this.entries.get(r.path)!;
-      e.facts = r.facts;
-      e.skip = r.skip;
-    }
     for (const [p, e] of this.entries) {
       if (e.skip) {
         skipped++;
@@ -126,12 +159,14 @@ export class Indexer {
     }
     const tExtract = performance.now();
     let changed = false;
-    const key = this.linkKey();
-    if (cachedLink && cachedLink.key === key && todo.length === 0) {
+    if (cachedLink && todo.length === 0 && cachedLink.key === this.linkKey()) {
       this.link = cachedLink; // nothing changed since the cache was written: skip linking
       this.index = new NameIndex(cachedLink.outputs);
     } else {
-      changed = await this.relink();
+      const c = await cLinked;
+      // No more parsing in this build: the workers' memory is given back before linking.
+      await pool.close();
+      changed = await this.relink(c);
     }
     const tLink = performance.now();
     if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size || cachedLink?.key !== this.link?.key)) {
@@ -148,6 +183,16 @@ export class Indexer {
       ms: { walk: tWalk - t0, extract: tExtract - tWalk, link: tLink - tExtract, total: tLink - t0 },
     };
     return this.lastStats;
+  }
+
+  private apply(results: FileResult[]): void {
+    for (const r of results) {
+      const e = this.entries.get(r.path)!;
+      e.facts = r.facts;
+      e.factsJson = r.factsJson;
+      e.skip = r.skip;
+      if (r.column0) e.column0 = r.column0;
+    }
   }
 
   /** Re-reads the given files (changed, created or deleted) and relinks. */
@@ -180,6 +225,7 @@ export class Indexer {
       const e = this.entries.get(r.path);
       if (!e) continue;
       e.facts = r.facts;
+      e.factsJson = r.factsJson;
       e.skip = r.skip;
       if (r.skip) this.log(`skipped ${r.path}: ${r.skip}`);
     }
@@ -198,34 +244,42 @@ export class Indexer {
   }
 
   private save(cachePath: string): void {
-    const files = new Map<string, CachedFile>();
-    for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip });
+    const files = new Map<string, CachedFile & { factsJson?: string }>();
+    for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip, factsJson: e.factsJson });
     const err = saveCache(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots, files, this.link);
     if (err) this.log(err);
+    for (const e of this.entries.values()) e.factsJson = undefined; // written: not kept twice in memory
   }
 
-  /** Links all facts; parses on demand the C files that define functions tables elsewhere name.
-   *  Returns whether on-demand parsing added facts. */
-  private async relink(): Promise<boolean> {
-    const outputs: LinkOutput[] = [];
-    let cOut = this.linkC();
+  /** Links the C facts; parses on demand the C files that define functions tables elsewhere
+   *  name, and links again when they added facts. */
+  private async linkCOnDemand(): Promise<{ out: ReturnType<typeof linkC>; added: boolean }> {
+    const out = this.linkC();
+    if (out.unresolved.length === 0) return { out, added: false };
+    const paths = this.findDefinitions(new Set(out.unresolved));
+    if (paths.length === 0) return { out, added: false };
+    const reqs = paths.map((path) => ({ path, lang: 'c' as const, force: true }));
     let added = false;
-    if (cOut.unresolved.length > 0) {
-      const more = this.findDefinitions(new Set(cOut.unresolved));
-      if (more.length > 0) {
-        for (const r of await extractAll(more.map((path) => ({ path, lang: 'c' as const, force: true })))) {
-          const e = this.entries.get(r.path);
-          if (e && r.facts) {
-            e.facts = r.facts;
-            added = true;
-          }
-        }
-        if (added) cOut = this.linkC();
+    for (const r of await (this.pool ? this.pool.extract(reqs, undefined, true) : extractAll(reqs))) {
+      const e = this.entries.get(r.path);
+      if (e && r.facts) {
+        e.facts = r.facts;
+        e.factsJson = r.factsJson;
+        added = true;
       }
     }
-    outputs.push(cOut);
-    outputs.push(...this.linkRust());
-    outputs.push(this.linkPy());
+    return { out: added ? this.linkC() : out, added };
+  }
+
+  /** Links all facts (the C part given when already linked); returns whether on-demand parsing
+   *  added facts. */
+  private async relink(cLinked?: { out: ReturnType<typeof linkC>; added: boolean }): Promise<boolean> {
+    // Rust and Python link while the files C linking needs are parsed.
+    const c = cLinked ? Promise.resolve(cLinked) : this.linkCOnDemand();
+    const rust = this.linkRust();
+    const py = this.linkPy();
+    const { out: cOut, added } = await c;
+    const outputs: LinkOutput[] = [cOut, ...rust, py];
     for (const o of outputs) for (const w of o.warnings) this.log(w);
     this.index = new NameIndex(outputs);
     // Keyed after on-demand parsing, which changes which files have facts.
@@ -244,15 +298,13 @@ export class Indexer {
     const out: string[] = [];
     for (const [p, e] of this.entries) {
       if (e.lang !== 'c' || e.facts || e.skip) continue;
-      const r = readSource(p);
-      if (!('text' in r)) continue;
-      DEF_LINE.lastIndex = 0;
-      for (const m of r.text.matchAll(DEF_LINE)) {
-        if (names.has(m[1])) {
-          out.push(p);
-          break;
-        }
+      let defined = e.column0;
+      if (!defined) {
+        const r = readSource(p);
+        if (!('text' in r)) continue;
+        defined = cColumn0Names(r.text);
       }
+      if (defined.some((n) => names.has(n))) out.push(p);
     }
     return out;
   }

@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { rangesWithoutBodies } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 1;
+export const C_EXTRACTOR_VERSION = 2;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -105,9 +105,12 @@ const TABLE_TYPES = new Set([
   'PyModuleDef', 'PyModuleDef_Slot', 'PyStructSequence_Desc',
 ]);
 
+/** What a file must mention to be parsed. A struct type named only through pointers
+ *  (`PyMethodDef *meth = ...` in the eval loop) declares no table: `(?!\s*\*)`. */
 const NEEDS_PARSE = new RegExp([
-  'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', '\\[clinic input\\]', '_METHODDEF', 'PyTypeObject\\s+[\\w\\s#]+=',
-  'PyType_Spec', 'PyType_Slot', 'Py(?:Number|Sequence|Mapping|Async)Methods', 'PyModuleDef', 'PyInit_',
+  'PyMethodDef(?!\\s*\\*)', 'PyGetSetDef(?!\\s*\\*)', 'PyMemberDef(?!\\s*\\*)', '\\[clinic input\\]', '_METHODDEF',
+  'PyTypeObject\\s+[\\w\\s#]+=', 'PyType_Spec(?!\\s*\\*)', 'PyType_Slot(?!\\s*\\*)',
+  'Py(?:Number|Sequence|Mapping|Async)Methods(?!\\s*\\*)', 'PyModuleDef(?!\\s*\\*)', 'PyInit_',
   'PyModule_Add', 'PyErr_NewException', 'SETBUILTIN',
   // a token-pasting #define that generates functions: `math_##funcname(PyObject *self, ...) {`
   '##\\s*\\w+\\s*\\((?:[^()]|\\([^()]*\\))*\\)[\\s\\\\]*\\{',
@@ -120,6 +123,18 @@ const CLINIC_OUTPUT = /^\s*\/\*\[clinic input\]\s*preserve\s*\[clinic start gene
 /** Cheap byte scan (no parse): does the file hold anything the linker uses? */
 export function cNeedsParse(text: string): boolean {
   return NEEDS_PARSE.test(text);
+}
+
+/** A line of C that starts a definition at column 0 names its function before the `(`. */
+const DEF_LINE = /^(?:[A-Za-z_][^\n;=(]*?[\s*])?([A-Za-z_]\w*)\s*\(/gm;
+
+/** Names that lines starting at column 0 define or declare (`name(` after an optional return
+ *  type): for a file the cheap scan skipped, the functions it may define, which linking looks
+ *  for when a table names a function defined nowhere it parsed. No parse. */
+export function cColumn0Names(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(DEF_LINE)) out.add(m[1]);
+  return [...out];
 }
 
 const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN)\s*\(/g;
@@ -352,16 +367,32 @@ function collectClinic(text: string, lines: LineIndex, facts: CFileFacts): void 
     if (terminated && facts.clinic.length > before && !c.decl) {
       const outEnd = text.indexOf(OUT_END, end);
       if (outEnd >= 0 && outEnd - end < 4000) {
-        const region = text.slice(end, outEnd);
-        const m = new RegExp(`\\b(${c.cbase}(?:_impl)?)\\s*\\(`).exec(region);
+        const m = findDeclared(text, end, outEnd, c.cbase);
         if (m) {
-          c.def = m[1];
-          c.defLine = lines.lineAt(end + m.index);
+          c.def = m.name;
+          c.defLine = lines.lineAt(m.index);
         }
       }
     }
     at = text.indexOf(START, end);
   }
+}
+
+/** The first `base(` or `base_impl(` (a word of its own, `_impl` preferred at one place) in
+ *  text[from, to): what `/\bbase(?:_impl)?\s*\(/` finds in that slice, without compiling a
+ *  regular expression per clinic block. */
+function findDeclared(text: string, from: number, to: number, base: string): { name: string; index: number } | undefined {
+  const callAt = (k: number): boolean => {
+    while (k < to && /\s/.test(text[k])) k++;
+    return k < to && text[k] === '(';
+  };
+  for (let i = text.indexOf(base, from); i >= 0 && i + base.length <= to; i = text.indexOf(base, i + 1)) {
+    if (i > from && /\w/.test(text[i - 1])) continue;
+    const after = i + base.length;
+    if (after + 5 <= to && text.startsWith('_impl', after) && callAt(after + 5)) return { name: `${base}_impl`, index: i };
+    if (callAt(after)) return { name: base, index: i };
+  }
+  return undefined;
 }
 
 function parseClinicBlock(body: string, firstLine: number, out: CClinic[]): void {

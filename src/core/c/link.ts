@@ -48,7 +48,8 @@ export function linkC(files: Map<string, CFileFacts>): LinkOutput & { unresolved
 
 class CLinker {
   private bindings: Binding[] = [];
-  private seen = new Set<string>();
+  /** Python name -> targets emitted under it (to emit each once). */
+  private seen = new Map<string, Target[]>();
   private warnings: string[] = [];
   private unresolved = new Set<string>();
   private funcs = new Map<string, Located<{ line: number; macro?: string }>[]>();
@@ -57,6 +58,10 @@ class CLinker {
   private clinicByBase = new Map<string, Located<CClinic>[]>();
   private byNorm = new Map<string, string>();
   private closures = new Map<string, Map<string, number>>();
+  /** `dir\0include` -> the file it resolves to (null: none); many files share both. */
+  private includeHits = new Map<string, string | null>();
+  /** File names (last path component) of every file linked. */
+  private baseNames = new Set<string>();
   private types: TypeInfo[] = [];
   private typeByVar = new Map<string, TypeInfo[]>();
   /** Rank bookkeeping for slot dunders: `name` -> slots already bound. */
@@ -83,14 +88,18 @@ class CLinker {
 
   private index(): void {
     for (const [file, f] of this.files) {
-      this.byNorm.set(normPath(file), file);
+      const norm = normPath(file);
+      this.byNorm.set(norm, file);
+      this.baseNames.add(norm.slice(norm.lastIndexOf('/') + 1));
       for (const fn of f.functions) push(this.funcs, fn.name, { file, item: { line: fn.line } });
       for (const i of f.inits) push(this.inits, i.name, { file, item: i });
       for (const d of f.defines) push(this.defines, d.name, { file, item: d });
+      let defined: Set<string> | undefined;
       for (const c of f.clinic) {
         if (c.decl) continue;
         push(this.clinicByBase, c.cbase, { file, item: c });
-        if (c.def && c.defLine && !f.functions.some((fn) => fn.name === c.def)) {
+        defined ??= new Set(f.functions.map((fn) => fn.name));
+        if (c.def && c.defLine && !defined.has(c.def)) {
           push(this.funcs, c.def, { file, item: { line: c.defLine } });
         }
       }
@@ -167,7 +176,17 @@ class CLinker {
 
   private resolveInclude(from: string, inc: string): string | undefined {
     const dir = dirOf(normPath(from));
-    const rel = inc.replace(/\\/g, '/');
+    const key = `${dir}\0${inc}`;
+    let hit = this.includeHits.get(key);
+    if (hit === undefined) {
+      hit = this.searchInclude(dir, inc.replace(/\\/g, '/')) ?? null;
+      this.includeHits.set(key, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  private searchInclude(dir: string, rel: string): string | undefined {
+    if (!this.baseNames.has(rel.slice(rel.lastIndexOf('/') + 1))) return undefined; // no such file anywhere
     const direct = this.byNorm.get(joinPath(dir, rel));
     if (direct) return direct;
     for (let d: string | undefined = dir; d; d = parentDir(d)) {
@@ -268,10 +287,11 @@ class CLinker {
   }
 
   private emit(name: string, kind: TargetKind, t: { file: string; line: number; symbol: string; evidence?: string }, rank?: number): void {
-    const key = `${name}\0${t.file}\0${t.line}\0${t.symbol}\0${kind}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
+    let emitted = this.seen.get(name);
+    if (!emitted) this.seen.set(name, (emitted = []));
+    else if (emitted.some((e) => e.line === t.line && e.kind === kind && e.symbol === t.symbol && e.file === t.file)) return;
     const target: Target = { language: 'c', kind, file: t.file, line: t.line, symbol: t.symbol, style: 'c-api' };
+    emitted.push(target);
     if (t.evidence) target.evidence = t.evidence;
     if (rank !== undefined) target.rank = rank;
     this.bindings.push({ name, target });
@@ -362,7 +382,7 @@ class CLinker {
     const defs = this.defines.get(macro)?.filter((d) => d.item.body.trim() !== '' && !d.item.params);
     const d = this.pick(defs, file);
     if (d) {
-      const items = scanInitialiser(`{${d.item.body}}`, d.item.line)[0]?.items;
+      const items = entryItems(d.item);
       if (items) return { items };
     }
     if (macro.endsWith(suffix)) {
@@ -620,6 +640,18 @@ class CLinker {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** A define's body read as one initialiser entry (`X_METHODDEF`): read once per define, also
+ *  across the linker runs of one build (facts are not changed once extracted). */
+const ENTRY_ITEMS = new WeakMap<CDefine, CElem[] | null>();
+function entryItems(d: CDefine): CElem[] | undefined {
+  let items = ENTRY_ITEMS.get(d);
+  if (items === undefined) {
+    items = scanInitialiser(`{${d.body}}`, d.line)[0]?.items ?? null;
+    ENTRY_ITEMS.set(d, items);
+  }
+  return items ?? undefined;
+}
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const a = m.get(k);

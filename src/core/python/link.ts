@@ -63,7 +63,9 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
       out.aliases.push(a);
     }
     if (stub) continue;
-    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, imports, isNative));
+    // Only `from <native> import ...` can override a def: found once per file, not per def.
+    const overriding = imports.filter(({ imp, target }) => imp.name !== undefined && isNative(target));
+    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, overriding, isNative));
   }
   return out;
 }

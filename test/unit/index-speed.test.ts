@@ -1,0 +1,200 @@
+/**
+ * What makes a cold index fast must not change what it finds: the reduced texts tree-sitter
+ * parses (C: function bodies, parameter lists and initialisers left out; Python: the outline),
+ * the cursor walk that reads Python facts (checked against the query-based reading on real
+ * CPython sources), the cheap C scan, the worker pool kept for a whole build, and the cache
+ * written from the workers' JSON.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { skippable } from '../../src/core/c/bodies';
+import { cColumn0Names, cNeedsParse, extractC } from '../../src/core/c/extract';
+import { extractPython, pythonFactsOfTree, pythonFactsOfWalk } from '../../src/core/python/extract';
+import { pythonOutline } from '../../src/core/python/skeleton';
+import { parse } from '../../src/parse/parsers';
+import { cachePathFor, loadCache, saveCache } from '../../src/index/cache';
+import { ExtractPool, extractAll, type ExtractRequest } from '../../src/index/pool';
+import { extractFile, type FileResult } from '../../src/index/extractFile';
+
+const FIXTURES = resolve(__dirname, '../../../test/fixtures');
+const CPYTHON = join(process.env.SEAM_CACHE ?? join(homedir(), '.cache', 'seam'), 'cpython-3.13');
+
+/** The text tree-sitter sees: left-out ranges replaced by nothing. */
+function kept(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const [a, b] of skippable(text, true)) {
+    out += text.slice(from, a);
+    from = b;
+  }
+  return out + text.slice(from);
+}
+
+test('C: function bodies, parameter lists and initialiser contents are left out of the parse', () => {
+  const src = [
+    'static PyObject *',
+    'spam_system(PyObject *self, PyObject *args)',
+    '{',
+    '    return PyLong_FromLong(system(command));',
+    '}',
+    'static PyMethodDef SpamMethods[] = {',
+    '    {"system", spam_system, METH_VARARGS, "Execute a shell command."},',
+    '    {NULL, NULL, 0, NULL}',
+    '};',
+    'int proto(int a, int b);',
+  ].join('\n');
+  const k = kept(src);
+  assert.match(k, /spam_system\(\)\n\{\}/);
+  assert.match(k, /SpamMethods\[\] = \{\};/);
+  assert.match(k, /proto\(int a, int b\);/, 'a prototype is parsed as it is');
+  const facts = extractC(src);
+  assert.deepEqual(facts.functions, [{ name: 'spam_system', line: 2 }]);
+  const table = facts.inits.find((i) => i.name === 'SpamMethods');
+  assert.equal(table?.line, 6);
+  assert.equal(table?.elems.length, 2, 'the initialiser is read from the text');
+});
+
+test('C: initialisers that include or define stay in the parse; attributes are not parameter lists', () => {
+  const src = [
+    'static const char *names[] = {',
+    '#include "names.h"',
+    '};',
+    'static int values[] = { 1, 2, 3 };',
+    'void fatal(const char *msg) __attribute__((noreturn)) {',
+    '}',
+  ].join('\n');
+  const k = kept(src);
+  assert.match(k, /#include "names.h"/);
+  assert.match(k, /values\[\] = \{\};/);
+  assert.match(k, /__attribute__\(\(noreturn\)\) \{\}/);
+  assert.deepEqual(extractC(src).functions.map((f) => f.name), ['fatal']);
+});
+
+test('C: the cheap scan skips files that name table types only through pointers', () => {
+  assert.equal(cNeedsParse('int f(void) { PyMethodDef *meth = m->d_method; return 0; }'), false);
+  assert.equal(cNeedsParse('static PyMethodDef methods[] = {{NULL}};'), true);
+  assert.equal(cNeedsParse('PyType_Spec spec = {"m.T", 0, 0, 0, slots};'), true);
+  assert.equal(cNeedsParse('PyObject *t = PyType_FromSpec(&spec); PyType_Spec *s;'), false);
+  assert.equal(cNeedsParse('if (PyModule_AddIntConstant(m, "X", 1) < 0) return -1;'), true);
+  assert.deepEqual(cColumn0Names('static int\nhelper(int a)\n{\n    return inner(a);\n}\nint other(void);\n'), ['helper', 'other']);
+});
+
+test('Python: the outline keeps every line, definitions and imports; it parses cleanly', () => {
+  const src = [
+    '"""Module doc',
+    'import not_an_import',
+    '"""',
+    'import os',
+    'X = compute(1,',
+    '            2)',
+    '# a comment',
+    '__all__ = ["f", "C"]',
+    'def f(a, b=")",',
+    '      *args) -> int:',
+    '    return a',
+    'class C(Base):',
+    '    attr = 1',
+    '    @property',
+    '    def p(self): return 1',
+    'try:',
+    '    from _speedups import f',
+    'except ImportError:',
+    '    pass',
+  ].join('\n');
+  const outline = pythonOutline(src);
+  const lines = outline.split('\n');
+  assert.equal(lines.length, src.split('\n').length);
+  assert.equal(lines[0], '0', 'a docstring becomes one statement');
+  assert.deepEqual(lines.slice(1, 3), ['', '']);
+  assert.equal(lines[3], 'import os');
+  assert.deepEqual(lines.slice(4, 7), ['0', '', '']);
+  assert.equal(lines[7], '__all__ = ["f", "C"]');
+  assert.deepEqual(lines.slice(8, 10), ['def f(', ') -> int:'], 'parameters are emptied, their lines kept');
+  assert.equal(lines[12], '    0');
+  assert.equal(lines[14], '    def p(): return 1');
+  assert.ok(!parse('python', outline).rootNode.hasError);
+  const facts = extractPython(src);
+  assert.deepEqual(facts.defs.map((d) => [d.name, d.kind, d.line]), [['f', 'function', 9], ['C', 'class', 12], ['C.p', 'getter', 15]]);
+  assert.deepEqual(facts.all, ['f', 'C']);
+  assert.deepEqual(facts.imports.map((i) => [i.module, i.line, i.guarded]), [['os', 4, false], ['_speedups', 17, true]]);
+});
+
+function pythonFiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir).sort()) {
+    const p = join(dir, e);
+    const st = statSync(p);
+    if (st.isDirectory()) pythonFiles(p, out);
+    else if (/\.pyi?$/.test(e)) out.push(p);
+  }
+  return out;
+}
+
+test('Python: the cursor walk reads the same facts as the queries (fixtures, CPython 3.13 Lib/)', () => {
+  assert.ok(existsSync(CPYTHON), `${CPYTHON} missing: run bash scripts/fetch-sources.sh`);
+  const files = [...pythonFiles(FIXTURES), ...pythonFiles(join(CPYTHON, 'Lib'))];
+  let compared = 0;
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    // Both on the outline the index parses and on the whole text (function bodies, errors).
+    for (const src of [pythonOutline(text), text]) {
+      const tree = parse('python', src);
+      assert.deepEqual(pythonFactsOfWalk(tree, src), pythonFactsOfTree(tree.rootNode), f);
+      compared++;
+    }
+  }
+  assert.ok(compared > 2000, `only ${compared} texts compared`);
+});
+
+test('the worker pool serves several jobs with the same results as in-process extraction', async () => {
+  const files: ExtractRequest[] = pythonFiles(join(FIXTURES, 'python')).map((path) => ({ path, lang: 'python' }));
+  for (const e of readdirSync(join(FIXTURES, 'c'), { recursive: true, encoding: 'utf8' })) {
+    if (/\.[ch]$/.test(e)) files.push({ path: join(FIXTURES, 'c', e), lang: 'c' });
+  }
+  const expected = new Map(files.map((f) => [f.path, extractFile(f.path, f.lang)]));
+  const strip = (r: FileResult): unknown => JSON.parse(JSON.stringify({ ...r, factsJson: undefined }));
+  const pool = new ExtractPool().start();
+  try {
+    for (const job of [files, files.slice(0, 3)]) {
+      const got = await pool.extract(job);
+      assert.equal(got.length, job.length);
+      for (const r of got) assert.deepEqual(strip(r), strip(expected.get(r.path)!), r.path);
+    }
+    // Jobs queue; one marked `first` is served before those waiting.
+    const order: string[] = [];
+    const [a, b, c] = await Promise.all([
+      pool.extract(files).then((r) => (order.push('a'), r)),
+      pool.extract(files).then((r) => (order.push('b'), r)),
+      pool.extract(files.slice(0, 2), undefined, true).then((r) => (order.push('c'), r)),
+    ]);
+    assert.equal(a.length + b.length + c.length, 2 * files.length + 2);
+    assert.ok(order.indexOf('c') < order.indexOf('b'), `served in the order ${order.join(', ')}`);
+  } finally {
+    await pool.close();
+  }
+  assert.equal((await extractAll(files.slice(0, 2))).length, 2, 'one-off extraction');
+});
+
+test('the cache written from JSON text reads back as the facts', () => {
+  const d = mkdtempSync(join(tmpdir(), 'seam-cache-json-'));
+  const p = cachePathFor(d, ['/r']);
+  const facts = { language: 'python' as const, defs: [{ name: 'f', kind: 'function' as const, line: 1, order: 0 }], imports: [] };
+  const files = new Map([
+    ['/r/a.py', { mtimeMs: 1.5, size: 2, facts, factsJson: JSON.stringify(facts) }],
+    ['/r/b.py', { mtimeMs: 3, size: 4, facts }],
+    ['/r/c.c', { mtimeMs: 5, size: 6, facts: null, skip: 'binary (NUL byte)' }],
+  ]);
+  const link = { key: 'k', outputs: [{ bindings: [], aliases: [], warnings: [] }] };
+  assert.equal(saveCache(p, d, 'v1', ['/r'], files, link), undefined);
+  const text = readFileSync(p, 'utf8');
+  const plain = { format: 2, extractors: 'v1', roots: ['/r'], files: Object.fromEntries([...files].map(([k, { factsJson: _j, ...f }]) => [k, f])), link };
+  assert.match(text, /^seam-index-cache 2 sha256=[0-9a-f]{64}\n/);
+  assert.equal(text.slice(text.indexOf('\n') + 1), JSON.stringify(plain), 'the body: the same text JSON.stringify writes');
+  const back = loadCache(p, 'v1', ['/r']);
+  assert.ok(back.ok);
+  assert.deepEqual(back.files.get('/r/a.py')?.facts, facts);
+  assert.equal(back.files.get('/r/c.c')?.skip, 'binary (NUL byte)');
+  writeFileSync(p, '');
+});
