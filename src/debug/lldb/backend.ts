@@ -61,7 +61,7 @@ interface DapThread { id: number; name: string }
 interface DapFrame { id: number; name: string; line?: number; source?: { path?: string; name?: string } }
 interface DapVariable { name: string; value: string; type?: string; variablesReference: number }
 
-interface Bp { id: number; verified: boolean; file?: string; line?: number; location: string }
+interface Bp { id: number; verified: boolean; file?: string; line?: number; location: string; internal?: boolean }
 
 class LldbBackend extends EventEmitter implements DebugBackend {
   readonly memory: LldbMemory;
@@ -104,13 +104,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     });
     dap.on('stopped', (b: { reason?: string; description?: string; threadId?: number }) => this.stoppedSafely(b));
     dap.on('continued', () => this.resumed());
-    dap.on('exited', (b: { exitCode?: number }) => {
-      this.stopPolling();
-      this.exited = true;
-      if (this.closing) return;
-      if (b.exitCode === -1) this.log?.(`LLDB reported exit status -1 for process ${this.pid} (last stop signal: ${this.lastSignal ?? 'none'})`);
-      this.emit('exited', { exitCode: shellExitCode(b.exitCode ?? 0, this.lastSignal) });
-    });
+    dap.on('exited', (b: { exitCode?: number }) => void this.onExited(b.exitCode ?? 0));
     dap.on('output', (b: { category?: string; output?: string }) => {
       // The program's own output comes through the FIFOs; this is LLDB talking.
       if (!b.output || /^Running initCommands:|^\(lldb\) /.test(b.output)) return;
@@ -120,6 +114,22 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       this.stopPolling();
       if (!this.closing) this.emit('terminated', { reason: `${dap.path} ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
     });
+  }
+
+  /**
+   * The program ended. lldb-vscode reports -1 when the exit reaches it while it handles a command
+   * (seen twice for a normal exit under load): LLDB's own `process status` then has the status.
+   * A -1 that stays is a process killed while stopped (SIGKILL).
+   */
+  private async onExited(code: number): Promise<void> {
+    this.stopPolling();
+    this.exited = true;
+    if (code === -1) {
+      const status = /exited with status = (-?\d+)/.exec(await this.command('process status').catch(() => ''));
+      this.log?.(`LLDB reported exit status -1 for process ${this.pid}; process status: ${status?.[1] ?? 'none'} (last stop signal: ${this.lastSignal ?? 'none'})`);
+      if (status && Number(status[1]) !== -1) code = Number(status[1]);
+    }
+    if (!this.closing) this.emit('exited', { exitCode: shellExitCode(code, this.lastSignal) });
   }
 
   // ---- LLDB's command line and expressions ----------------------------------------------------
@@ -344,7 +354,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       bp.line = loc.line;
     }
     this.bps.set(bp.id, bp);
-    if (req.location === PANIC_FUNCTION) this.panicBreakpoint = bp.id;
+    if (req.location === PANIC_FUNCTION) {
+      this.panicBreakpoint = bp.id;
+      bp.internal = true; // never shown: not worth polling LLDB for while the program runs
+    }
     await this.refreshBreakpoints([bp.id]).catch(() => undefined);
     if (bp.verified && bp.line === undefined && 'address' in loc) {
       // An address LLDB places without its line (Debian's LTO python3.11): the line table has it.
@@ -395,9 +408,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   /** While the program runs with pending breakpoints: look for their resolution (lldb-vscode
    *  reports no module loads for breakpoints it did not make). */
   private startPolling(): void {
-    if (this.poll || this.stopped || this.closing || ![...this.bps.values()].some((b) => !b.verified)) return;
+    const pending = (): boolean => [...this.bps.values()].some((b) => !b.verified && !b.internal);
+    if (this.poll || this.stopped || this.closing || this.exited || !pending()) return;
     this.poll = setInterval(() => {
-      if (this.stopped || ![...this.bps.values()].some((b) => !b.verified)) return this.stopPolling();
+      if (this.stopped || this.exited || !pending()) return this.stopPolling();
       void this.refreshBreakpoints().catch(() => undefined);
     }, 250);
     this.poll.unref();
