@@ -319,6 +319,11 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         const x = locals.find((v) => v.name === 'x');
         assert.ok(x, JSON.stringify(locals));
         assert.match(x.value, /\bint\b.*\b21\b/);
+        // Hover / watch of a local name in a Python frame: read from memory; anything else refused in words.
+        const hover = await s.dc.evaluateRequest({ expression: 'x', frameId: py('innermost').id, context: 'hover' });
+        assert.equal(hover.body.result, x.value);
+        await assert.rejects(s.dc.evaluateRequest({ expression: 'x + 1', frameId: py('innermost').id, context: 'watch' }), /local names only/);
+        await assert.rejects(s.dc.evaluateRequest({ expression: 'nope', frameId: py('innermost').id, context: 'watch' }), /nope is not a local of innermost/);
 
         // A C expression in a native frame (mixed_call's unpacked arguments).
         const ev = await s.dc.evaluateRequest({ expression: 'x->ob_type->tp_name', frameId: mixedCall.id, context: 'watch' });

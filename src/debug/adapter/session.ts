@@ -512,7 +512,19 @@ export class SeamDebugSession extends LoggingDebugSession {
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     void this.run(response, async () => {
       const fr = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
-      if (fr?.frame.language === 'python') throw new UserError('Python expressions are not evaluated yet: select a C or Rust frame (GDB expressions)');
+      if (fr?.frame.language === 'python') {
+        // Read from memory, never run in the program: a local's name (hover, watch) is answered.
+        const name = args.expression.trim();
+        const local = fr.frame.python && /^[A-Za-z_]\w*$/.test(name)
+          ? (await this.pythonLocals(fr.frame.python.address)).find((l) => l.name === name) : undefined;
+        if (!local) {
+          throw new UserError(/^[A-Za-z_]\w*$/.test(name)
+            ? `${name} is not a local of ${fr.frame.function} (Seam reads Python frames from memory and runs no code in the program: locals only)`
+            : 'in a Python frame Seam shows local names only (it reads the frame from memory and runs no code in the program): select a C or Rust frame for debugger expressions');
+        }
+        response.body = { result: local.value, type: local.type, variablesReference: 0 };
+        return;
+      }
       const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
       response.body = { result: await describeValue(v, this.backend!, this.stacks), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
     });
