@@ -163,6 +163,29 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         assert.equal(s.all('stopped').length, 0);
       });
 
+      test('threads are named with their `threading` names (not the 15-byte OS names), renames included', { timeout: TEST_MS }, async () => {
+        const named = join(fx.scenarios, 'named_threads.py');
+        const s = new Session();
+        sessions.push(s);
+        await s.start();
+        const init = s.next('initialized');
+        await s.dc.launchRequest({
+          type: 'seam', request: 'launch', program: named, python: fx.python,
+          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('named'),
+        } as DebugProtocol.LaunchRequestArguments);
+        await init;
+        await s.dc.setBreakpointsRequest({ source: { path: named }, breakpoints: [{ line: tagLine(named, 'NAMED_STOP') }] });
+        await s.dc.configurationDoneRequest();
+        const stop = await s.stopped();
+        assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+        const names = (await s.dc.threadsRequest()).body.threads.map((t) => t.name);
+        assert.ok(names.some((n) => n.startsWith('worker-with-a-long-threading-name')), names.join(', '));
+        assert.ok(names.some((n) => n.startsWith('MainThread')), names.join(', '));
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+        assert.match(s.output('stdout'), /named done/);
+      });
+
       test('attach: a Python breakpoint in a running program stops once the main thread runs Python again', { timeout: TEST_MS }, async () => {
         const nested = join(fx.scenarios, 'nested.py');
         const child = spawn(fx.python, [nested], { env: scenarioEnv(fx, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });

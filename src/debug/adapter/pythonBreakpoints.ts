@@ -118,6 +118,17 @@ export class PythonBreakpoints {
     this.write();
   }
 
+  /** The program's `threading` names by OS thread id, as the bootstrap publishes them
+   *  (CONTROL + ".threads"); empty before it has. */
+  threadNames(): Map<number, string> {
+    try {
+      const data = JSON.parse(readFileSync(`${this.controlPath}.threads`, 'utf8')) as Record<string, unknown>;
+      return new Map(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string' && /^\d+$/.test(e[0])).map(([k, v]) => [Number(k), v]));
+    } catch {
+      return new Map();
+    }
+  }
+
   /** Sets the trap (before the program runs; pending until libpython is loaded). */
   async installTrap(backend: DebugBackend): Promise<void> {
     const st = await backend.insertBreakpoint({ location: TRAP_FUNCTION, condition: trapExpression(TRAP_CONDITION, backend), atEntry: !!backend.entryArgument });

@@ -420,11 +420,14 @@ export class SeamDebugSession extends LoggingDebugSession {
         // VS Code asks right after configurationDone, while the program runs: no stacks then
         // (nothing to read yet, and a read that races the start would cache a wrong answer).
         const ts = await this.backend.threads();
-        response.body = { threads: ts.map((t) => new Thread(t.id, t.name ?? `Thread ${t.id}`)) };
+        const names = this.python?.threadNames() ?? new Map<number, string>();
+        response.body = { threads: ts.map((t) => new Thread(t.id, (t.lwp !== undefined && names.get(t.lwp)) || t.name || `Thread ${t.id}`)) };
         return;
       }
       const snap = await this.stacks.snapshot();
-      response.body = { threads: snap.threads.map((t) => new Thread(t.id, `${t.name}${t.holdsGil ? ' (GIL)' : ''}`)) };
+      // `threading` names where the bootstrap publishes them (launch, attach), else the OS's.
+      const names = this.python?.threadNames() ?? new Map<number, string>();
+      response.body = { threads: snap.threads.map((t) => new Thread(t.id, `${(t.lwp !== undefined && names.get(t.lwp)) || t.name}${t.holdsGil ? ' (GIL)' : ''}`)) };
     });
   }
 

@@ -723,6 +723,40 @@ def _run_script(path):
 _attached = None
 
 
+def _publish_thread_names(path):
+    """Keeps PATH (JSON {native_id: name}) up to date with the program's `threading` names, for
+    the adapter's Threads view (the OS names are 15 bytes and rarely set): rewritten atomically
+    when a thread starts and when a name changes. Costs one small file write per thread start."""
+    import json
+    import threading
+
+    def write():
+        try:
+            names = {str(t.native_id): t.name for t in threading.enumerate() if getattr(t, "native_id", None)}
+            tmp = path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(names, f)
+            os.replace(tmp, path)
+        except Exception:  # noqa: BLE001  (names are a nicety: never disturb the program)
+            pass
+
+    set_native_id = getattr(threading.Thread, "_set_native_id", None)
+    if set_native_id is not None:
+        def _set_native_id(self):
+            set_native_id(self)
+            write()
+
+        threading.Thread._set_native_id = _set_native_id
+    name = threading.Thread.__dict__.get("name")
+    if isinstance(name, property) and name.fset is not None:
+        def _set_name(self, value):
+            name.fset(self, value)
+            write()
+
+        threading.Thread.name = property(name.fget, _set_name, name.fdel, name.__doc__)
+    write()
+
+
 def attach(control):
     """After an attach: Seam's debugger makes the program call this on its main thread (a pending
     call, see src/debug/adapter/pythonAttach.ts), with the session's control file. From here on
@@ -735,6 +769,7 @@ def attach(control):
     ctl = _Controller(control)
     _attached = ctl
     ctl.refresh(force=True)
+    _publish_thread_names(control + ".threads")
     import _thread
 
     _thread.start_new_thread(ctl.poll, ())
@@ -752,6 +787,7 @@ def _main():
     if control:
         ctl = _Controller(control)
         ctl.refresh()
+        _publish_thread_names(control + ".threads")
         import _thread
 
         _thread.start_new_thread(ctl.poll, ())  # not a threading.Thread: invisible to the program
