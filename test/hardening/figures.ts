@@ -5,6 +5,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { processState } from '../../src/debug/nativeStop';
 
 /** The repository root, from the bundled test at dist/test/hardening/**. */
 export const REPO = (() => {
@@ -101,17 +102,9 @@ export function zombies(comm: RegExp, all = processes()): ProcInfo[] {
   return all.filter((p) => p.state === 'Z' && comm.test(p.comm));
 }
 
+/** A live process (a zombie is dead for our purposes): the product's own /proc check. */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return processState(pid).alive;
 }
 
 export function killQuietly(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -6,6 +6,7 @@
  * One fixture build per interpreter; tests run one after another (about 7 s per interpreter).
  * `SEAM_DAP_LOG_DIR=<dir>` makes each session write its DAP + GDB/MI traffic there.
  */
+import { processState } from '../../src/debug/nativeStop';
 import { DEBUGGER, DEBUGGER_DIED, DEBUGGER_LABEL, MISSING_DEBUGGER } from '../debug/debugger';
 import { after, describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,18 +173,9 @@ function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** A live process (a zombie is dead for our purposes). */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead for our purposes.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return processState(pid).alive;
 }
 
 function killQuietly(pid: number): void {
