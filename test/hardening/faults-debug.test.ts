@@ -19,7 +19,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEBUGGER_DIED } from '../debug/debugger';
+
+const DEBUGGER_DIED_GDB = /gdb ended unexpectedly/;
+const DEBUGGER_DIED_LLDB = /lldb-(?:vscode|dap)[-\d]* ended unexpectedly/;
 import { tagLine, scenarioEnv, type FixturePaths } from '../debug/fixtures';
 import type { Session } from '../debug/dapSession';
 import { alive, killQuietly, processes, record, until } from './figures';
@@ -70,10 +72,12 @@ async function adapterStillWorks(s: Session): Promise<void> {
 const pendingAnswers: string[] = [];
 
 describe('faults: the debugger killed mid-request', () => {
-  test('DAP: GDB frozen with evaluate and next pending, then killed: both answered, session over, nothing left', { timeout: TEST_MS }, async (t) => {
+  // The same fault for both backends (issue 6: "kill GDB/LLDB mid-request").
+  for (const [kind, label, died] of [['gdb', 'GDB', DEBUGGER_DIED_GDB], ['lldb', 'LLDB', DEBUGGER_DIED_LLDB]] as const) {
+  test(`DAP: ${label} frozen with evaluate and next pending, then killed: both answered, session over, nothing left`, { timeout: TEST_MS }, async (t) => {
     const s = track(await launched(fx, ['busy', '60'], async (s) => {
       await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
-    }));
+    }, { debugger: kind }));
     const stop = await s.stopped();
     const tid = stop.body.threadId!;
     const frames = await s.frames(tid);
@@ -103,13 +107,14 @@ describe('faults: the debugger killed mid-request', () => {
       }
     }
     await s.next('terminated', 15_000);
-    assert.match(s.output(), DEBUGGER_DIED);
+    assert.match(s.output(), died);
     await until(() => !alive(program.pid), 10_000, 'the program ends with its debugger (no orphan)');
     await until(() => stateOf(dbg.pid) === undefined, 5_000, 'GDB reaped by the adapter (no zombie)');
     await adapterStillWorks(s);
-    t.diagnostic(`pending requests answered ${answerMs} ms after GDB died: evaluate "${!ev.ok && ev.error}", next "${!nx.ok && nx.error}"`);
-    record({ kind: 'fault', name: 'GDB killed mid-request (DAP)', survived: true, answerMs, evaluate: !ev.ok && ev.error, next: !nx.ok && nx.error });
+    t.diagnostic(`pending requests answered ${answerMs} ms after ${label} died: evaluate "${!ev.ok && ev.error}", next "${!nx.ok && nx.error}"`);
+    record({ kind: 'fault', name: `${label} killed mid-request (DAP)`, survived: true, answerMs, evaluate: !ev.ok && ev.error, next: !nx.ok && nx.error });
   });
+  }
 
   test('DAP: a request pending when GDB died is answered as the debugger ending, not as an internal error', {
   }, () => {
