@@ -57,7 +57,7 @@ export interface LaunchRequest {
 
 /**
  * Events: 'stopped' (StopEvent), 'continued' (), 'output' ({category: 'stdout'|'stderr'|'console',
- * text}), 'exited' ({exitCode}), 'terminated' ({reason?: string}), 'breakpoint' (BreakpointState:
+ * text}), 'exited' ({exitCode, uncertain?: the debugger lost the status; exitCode is a guess}), 'terminated' ({reason?: string}), 'breakpoint' (BreakpointState:
  * a pending breakpoint resolved), 'libraryLoaded' ({path}), 'warning' ({text}: something the user
  * should know about the debugger itself, e.g. an LLDB that cannot unwind through the eval loop).
  */

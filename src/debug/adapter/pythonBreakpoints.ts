@@ -118,6 +118,16 @@ export class PythonBreakpoints {
     this.write();
   }
 
+  /** The exit status the bootstrap recorded as the program's main code ended (CONTROL + ".exit"). */
+  recordedExit(): number | undefined {
+    try {
+      const v = Number(readFileSync(`${this.controlPath}.exit`, 'utf8').trim());
+      return Number.isInteger(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The program's `threading` names by OS thread id, as the bootstrap publishes them
    *  (CONTROL + ".threads"); empty before it has. */
   threadNames(): Map<number, string> {

@@ -143,7 +143,9 @@ export class SeamDebugSession extends LoggingDebugSession {
     });
     backend.on('libraryLoaded', () => this.stacks?.reset());
     backend.on('warning', (w: { text: string }) => this.sendEvent(new OutputEvent(`[seam] ${w.text}\n`, 'console')));
-    backend.on('exited', (e: { exitCode: number }) => {
+    backend.on('exited', (e: { exitCode: number; uncertain?: boolean }) => {
+      // A status the debugger lost: the one the bootstrap recorded, when it did.
+      if (e.uncertain) e = { exitCode: this.python?.recordedExit() ?? e.exitCode };
       this.disposePython();
       if (this.exited) return;
       this.exited = true;

@@ -117,19 +117,24 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   }
 
   /**
-   * The program ended. lldb-vscode reports -1 when the exit reaches it while it handles a command
-   * (seen twice for a normal exit under load): LLDB's own `process status` then has the status.
-   * A -1 that stays is a process killed while stopped (SIGKILL).
+   * The program ended. lldb-vscode has reported -1 for a normal exit under load (three times in CI
+   * runs): LLDB's own `process status` is asked; a -1 that stays is SIGKILL when the program was
+   * stopped (a kill while stopped), and `uncertain` when it was running (the session may know the
+   * status from the bootstrap).
    */
   private async onExited(code: number): Promise<void> {
     this.stopPolling();
     this.exited = true;
+    const running = !this.stopped;
+    let uncertain = false;
     if (code === -1) {
       const status = /exited with status = (-?\d+)/.exec(await this.command('process status').catch(() => ''));
       this.log?.(`LLDB reported exit status -1 for process ${this.pid}; process status: ${status?.[1] ?? 'none'} (last stop signal: ${this.lastSignal ?? 'none'})`);
       if (status && Number(status[1]) !== -1) code = Number(status[1]);
+      // Killed while stopped is SIGKILL; while running, the status may simply be lost.
+      else uncertain = running;
     }
-    if (!this.closing) this.emit('exited', { exitCode: shellExitCode(code, this.lastSignal) });
+    if (!this.closing) this.emit('exited', { exitCode: shellExitCode(code, this.lastSignal), uncertain });
   }
 
   // ---- LLDB's command line and expressions ----------------------------------------------------

@@ -803,7 +803,9 @@ def _main():
         run = lambda: _run_script(script)  # noqa: E731
     try:
         run()
-    except SystemExit:
+        _record_exit(control, 0)
+    except SystemExit as e:
+        _record_exit(control, e.code if isinstance(e.code, int) else 0 if e.code is None else 1)
         raise
     except BaseException as e:  # as `python SCRIPT` would print it, without our frames
         tb = _hide_own_frames(e.__traceback__)
@@ -811,7 +813,21 @@ def _main():
         if isinstance(e, KeyboardInterrupt):
             raise
         sys.excepthook(type(e), e, tb)
+        _record_exit(control, 1)
         raise SystemExit(1)
+
+
+def _record_exit(control, code):
+    """The exit status the program's main code ends with, in CONTROL + ".exit": a debugger that
+    loses the status (lldb-vscode under load reports -1) can be told it. Not for os._exit or a
+    death by signal, which the debugger sees itself."""
+    if not control:
+        return
+    try:
+        with open(control + ".exit", "w", encoding="utf-8") as f:
+            f.write(str(code & 0xFF))
+    except Exception:  # noqa: BLE001
+        pass
 
 
 if __name__ == "__main__":
