@@ -162,14 +162,16 @@ test('the worker pool serves several jobs with the same results as in-process ex
       assert.equal(got.length, job.length);
       for (const r of got) assert.deepEqual(strip(r), strip(expected.get(r.path)!), r.path);
     }
-    // Jobs queue; one marked `first` is served before those waiting.
+    // Jobs queue; one marked `first` is served before those waiting. The first two jobs are big
+    // enough that every worker's slots are taken and the second still waits when the third comes.
+    const big = Array.from({ length: 12 }, () => files).flat();
     const order: string[] = [];
     const [a, b, c] = await Promise.all([
-      pool.extract(files).then((r) => (order.push('a'), r)),
-      pool.extract(files).then((r) => (order.push('b'), r)),
+      pool.extract(big).then((r) => (order.push('a'), r)),
+      pool.extract(big).then((r) => (order.push('b'), r)),
       pool.extract(files.slice(0, 2), undefined, true).then((r) => (order.push('c'), r)),
     ]);
-    assert.equal(a.length + b.length + c.length, 2 * files.length + 2);
+    assert.equal(a.length + b.length + c.length, 2 * big.length + 2);
     assert.ok(order.indexOf('c') < order.indexOf('b'), `served in the order ${order.join(', ')}`);
   } finally {
     await pool.close();
