@@ -13,6 +13,7 @@
  *                        (debug offsets) layouts; mutated `_Py_DebugOffsets` blocks
  *   extract-c/-rust/-python   the extractors on random text, token soup and mutated fixture sources
  */
+import { encodeLocations } from '../../helpers/locations';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -217,34 +218,11 @@ export const miRoundtrip: FuzzTarget<GenRecord> = {
 
 // ---- line tables ----------------------------------------------------------------------------------
 
-interface LocEntry { units: number; line: number | null; long: boolean }
-
-/** Objects/locations.md encoder (the inverse of lineTable.ts), entries split at 8 code units. */
-function encodeLocations(firstLine: number, entries: LocEntry[]): Uint8Array {
-  const out: number[] = [];
-  const varint = (v: number) => { while (v >= 64) { out.push(64 | (v & 63)); v = Math.floor(v / 64); } out.push(v); };
-  const svarint = (v: number) => varint(v < 0 ? (-v * 2) | 1 : v * 2);
-  let line = firstLine;
-  for (const e of entries) {
-    for (let left = e.units; left > 0;) {
-      const n = Math.min(left, 8);
-      left -= n;
-      const head = (code: number) => out.push(0x80 | (code << 3) | (n - 1));
-      if (e.line === null) { head(15); continue; }
-      const delta = e.line - line;
-      line = e.line;
-      if (e.long) { head(14); svarint(delta); varint(0); varint(1); varint(5); }
-      else if (delta === 0) { head(0); out.push(4); }
-      else if (delta === 1 || delta === 2) { head(10 + delta); out.push(0, 9); }
-      else { head(13); svarint(delta); }
-    }
-  }
-  return Uint8Array.from(out);
-}
+interface FuzzLocEntry { units: number; line: number | null; long: boolean }
 
 type LineCase =
   | { kind: 'random'; table: Uint8Array; firstLine: number; format: LineTableFormat; offsets: number[] }
-  | { kind: 'encoded'; firstLine: number; entries: LocEntry[]; cut: number | null; flips: [number, number][] };
+  | { kind: 'encoded'; firstLine: number; entries: FuzzLocEntry[]; cut: number | null; flips: [number, number][] };
 
 export const lineTable: FuzzTarget<LineCase> = {
   name: 'line-table',
@@ -282,7 +260,7 @@ export const lineTable: FuzzTarget<LineCase> = {
       return ranges;
     };
     if (c.kind === 'random') { check(c.table, c.firstLine, c.format, c.offsets); return; }
-    const table = encodeLocations(c.firstLine, c.entries);
+    const table = encodeLocations(c.firstLine, c.entries.map((e) => ({ units: e.units, line: e.line, form: e.long ? 'long' as const : undefined })));
     const units = c.entries.reduce((n, e) => n + e.units, 0);
     const ranges = check(table, c.firstLine, 'locations', [0, 2, units, units * 2 - 2]);
     // Intact: every code unit's line is the entry's (the decoder is the encoder's inverse).
