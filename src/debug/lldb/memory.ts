@@ -70,7 +70,7 @@ export class LldbMemory implements Memory {
     const out = new Uint8Array(size);
     for (let p = first; p <= last; p += PAGE) {
       const page = this.pages.get(p);
-      if (!page) return this.readExact(address, size);
+      if (!page) return this.readRaw(address, size); // partly readable pages: read exactly as asked
       const from = p < address ? Number(address - p) : 0;
       const to = Math.min(4096, Number(address + BigInt(size) - p));
       out.set(page.subarray(from, to), Number(p + BigInt(from) - address));
@@ -110,11 +110,6 @@ export class LldbMemory implements Memory {
         this.pages.set(p, (await this.readRaw(p, 4096).catch(() => undefined)) ?? null);
       }
     }));
-  }
-
-  /** A range inside partly readable pages, read as asked. */
-  private readExact(address: bigint, size: number): Promise<Uint8Array> {
-    return this.readRaw(address, size);
   }
 
   private async readRaw(address: bigint, size: number): Promise<Uint8Array> {
