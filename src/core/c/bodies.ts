@@ -1,18 +1,48 @@
 /**
  * Function bodies hold nothing the tree-based passes read (the API calls inside them are read
  * by text scanners), yet they are most of a C file. This cheap lexer finds the top-level
- * function bodies so that tree-sitter parses everything *but* their contents (its
- * `includedRanges`): the functions keep their names and lines, the parse gets several times
- * faster. Left out too: the parameter lists of those definitions (the name is before them), the
- * contents of top-level initialisers (the extractor re-reads tables from the text; an
- * initialiser holding an `#include` or `#define` is kept), long comments (Argument Clinic
- * blocks, which a text scanner reads) and the insides of long string literals (docstrings).
- * Strings, character literals, comments and preprocessor lines are skipped by the lexer; a body
- * whose braces do not balance is left in (parsed as usual).
+ * function definitions and names them, so that tree-sitter parses everything *but* them (its
+ * `includedRanges`): the parse gets several times faster. Left out too: the contents of
+ * top-level initialisers (the extractor re-reads tables from the text; an initialiser holding an
+ * `#include` or `#define` is kept) and of struct, union and enum bodies, comments (Argument
+ * Clinic blocks are read by a text scanner), `#define`s the extractor would drop
+ * (`defineMatters`), and the insides of long string literals (docstrings). Strings, character
+ * literals, comments and preprocessor lines are skipped by the lexer; a body whose braces do not
+ * balance is left in (parsed as usual).
  */
 
-/** Comments and string literals at least this long are left out of the parse. */
+/** String literals at least this long are left out of the parse (comments always are, unless
+ *  leaving one out would join two words). */
 const LONG = 256;
+
+/** Function-like macro bodies that may generate functions or call the C-API's adders. */
+export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*)\s*\(/;
+export const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
+
+/** Whether the C extractor keeps a `#define` (body: continuations joined, comments removed,
+ *  trimmed): token-pasting or API-calling or function-shaped function-like macros; string-valued
+ *  object-like ones (MODNAME), clinic table-entry macros, aliases of functions. */
+export function defineMatters(name: string, params: boolean, body: string): boolean {
+  if (/_(?:METHODDEF|GETSETDEF)$/.test(name)) return true;
+  if (params) return /##/.test(body) || API_WORDS.test(body) || FUNCTION_SHAPED.test(body);
+  return /^"/.test(body) || (/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body));
+}
+
+const DEFINE_HEAD = /^#[ \t]*define[ \t]+([A-Za-z_]\w*)(\()?/;
+
+/** A `#define` directive's text -> whether the extractor would keep it (unknown shapes: yes). */
+function directiveMatters(directive: string): boolean {
+  const m = DEFINE_HEAD.exec(directive);
+  if (!m) return true;
+  let rest = directive.slice(m[0].length);
+  if (m[2]) {
+    const close = rest.indexOf(')');
+    if (close < 0) return true;
+    rest = rest.slice(close + 1);
+  }
+  const body = rest.replace(/\\\r?\n/g, ' ').replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ').trim();
+  return defineMatters(m[1], !!m[2], body);
+}
 
 export interface TextRange {
   startIndex: number;
@@ -29,14 +59,72 @@ export function functionBodies(text: string): [number, number][] {
 /** Words before a parenthesised group that make it an attribute, not a parameter list. */
 const ATTRIBUTE_WORD = /(?:__attribute__|__declspec|__asm__|__asm|asm|ATTRIBUTE|ATTR)$/;
 
-/** Ranges the parse can leave out: function bodies' contents and, with `more`, the
- *  parameter lists of function definitions, the contents of top-level initialisers (`= {...}`,
- *  which the extractor re-reads from the text; kept when they hold an `#include` or
- *  `#define`), long comments and long string literals' contents. Sorted, disjoint. */
+/** A function definition the lexer saw at top level: its name and the name's offset. */
+export interface LexedFunction {
+  name: string;
+  at: number;
+}
+
+export interface TopLevelScan {
+  /** Ranges the parse can leave out: sorted, disjoint. */
+  skip: [number, number][];
+  /** Top-level function definitions (`... name(...) {`), in order. */
+  functions: LexedFunction[];
+}
+
+/** Ranges the parse can leave out (see `scanTopLevel`). */
 export function skippable(text: string, more: boolean): [number, number][] {
+  return scanTopLevel(text, more).skip;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+}
+
+/** The word ending right before `end` (spaces skipped), not before `floor`: [start, end). */
+function wordBefore(text: string, end: number, floor: number): [number, number] | undefined {
+  let e = end;
+  while (e > floor && isSpace(text.charCodeAt(e - 1))) e--;
+  let b = e;
+  while (b > floor && isWordChar(text.charCodeAt(b - 1))) b--;
+  if (b === e) return undefined;
+  const first = text.charCodeAt(b);
+  return first >= 48 && first <= 57 ? undefined : [b, e];
+}
+
+/** Does `struct`, `union` or `enum` (and maybe a tag) come right before `end`? */
+function aggregateHead(text: string, end: number, floor: number): boolean {
+  let w = wordBefore(text, end, floor);
+  if (!w) return false;
+  const is = (r: [number, number]): boolean => /^(?:struct|union|enum)$/.test(text.slice(r[0], r[1]));
+  if (is(w)) return true;
+  w = wordBefore(text, w[0], floor);
+  return !!w && is(w);
+}
+
+/**
+ * One pass of the lexer over the text. Finds the top-level function definitions (a `{` after a
+ * top-level `)`), names them (the identifier before their parameter list), and lists what the
+ * parse can leave out: each function's body and, with `more`, the whole definition (the name is
+ * known: the tree has nothing to add; kept when a preprocessor line splits its signature, whose
+ * conditional the tree must see whole), the contents of top-level initialisers (`= {...}`, which
+ * the extractor re-reads from the text; kept when they hold an `#include` or `#define`) and of
+ * struct, union and enum bodies (fields are no facts), long comments and long string literals'
+ * contents.
+ */
+export function scanTopLevel(text: string, more: boolean): TopLevelScan {
   const out: [number, number][] = [];
+  const functions: LexedFunction[] = [];
   const skipLong = (a: number, b: number): void => {
     if (more && bodyOpen < 0 && b - a >= LONG) out.push([a, b]);
+  };
+  /** A comment or an unneeded directive: left out unless that joins two words. */
+  const skipQuiet = (a: number, b: number): void => {
+    if (more && bodyOpen < 0 && b > a && !(a > 0 && isWordChar(text.charCodeAt(a - 1)) && isWordChar(text.charCodeAt(b)))) out.push([a, b]);
   };
   /** Adds [a, b), dropping the ranges already found inside it. */
   const cover = (a: number, b: number): void => {
@@ -46,14 +134,21 @@ export function skippable(text: string, more: boolean): [number, number][] {
   const n = text.length;
   let depth = 0;
   let bodyOpen = -1;
-  let initOpen = -1; // '{' of a top-level initialiser
+  let wholeFrom = -1; // a definition left out whole: from its first token
+  let initOpen = -1; // '{' of a top-level initialiser or aggregate body
   let initKeep = false; // it holds an #include or #define: parsed as it is
+  let externBlocks = 0; // open `extern "C" {` blocks (transparent)
+  let blockOpen = -1; // '{' of another top-level block (`extern "C" {`): its statements are top level too
   let parens = 0; // open '(' at depth 0
   let groupOpen = -1; // the last top-level parenthesised group
   let groupClose = -1;
+  let prevGroupOpen = -1; // the group before it (the parameter list, when the last is an attribute)
+  let prevGroupClose = -1;
   let lastSignificant = ''; // last non-space, non-comment character at depth 0
   let lastAt = -1; // and its offset
   let lineStart = true;
+  let stmtStart = -1; // first token of the top-level statement under way
+  let stmtPreproc = false; // a preprocessor line inside it
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 10 /* \n */) {
@@ -64,6 +159,8 @@ export function skippable(text: string, more: boolean): [number, number][] {
     if (c === 35 /* # */ && lineStart) {
       // Preprocessor line, with backslash continuations.
       if (initOpen >= 0 && /^#\s*(?:include|define)\b/.test(text.slice(i, i + 40))) initKeep = true;
+      if (depth === 0 && stmtStart >= 0) stmtPreproc = true;
+      const directive = i;
       for (; i < n; i++) {
         const d = text.charCodeAt(i);
         if (d === 10 && text.charCodeAt(i - 1) !== 92 && !(text.charCodeAt(i - 1) === 13 && text.charCodeAt(i - 2) === 92)) break;
@@ -71,6 +168,9 @@ export function skippable(text: string, more: boolean): [number, number][] {
           const e = text.indexOf('*/', i + 2);
           i = e < 0 ? n : e + 1;
         }
+      }
+      if (more && /^#[ \t]*define\b/.test(text.slice(directive, directive + 16)) && !directiveMatters(text.slice(directive, i))) {
+        skipQuiet(directive, i);
       }
       lineStart = true;
       continue;
@@ -81,15 +181,20 @@ export function skippable(text: string, more: boolean): [number, number][] {
       if (d === 42) {
         const e = text.indexOf('*/', i + 2);
         const end = e < 0 ? n : e + 2;
-        skipLong(i, end);
+        skipQuiet(i, end);
         i = end - 1;
         continue;
       }
       if (d === 47) {
         const e = text.indexOf('\n', i + 2);
+        skipQuiet(i, e < 0 ? n : e);
         i = e < 0 ? n : e - 1;
         continue;
       }
+    }
+    if (depth === 0 && stmtStart < 0) {
+      stmtStart = i;
+      stmtPreproc = false;
     }
     if (c === 34 /* " */ || c === 39 /* ' */) {
       const open = i;
@@ -105,48 +210,87 @@ export function skippable(text: string, more: boolean): [number, number][] {
       }
       continue;
     }
+    if (c === 123 /* { */ && depth === 0 && lastSignificant === '"' && /extern\s*"C"\s*$/.test(text.slice(Math.max(0, i - 24), i))) {
+      // `extern "C" {`: what it holds is top level (headers wrap everything in one).
+      externBlocks++;
+      stmtStart = -1;
+      lastSignificant = '{';
+      lastAt = i;
+      continue;
+    }
+    if (c === 125 /* } */ && depth === 0 && externBlocks > 0) {
+      externBlocks--;
+      stmtStart = -1;
+      lastSignificant = '}';
+      lastAt = i;
+      continue;
+    }
     if (c === 123 /* { */) {
       if (depth === 0 && lastSignificant === ')') {
         bodyOpen = i;
-        // The definition's parameter list: `name(...)` right before the body.
-        if (more && parens === 0 && groupOpen >= 0 && groupClose === lastAt && !ATTRIBUTE_WORD.test(text.slice(Math.max(0, groupOpen - 16), groupOpen).trimEnd())) {
-          cover(groupOpen + 1, groupClose);
+        // The parameter list: the group right before the body, or the one before an attribute.
+        let paramsOpen = -1;
+        let paramsClose = -1;
+        if (parens === 0 && groupOpen >= 0 && groupClose === lastAt) {
+          const before = text.slice(Math.max(0, groupOpen - 16), groupOpen).trimEnd();
+          if (!ATTRIBUTE_WORD.test(before)) [paramsOpen, paramsClose] = [groupOpen, groupClose];
+          else if (prevGroupOpen >= 0 && prevGroupOpen >= stmtStart) [paramsOpen, paramsClose] = [prevGroupOpen, prevGroupClose];
         }
-      } else if (depth === 0 && lastSignificant === '=' && more) {
+        const word = paramsOpen > 0 ? wordBefore(text, paramsOpen, Math.max(0, stmtStart)) : undefined;
+        const name = word && text.slice(word[0], word[1]);
+        if (word && name) functions.push({ name, at: word[0] });
+        // Left out whole only when the head is plain (`static PyObject *\nname(`): no macro
+        // call before the name (`Py_LOCAL_INLINE(int)`, a run of macro-bodied definitions).
+        if (more && name && !stmtPreproc && stmtStart >= 0 && text.lastIndexOf('(', paramsOpen - 1) < stmtStart) wholeFrom = stmtStart;
+        else if (more && paramsOpen === groupOpen && paramsOpen >= 0) cover(paramsOpen + 1, paramsClose);
+      } else if (depth === 0 && more && (lastSignificant === '=' || (stmtStart >= 0 && aggregateHead(text, i, stmtStart)))) {
         initOpen = i;
         initKeep = false;
+      } else if (depth === 0) {
+        blockOpen = i;
       }
       depth++;
     } else if (c === 125 /* } */) {
       depth--;
       if (depth === 0 && bodyOpen >= 0) {
-        if (i > bodyOpen + 1) out.push([bodyOpen + 1, i]);
+        if (wholeFrom >= 0) cover(wholeFrom, i + 1);
+        else if (i > bodyOpen + 1) out.push([bodyOpen + 1, i]);
         bodyOpen = -1;
+        wholeFrom = -1;
+        stmtStart = -1; // a definition ends with its body
       } else if (depth === 0 && initOpen >= 0) {
         if (!initKeep) cover(initOpen + 1, i);
         initOpen = -1;
+      } else if (depth === 0 && blockOpen >= 0) {
+        blockOpen = -1;
+        stmtStart = -1;
       }
       if (depth < 0) depth = 0; // unbalanced: recover at top level
     } else if (depth === 0 && c === 40 /* ( */) {
-      if (parens++ === 0) groupOpen = i;
+      if (parens++ === 0) {
+        prevGroupOpen = groupOpen;
+        prevGroupClose = groupClose;
+        groupOpen = i;
+      }
     } else if (depth === 0 && c === 41 /* ) */) {
       if (parens > 0 && --parens === 0) groupClose = i;
     } else if (depth === 0 && c === 59 /* ; */) {
       parens = 0; // a statement ends: no group is open
       groupOpen = -1;
+      prevGroupOpen = -1;
+      stmtStart = -1;
     }
     if (depth === 0) {
       lastSignificant = text[i];
       lastAt = i;
     }
   }
-  return out;
+  return { skip: out, functions };
 }
 
 /** tree-sitter included ranges: the whole text minus what `skippable` leaves out. Undefined
  *  when nothing would be left out (parse normally). */
-export function rangesWithoutBodies(text: string): TextRange[] | undefined {
-  const bodies = skippable(text, true);
+export function rangesWithoutBodies(text: string, bodies = skippable(text, true)): TextRange[] | undefined {
   if (bodies.length === 0) return undefined;
   // Row and column of each boundary, counting newlines forward (boundaries are in order).
   let row = 0;

@@ -13,10 +13,10 @@ import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
 import defsScm from '../../../queries/c/defs.scm';
 import tablesScm from '../../../queries/c/tables.scm';
 import macrosScm from '../../../queries/c/macros.scm';
-import { rangesWithoutBodies } from './bodies';
+import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 2;
+export const C_EXTRACTOR_VERSION = 3;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -139,8 +139,6 @@ export function cColumn0Names(text: string): string[] {
 
 const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN)\s*\(/g;
 /** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
-const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
-const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*)\s*\(/;
 
 export function extractC(text: string): CFileFacts {
   const facts: CFileFacts = {
@@ -152,14 +150,17 @@ export function extractC(text: string): CFileFacts {
     guard(() => collectClinicOutput(text, lines, facts));
     return facts;
   }
+  // The lexer names the top-level function definitions; they and other text no fact comes from
+  // are left out of the parse: see bodies.ts.
+  const top = scanTopLevel(text, true);
   let root: SyntaxNode | undefined;
   try {
-    // Function bodies' contents are left out of the parse: see bodies.ts.
-    root = parse('c', text, rangesWithoutBodies(text)).rootNode;
+    root = parse('c', text, rangesWithoutBodies(text, top.skip)).rootNode;
   } catch {
     root = undefined; // a parser failure must not lose the text scanners' facts
   }
   if (root) guard(() => collectTree(root!, text, facts));
+  guard(() => addLexedFunctions(top.functions, lines, facts));
   guard(() => collectInitsFromText(text, lines, facts));
   guard(() => collectFunctionsFromText(text, lines, facts));
   guard(() => collectClinic(text, lines, facts));
@@ -182,9 +183,9 @@ function guard(f: () => void): void {
 
 /** The three queries (function names, initialised declarations, #defines and #includes) run
  *  as one compiled query: one walk of the tree. Tables and definitions live at the top level
- *  or under a few #if levels, so matches may not start deeper than MAX_START_DEPTH (function
- *  bodies are not walked). */
-const MAX_START_DEPTH = 5;
+ *  or under a few #if levels and an `extern "C" {` block, so matches may not start deeper than
+ *  MAX_START_DEPTH (function bodies are not in the tree). */
+const MAX_START_DEPTH = 8;
 
 function collectTree(root: SyntaxNode, text: string, facts: CFileFacts): void {
   const q = queryFor('c', 'c-facts', `${defsScm}\n${tablesScm}\n${macrosScm}`);
@@ -234,6 +235,16 @@ function addInit(cap: Map<string, SyntaxNode>, text: string, facts: CFileFacts):
   const isArray = decl.type === 'array_declarator';
   const elems = scanInitialiser(text.slice(start, end), value.startPosition.row + 1, !isArray);
   facts.inits.push({ type, name, line: decl.startPosition.row + 1, elems });
+}
+
+/** The definitions the lexer named (left out of the parse, or also found in the tree). */
+function addLexedFunctions(found: LexedFunction[], lines: LineIndex, facts: CFileFacts): void {
+  const have = new Set(facts.functions.map((f) => f.name));
+  for (const f of found) {
+    if (have.has(f.name)) continue;
+    have.add(f.name);
+    facts.functions.push({ name: f.name, line: lines.lineAt(f.at) });
+  }
 }
 
 /** Safety net for definitions that error recovery lost (a parameter list with an unknown
@@ -306,14 +317,8 @@ function addDefine(cap: Map<string, SyntaxNode>, facts: CFileFacts): void {
   const value = cap.get('value');
   const body = value ? stripComments(value.text.replace(/\\\r?\n/g, ' ')).trim() : '';
   const d: CDefine = { name: name.text, line: name.startPosition.row + 1, body };
-  if (params) {
-    d.params = params.text.replace(/^\(|\)$/g, '').replace(/\\\r?\n/g, ' ').split(',').map((s) => s.trim()).filter(Boolean);
-    if (!/##/.test(body) && !API_WORDS.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
-      !FUNCTION_SHAPED.test(body)) return;
-  } else if (!/^"/.test(body) && !/_(?:METHODDEF|GETSETDEF)$/.test(d.name) &&
-    !(/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body))) {
-    return; // keep string-valued defines (MODNAME), clinic table-entry macros, function aliases
-  }
+  if (!defineMatters(d.name, !!params, body)) return;
+  if (params) d.params = params.text.replace(/^\(|\)$/g, '').replace(/\\\r?\n/g, ' ').split(',').map((s) => s.trim()).filter(Boolean);
   facts.defines.push(d);
 }
 

@@ -90,7 +90,7 @@ export function pythonNeedsParse(text: string): boolean {
 export function extractPython(text: string): PythonFileFacts {
   // Function bodies and other statements are emptied first: see skeleton.ts (lines are kept).
   const outline = pythonOutline(text);
-  return pythonFactsOfWalk(parse('python', outline), outline);
+  return pythonFactsOfWalk(parse('python', outline), outline, true);
 }
 
 /** The facts of an already parsed module, read with the queries (the reference reading). */
@@ -128,8 +128,9 @@ const NO_STATEMENTS = new Set([
 
 /** The same facts as `pythonFactsOfTree`, from one cursor walk that enters statements only and
  *  carries the scope down (no walk up from each match, no query over the whole tree). `text` is
- *  the parsed text: `__all__` is looked for in the statements that mention it. */
-export function pythonFactsOfWalk(tree: Tree, text: string): PythonFileFacts {
+ *  the parsed text: `__all__` is looked for in the statements that mention it. `outline`: the
+ *  text is `pythonOutline`'s (function bodies emptied), so functions are not entered. */
+export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): PythonFileFacts {
   const defs: PyDef[] = [];
   const imports: PyImport[] = [];
   const allMatches: QueryMatch[] = [];
@@ -165,6 +166,8 @@ export function pythonFactsOfWalk(tree: Tree, text: string): PythonFileFacts {
           defs.push(d);
         }
         if (isClass) inner.chain = chain && [...chain, name];
+        // In an outline, a function's parameters and (emptied) body hold no fact.
+        if (!isClass && outline) break;
         continue;
       }
       visit(inner);
