@@ -141,7 +141,7 @@ async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lld
     return { attachMs, coldMs: cold.ms, warmMs, miCold, miWarm, pyFramesSeen: seen.py, totalFrames: seen.all, pyBt };
   } finally {
     await backend.close({ detach: true });
-    if (trace) writeFileSync(`${trace}.${paths.version}.${pid}`, traced.join('\n') + '\n');
+    if (trace) writeFileSync(`${trace}.${debuggerKind}.${paths.version}.${pid}`, traced.join('\n') + '\n');
   }
 }
 

@@ -114,6 +114,39 @@ test('C: the lexer names definitions; heads it cannot vouch for stay in the pars
   assert.equal(facts.inits.find((i) => i.name === 'methods')?.elems.length, 2);
 });
 
+test('C: #if branches inside a body count their braces once; a body keeps its #defines and #includes for the tree', () => {
+  const src = [
+    'static int',
+    'module_exec(PyObject *m)',
+    '{',
+    '#ifdef MS_WINDOWS',
+    '    if (win()) {',
+    '#else',
+    '    if (posix()) {',
+    '#endif',
+    '        return -1;',
+    '    }',
+    '#define ADD_EXC(NAME, BASE) \\',
+    '    PyModule_AddObjectRef(m, NAME, PyErr_NewException("mod." NAME, BASE, NULL))',
+    '#include "inner.h"',
+    '    ADD_EXC("error", NULL);',
+    '    return 0;',
+    '}',
+    'static PyMethodDef after[] = {',
+    '    {"f", f, METH_O},',
+    '};',
+  ].join('\n');
+  const k = kept(src);
+  assert.doesNotMatch(k, /posix\(\)/, 'the body is left out although its #if branches open two braces');
+  assert.match(k, /^#define ADD_EXC\(NAME, BASE\) \\\n {4}PyModule_AddObjectRef.*\n#include "inner.h"\n/m, 'directives are kept, each with its newline');
+  const facts = extractC(src);
+  assert.deepEqual(facts.defines.map((d) => [d.name, d.line, d.body.endsWith('NULL))')]), [['ADD_EXC', 11, true]]);
+  assert.deepEqual(facts.includes, ['inner.h']);
+  assert.deepEqual(facts.functions.map((f) => f.name), ['module_exec']);
+  assert.equal(facts.inits.find((i) => i.name === 'after')?.elems.length, 1);
+  assert.ok(facts.calls.some((c) => c.fn === 'PyErr_NewException' && c.via === 'ADD_EXC'), 'the macro\'s API call is read at its use');
+});
+
 test('C: the cheap scan skips files that name table types only through pointers', () => {
   assert.equal(cNeedsParse('int f(void) { PyMethodDef *meth = m->d_method; return 0; }'), false);
   assert.equal(cNeedsParse('static PyMethodDef methods[] = {{NULL}};'), true);

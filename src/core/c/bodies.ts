@@ -30,6 +30,30 @@ export function defineMatters(name: string, params: boolean, body: string): bool
 
 const DEFINE_HEAD = /^#[ \t]*define[ \t]+([A-Za-z_]\w*)(\()?/;
 
+/** The directives the lexer acts on, from the `#` at `at`: `if` stands for #if, #ifdef and
+ *  #ifndef, `else` for #else and the #elif forms. */
+function directiveKind(text: string, at: number): 'define' | 'include' | 'if' | 'else' | 'endif' | undefined {
+  let j = at + 1;
+  for (let c = text.charCodeAt(j); c === 32 || c === 9; c = text.charCodeAt(++j));
+  const c = text.charCodeAt(j);
+  let kind: 'define' | 'include' | 'if' | 'else' | 'endif' | undefined;
+  let end = j;
+  if (c === 100 /* d */ && text.startsWith('define', j)) [kind, end] = ['define', j + 6];
+  else if (c === 105 /* i */ && text.startsWith('include', j)) [kind, end] = ['include', j + 7];
+  else if (c === 105 /* i */ && text.startsWith('if', j)) {
+    kind = 'if';
+    end = text.startsWith('ifdef', j) ? j + 5 : text.startsWith('ifndef', j) ? j + 6 : j + 2;
+  } else if (c === 101 /* e */) {
+    if (text.startsWith('endif', j)) [kind, end] = ['endif', j + 5];
+    else if (text.startsWith('else', j)) [kind, end] = ['else', j + 4];
+    else if (text.startsWith('elif', j)) {
+      kind = 'else';
+      end = text.startsWith('elifdef', j) ? j + 7 : text.startsWith('elifndef', j) ? j + 8 : j + 4;
+    }
+  }
+  return kind && !isWordChar(text.charCodeAt(end)) ? kind : undefined;
+}
+
 /** A `#define` directive's text -> whether the extractor would keep it (unknown shapes: yes). */
 function directiveMatters(directive: string): boolean {
   const m = DEFINE_HEAD.exec(directive);
@@ -137,6 +161,11 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
   let wholeFrom = -1; // a definition left out whole: from its first token
   let initOpen = -1; // '{' of a top-level initialiser or aggregate body
   let initKeep = false; // it holds an #include or #define: parsed as it is
+  /** `#if`s open inside the current body: the depth where each began, and where its first
+   *  branch ended (-1: still in it). */
+  const conds: { depth: number; after: number }[] = [];
+  /** #defines the extractor keeps and #includes, inside the current body: [start, end) of each. */
+  const bodyDefines: [number, number][] = [];
   let externBlocks = 0; // open `extern "C" {` blocks (transparent)
   let blockOpen = -1; // '{' of another top-level block (`extern "C" {`): its statements are top level too
   let parens = 0; // open '(' at depth 0
@@ -169,8 +198,26 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
           i = e < 0 ? n : e + 1;
         }
       }
-      if (more && /^#[ \t]*define\b/.test(text.slice(directive, directive + 16)) && !directiveMatters(text.slice(directive, i))) {
-        skipQuiet(directive, i);
+      const kind = directiveKind(text, directive);
+      if (kind === 'define') {
+        if (more && !directiveMatters(text.slice(directive, i))) skipQuiet(directive, i);
+        else if (more && bodyOpen >= 0) bodyDefines.push([directive, Math.min(n, i + 1)]); // with its newline
+      } else if (kind === 'include') {
+        if (more && bodyOpen >= 0) bodyDefines.push([directive, Math.min(n, i + 1)]);
+      } else if (kind !== undefined && bodyOpen >= 0) {
+        // Inside a body, the braces of `#if`/`#else` branches are counted along the first
+        // branch only (`if (x) {` written twice, closed once, must not unbalance the body).
+        if (kind === 'if') conds.push({ depth, after: -1 });
+        else if (conds.length) {
+          const top = conds[conds.length - 1];
+          if (kind === 'endif') {
+            conds.pop();
+            if (top.after >= 0) depth = top.after;
+          } else {
+            if (top.after < 0) top.after = depth;
+            depth = top.depth;
+          }
+        }
       }
       lineStart = true;
       continue;
@@ -253,8 +300,16 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
     } else if (c === 125 /* } */) {
       depth--;
       if (depth === 0 && bodyOpen >= 0) {
-        if (wholeFrom >= 0) cover(wholeFrom, i + 1);
-        else if (i > bodyOpen + 1) out.push([bodyOpen + 1, i]);
+        conds.length = 0;
+        // Left out, but for the #defines the extractor keeps (a body may define the macro its
+        // module's init calls) and #includes: the tree sees them as if at top level.
+        let [from, to] = wholeFrom >= 0 ? [wholeFrom, i + 1] : [bodyOpen + 1, i];
+        for (const [a, b] of bodyDefines) {
+          if (a > from) cover(from, a);
+          from = b;
+        }
+        bodyDefines.length = 0;
+        if (to > from) cover(from, to);
         bodyOpen = -1;
         wholeFrom = -1;
         stmtStart = -1; // a definition ends with its body
