@@ -49,8 +49,6 @@ interface Entry extends CachedFile {
   factsJson?: string;
 }
 
-/** Batches each worker holds while the main thread links C (see `ExtractPool.hold`). */
-const LINK_BATCHES = 6;
 
 export class Indexer {
   index = new NameIndex([]);
@@ -129,8 +127,10 @@ export class Indexer {
         todo.push({ path: f.path, lang: f.lang, size: st.size });
       }
     }
-    // C and Rust files first, then Python files, each largest first (both cores stay busy to
-    // the end): the C linker runs on the main thread while the workers read the Python files.
+    // C and Rust files go to half the workers, Python files to the other half (a worker warms
+    // up one extractor, not two: on a small machine the JIT's warm-up is a good part of the
+    // work), each largest first; a worker whose files are done takes the others'. The C linker
+    // runs on the main thread as soon as the C files are in.
     if (todo.length >= IN_PROCESS_BELOW) pool.start();
     const bySize = (a: ExtractRequest, b: ExtractRequest): number => (b.size ?? 0) - (a.size ?? 0);
     const native = todo.filter((r) => r.lang !== 'python').sort(bySize);
@@ -141,12 +141,12 @@ export class Indexer {
       done[k] = n;
       progress(done[0] + done[1], todo.length);
     });
-    const nativeDone = pool.extract(native, report(0));
-    const pythonDone = pool.extract(python, report(1));
+    const nativeDone = pool.extract(native, report(0), false, (w, n) => n < 2 || w < Math.ceil(n / 2));
+    const pythonDone = pool.extract(python, report(1), false, (w, n) => n >= 2 && w >= Math.ceil(n / 2));
     pythonDone.catch(() => undefined); // awaited below, unless the C files failed first
     this.apply(await nativeDone);
-    // The main thread links C now and cannot feed the workers meanwhile: they get more to hold.
-    pool.hold(LINK_BATCHES);
+    // The main thread links C now and cannot feed the workers meanwhile: they get the rest.
+    pool.hold(Infinity);
     const cLinked = todo.length > 0 ? this.linkCOnDemand() : undefined;
     cLinked?.catch(() => undefined); // awaited below, unless the Python files failed first
     this.apply(await pythonDone);

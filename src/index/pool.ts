@@ -56,6 +56,9 @@ function extractInProcess(reqs: ExtractRequest[], onProgress?: (done: number, to
 
 interface Job {
   id: number;
+  /** Workers (indexes) that serve this job before any other; the others take it when they have
+   *  nothing else. */
+  prefer?: (worker: number) => boolean;
   reqs: ExtractRequest[];
   next: number;
   done: number;
@@ -96,7 +99,10 @@ export class ExtractPool {
 
   /** Extracts the files (order of results not guaranteed). Small jobs run in-process unless
    *  the workers are already running. `first`: served before the jobs already waiting. */
-  extract(reqs: ExtractRequest[], onProgress?: (done: number, total: number) => void, first = false): Promise<FileResult[]> {
+  extract(
+    reqs: ExtractRequest[], onProgress?: (done: number, total: number) => void, first = false,
+    prefer?: (worker: number, workers: number) => boolean,
+  ): Promise<FileResult[]> {
     if (reqs.length === 0) {
       onProgress?.(0, 0);
       return Promise.resolve([]);
@@ -107,17 +113,24 @@ export class ExtractPool {
     if (this.failure) return Promise.reject(this.failure);
     this.start();
     return new Promise<FileResult[]>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, reqs, next: 0, done: 0, results: [], onProgress, resolve, reject };
+      const size = this.size;
+      const job: Job = {
+        id: this.nextId++, reqs, next: 0, done: 0, results: [], onProgress, resolve, reject,
+        prefer: prefer && ((w: number) => prefer(w, size)),
+      };
       if (first) this.jobs.unshift(job);
       else this.jobs.push(job);
       for (const w of this.workers) while ((this.held.get(w) ?? 0) < IN_FLIGHT && this.feed(w));
     });
   }
 
-  /** Hands each worker up to `batches` batches now: for a stretch in which the main thread is
-   *  busy (linking) and cannot feed them. */
+  /** Hands each worker up to `batches` batches now, in turns: for a stretch in which the main
+   *  thread is busy (linking) and cannot feed them. `Infinity`: everything still queued. */
   hold(batches: number): void {
-    for (const w of this.workers) while ((this.held.get(w) ?? 0) < batches && this.feed(w));
+    for (let fed = true; fed;) {
+      fed = false;
+      for (const w of this.workers) if ((this.held.get(w) ?? 0) < batches && this.feed(w)) fed = true;
+    }
   }
 
   async close(): Promise<void> {
@@ -128,7 +141,9 @@ export class ExtractPool {
 
   /** Sends the worker its next batch; false when no file waits. */
   private feed(w: Worker): boolean {
-    const job = this.jobs.find((j) => j.next < j.reqs.length);
+    const index = this.workers.indexOf(w);
+    const open = (j: Job): boolean => j.next < j.reqs.length;
+    const job = this.jobs.find((j) => open(j) && (!j.prefer || j.prefer(index))) ?? this.jobs.find(open);
     if (!job) return false;
     const files: ExtractRequest[] = [];
     let bytes = 0;
