@@ -28,6 +28,9 @@ export function defineMatters(name: string, params: boolean, body: string): bool
   return /^"/.test(body) || (/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body));
 }
 
+/** What the lexer stops at inside braces: a brace, a quote, a slash, a directive's `#`. */
+const INNER_STOP = /[{}"'/]|^[ \t]*#/gm;
+
 const DEFINE_HEAD = /^#[ \t]*define[ \t]+([A-Za-z_]\w*)(\()?/;
 
 /** The directives the lexer acts on, from the `#` at `at`: `if` stands for #if, #ifdef and
@@ -179,6 +182,14 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
   let stmtStart = -1; // first token of the top-level statement under way
   let stmtPreproc = false; // a preprocessor line inside it
   for (let i = 0; i < n; i++) {
+    if (depth > 0) {
+      // Inside braces only braces, strings, comments and directives matter: jump to the next.
+      INNER_STOP.lastIndex = i;
+      const m = INNER_STOP.exec(text);
+      if (!m) break;
+      i = m.index + m[0].length - 1;
+      lineStart = m[0].length > 1 || (text.charCodeAt(i) === 35 && (i === 0 || text.charCodeAt(i - 1) === 10));
+    }
     const c = text.charCodeAt(i);
     if (c === 10 /* \n */) {
       lineStart = true;
