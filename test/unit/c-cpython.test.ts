@@ -111,6 +111,11 @@ const VERSIONS: Record<string, Expect[]> = {
     ['collections.deque', 'Modules/_collectionsmodule.c', 'deque_spec', 'class'],
     ['collections.deque.append', 'Modules/_collectionsmodule.c', 'deque_append_impl', 'method'],
     ['_collections.deque.append', 'Modules/_collectionsmodule.c', 'deque_append_impl', 'method'],
+    // Added by macros #defined inside the module's exec function.
+    ['mmap.PROT_READ', 'Modules/mmapmodule.c', 'PROT_READ', 'constant'],
+    ['syslog.LOG_ERR', 'Modules/syslogmodule.c', 'LOG_ERR', 'constant'],
+    // A heap type added as `Py_NewRef(st->PyComError_Type)`: the class, not a constant.
+    ['_ctypes.COMError', 'Modules/_ctypes/_ctypes.c', 'comerror_spec', 'class'],
   ],
 };
 

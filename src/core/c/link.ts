@@ -601,7 +601,8 @@ class CLinker {
         case 'SETBUILTIN': {
           const isBuiltin = c.fn === 'SETBUILTIN';
           const pyName = literal(c.args[isBuiltin ? 0 : 1]);
-          const value = c.args[isBuiltin ? 1 : 2] ?? '';
+          // `Py_NewRef(x)` adds x (a new reference to it).
+          const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
           const mods = isBuiltin ? ['builtins'] : modules;
           const t = this.typeOf(value, file, typeVars);
@@ -609,9 +610,11 @@ class CLinker {
           if (t) {
             this.addTypeNames(t, mods.map((m) => `${m}.${pyName}`));
           } else {
+            // An object of a kind not known here: after any definition found for the same name
+            // (a type this linker could not follow into the variable, say).
             const kind: TargetKind = exc ? 'exception' : 'constant';
             const line = exc ? exc.line : c.line;
-            for (const m of mods) this.emit(`${m}.${pyName}`, kind, { file, line, symbol: lastIdent(stripCasts(value)) || c.fn, evidence: `\`${c.fn}\`${via}` });
+            for (const m of mods) this.emit(`${m}.${pyName}`, kind, { file, line, symbol: lastIdent(stripCasts(value)) || c.fn, evidence: `\`${c.fn}\`${via}` }, exc ? undefined : 5);
           }
           break;
         }
