@@ -562,7 +562,9 @@ export function substitute(body: string, params: string[], args: string[]): stri
  *  (`FUNC1(acos, acos, 0, "...")`, `Dec_BinaryNumberMethod(mpd_qadd)`): candidate generators. */
 function collectMacroUses(text: string, lines: LineIndex, facts: CFileFacts): void {
   const local = new Set(facts.defines.filter((d) => d.params && (d.body.includes('##') || FUNCTION_SHAPED.test(d.body))).map((d) => d.name));
-  const re = /^([A-Za-z_]\w*)[ \t]*\(/gm;
+  // Most lines starting `name(` are definitions: when no local macro can match, only
+  // upper-case names are looked at.
+  const re = local.size ? /^([A-Za-z_]\w*)[ \t]*\(/gm : /^([A-Z_][A-Z0-9_]*)[ \t]*\(/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const name = m[1];
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name) && !local.has(name)) continue;
