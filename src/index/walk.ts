@@ -2,7 +2,7 @@
  * Finds the files the index reads under its roots. Symbolic links are not followed out of the
  * roots unless asked; loops are cut by real path; unreadable directories are logged and skipped.
  */
-import { opendirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 
 export type FileLang = 'c' | 'rust' | 'python';
@@ -60,65 +60,60 @@ export function walkRoots(roots: string[], opts: WalkOptions): WalkResult {
       out.skipped.push(`${root}: root not readable (${(e as Error).message})`);
       continue;
     }
-    const stack: string[] = [root];
+    // Each directory with its real path: a plain subdirectory's is its parent's plus its name
+    // (no syscall); only symbolic links are resolved.
+    const stack: [dir: string, real: string][] = [[root, realRoot]];
     while (stack.length) {
-      const dir = stack.pop()!;
-      let real: string;
-      try {
-        real = realpathSync(dir);
-      } catch {
-        continue;
-      }
+      const [dir, real] = stack.pop()!;
       if (seenReal.has(real)) continue; // symlink loop or a root nested in another
       seenReal.add(real);
-      let d;
+      let entries: Dirent[];
       try {
-        d = opendirSync(dir);
+        // Sorted: the same files in the same order on every file system.
+        entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       } catch (e) {
         out.skipped.push(`${dir}: directory not readable (${(e as NodeJS.ErrnoException).code ?? e})`);
         continue;
       }
-      let ent: Dirent | null;
-      const subdirs: string[] = [];
-      try {
-        while ((ent = d.readSync()) !== null) {
-          const name = ent.name;
-          const p = join(dir, name);
-          let isDir = ent.isDirectory();
-          let isFile = ent.isFile();
-          if (ent.isSymbolicLink()) {
-            try {
-              const target = realpathSync(p);
-              if (!opts.followSymlinks && !inside(target, realRoot)) {
-                out.skipped.push(`${p}: symbolic link out of the root, not followed (seam.index.followSymlinks)`);
-                continue;
-              }
-              const st = statSync(target);
-              isDir = st.isDirectory();
-              isFile = st.isFile();
-            } catch {
-              out.skipped.push(`${p}: broken symbolic link`);
+      // Python test suites re-export nothing public: not read at all.
+      const testDir = TEST_DIR.test(`/${relative(root, dir)}`);
+      const subdirs: [string, string][] = [];
+      for (const ent of entries) {
+        const name = ent.name;
+        const p = join(dir, name);
+        let isDir = ent.isDirectory();
+        let isFile = ent.isFile();
+        let realDir = join(real, name);
+        if (ent.isSymbolicLink()) {
+          try {
+            const target = realpathSync(p);
+            if (!opts.followSymlinks && !inside(target, realRoot)) {
+              out.skipped.push(`${p}: symbolic link out of the root, not followed (seam.index.followSymlinks)`);
               continue;
             }
-          }
-          if (isDir) {
-            if (!skipDirs.has(name) && !name.startsWith('.')) subdirs.push(p);
-          } else if (isFile) {
-            if (name === 'Cargo.toml' || name === 'pyproject.toml') out.manifests.push(p);
-            if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
-            const lang = langOf(name);
-            // Python test suites re-export nothing public: not read at all.
-            if (lang === 'python' && TEST_DIR.test(`/${relative(root, dir)}`)) continue;
-            if (lang && !seenFiles.has(p)) {
-              seenFiles.add(p);
-              out.files.push({ path: p, root, lang });
-            }
+            const st = statSync(target);
+            isDir = st.isDirectory();
+            isFile = st.isFile();
+            realDir = target;
+          } catch {
+            out.skipped.push(`${p}: broken symbolic link`);
+            continue;
           }
         }
-      } finally {
-        d.closeSync();
+        if (isDir) {
+          if (!skipDirs.has(name) && !name.startsWith('.')) subdirs.push([p, realDir]);
+        } else if (isFile) {
+          if (name === 'Cargo.toml' || name === 'pyproject.toml') out.manifests.push(p);
+          if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
+          const lang = langOf(name);
+          if (lang === 'python' && testDir) continue;
+          if (lang && !seenFiles.has(p)) {
+            seenFiles.add(p);
+            out.files.push({ path: p, root, lang });
+          }
+        }
       }
-      subdirs.sort().reverse();
+      subdirs.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
       stack.push(...subdirs);
     }
   }
