@@ -218,6 +218,30 @@ describe('faults: the program killed mid-step', () => {
     record({ kind: 'fault', name: 'program killed mid Python step', survived: true });
   });
 
+  test('DAP: the client gone (its end of the adapter\'s stdout closed) while stopped: the adapter ends the program and exits, it does not spin', { timeout: TEST_MS }, async () => {
+    // Not tracked: its client is the thing that goes away.
+    const s = await launched(fx, ['busy', '60'], async (s) => {
+      await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'mixed_call' }] });
+    });
+    await s.stopped();
+    const adapter = adapterProcess(s);
+    const dbg = debuggerOf(adapter.pid!);
+    const program = debuggeeUnder(dbg.pid, fx.python);
+    assert.ok(program, 'the program under GDB');
+    // Its stdin stays open (the library's own "input closed" exit does not apply): the next
+    // message the adapter writes fails with EPIPE. Before the fix each failure was logged as one
+    // more message, failing again, forever (95% CPU, never exiting).
+    adapter.stdout!.destroy();
+    const body = JSON.stringify({ seq: 1000, type: 'request', command: 'threads', arguments: {} });
+    adapter.stdin!.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const t0 = Date.now();
+    await until(() => !alive(adapter.pid!), 10_000, 'the adapter exits once its client is gone');
+    const exitMs = Date.now() - t0;
+    await until(() => !alive(program.pid), 10_000, 'the program it launched ends with it');
+    await until(() => stateOf(dbg.pid) === undefined, 10_000, 'GDB gone too');
+    record({ kind: 'fault', name: 'client gone (EPIPE on the adapter\'s stdout)', survived: true, exitMs });
+  });
+
   test('no zombie left below the tests after the sessions ended', { timeout: 30_000 }, async () => {
     await Promise.all(sessions.map((s) => s.close()));
     await until(() => ourZombies().length === 0, 10_000, `zombies: ${JSON.stringify(ourZombies())}`);

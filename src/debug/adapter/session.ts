@@ -28,6 +28,9 @@ const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: '
 
 type VarRef = { kind: 'locals'; threadId: number; frame: MergedFrame; level: number } | { kind: 'children'; ref: number };
 
+/** How long the adapter waits for its debugger to end the session once the client is gone. */
+const CLIENT_GONE_MS = 5000;
+
 export class SeamDebugSession extends LoggingDebugSession {
   private backend: DebugBackend | undefined;
   private stacks: StackService | undefined;
@@ -66,8 +69,34 @@ export class SeamDebugSession extends LoggingDebugSession {
   /** LoggingDebugSession.start() (re)initialises the shared logger, which then queues every line
    *  it is given, forever, until set up: set it up at once (launch/attach may add a log file). */
   start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    // The client gone (its end of the pipe closed): nothing can reach it any more. Left alone,
+    // the library reports each failed write as an error that is logged as one more message,
+    // written, failing again: a loop that kept the CPU busy forever and never let the adapter
+    // exit (seen when a test client crashed).
+    outStream.on('error', () => this.clientGone());
+    inStream.on('end', () => this.clientGone());
     super.start(inStream, outStream);
     logger.setup(Logger.LogLevel.Warn, false);
+  }
+
+  private gone = false;
+
+  /** Ends the session as a disconnect would (a launched program is ended, an attached one left
+   *  running), then the process. */
+  private clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    const close = this.backend?.close({ detach: !this.launched }).catch(() => undefined);
+    const bounded = new Promise((resolve) => setTimeout(resolve, CLIENT_GONE_MS).unref());
+    void Promise.race([close, bounded]).then(() => process.exit(0));
+  }
+
+  sendEvent(event: DebugProtocol.Event): void {
+    if (!this.gone) super.sendEvent(event);
+  }
+
+  sendResponse(response: DebugProtocol.Response): void {
+    if (!this.gone) super.sendResponse(response);
   }
 
   protected initializeRequest(response: DebugProtocol.InitializeResponse): void {

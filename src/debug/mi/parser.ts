@@ -123,6 +123,11 @@ const SIMPLE_ESCAPES: Record<string, number> = {
  *  `unknown`, never a stack overflow (found by fuzzing: 5,000 levels threw a RangeError). */
 export const MAX_MI_NESTING = 512;
 
+/** `[A-Za-z0-9_.-]`: the characters of a result's name. */
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+}
+
 class Cursor {
   private depth = 0;
 
@@ -149,7 +154,7 @@ class Cursor {
 
   private result(): [string, MiValue] {
     const start = this.i;
-    while (this.i < this.s.length && /[\w.-]/.test(this.s[this.i])) this.i++;
+    while (this.i < this.s.length && isNameChar(this.s.charCodeAt(this.i))) this.i++;
     if (this.i === start) throw new Malformed();
     const name = this.s.slice(start, this.i);
     this.expect('=');
@@ -202,6 +207,16 @@ class Cursor {
   /** A C string: escapes (`\n`, `\"`, octal `\303\251`) decoded as bytes, the bytes as UTF-8. */
   cstring(): string {
     this.expect('"');
+    // Most strings have no escape: the text between the quotes is the value.
+    const close = this.s.indexOf('"', this.i);
+    if (close >= 0) {
+      const escape = this.s.indexOf('\\', this.i);
+      if (escape < 0 || escape > close) {
+        const v = this.s.slice(this.i, close);
+        this.i = close + 1;
+        return v;
+      }
+    }
     const bytes: number[] = [];
     let plainStart = this.i;
     const flushPlain = (end: number) => {
