@@ -210,8 +210,9 @@ class Cursor {
     // Most strings have no escape: the text between the quotes is the value.
     const close = this.s.indexOf('"', this.i);
     if (close >= 0) {
-      const escape = this.s.indexOf('\\', this.i);
-      if (escape < 0 || escape > close) {
+      let j = this.i;
+      while (j < close && this.s.charCodeAt(j) !== 92 /* \ */) j++;
+      if (j === close) {
         const v = this.s.slice(this.i, close);
         this.i = close + 1;
         return v;
