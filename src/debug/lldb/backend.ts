@@ -438,8 +438,14 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const cached = this.frameCache.get(threadId);
     if (cached && (limit === undefined ? cached.length > 0 && (cached as FramesWithAll).all : cached.length >= limit)) return cached.slice(0, limit);
     const trace = this.dap.request<{ stackFrames: DapFrame[] }>('stackTrace', { threadId, startFrame: 0, levels: limit ?? 0 });
+    trace.catch(() => undefined); // awaited below, unless the thread is not found first
     this.threadIndexes ??= this.command('thread list').then(parseThreadList);
-    const index = (await this.threadIndexes).get(threadId);
+    let index = (await this.threadIndexes).get(threadId);
+    if (index === undefined) {
+      // A thread list read before this thread appeared (the list is kept for a stop): read again.
+      this.threadIndexes = this.command('thread list').then(parseThreadList);
+      index = (await this.threadIndexes).get(threadId);
+    }
     if (index === undefined) throw new Error(`no thread ${threadId}`);
     const [dapFrames, bt] = await Promise.all([trace, this.command(`thread backtrace${limit ? ` --count ${limit}` : ''} ${index}`)]);
     const frames = parseBacktrace(bt);
@@ -511,6 +517,11 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     }
   }
 
+  /** One 'evaluate' request: the expression runs once. */
+  async evaluateCall(expression: string, threadId: number, level: number): Promise<string> {
+    return (await this.evaluate(expression, threadId, level)).value;
+  }
+
   /**
    * A C expression in a frame. In a process that also holds Rust code, LLDB's clang sees Rust
    * modules as C++ namespaces, and a local named like one (`args`: std::env::args) fails to parse
@@ -574,6 +585,18 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   async stepOut(threadId: number): Promise<void> {
     this.resumed();
     await this.dap.request('stepOut', { threadId });
+  }
+
+  /** LLDB keeps a step a breakpoint interrupted (its thread plan) and finishes it on the next
+   *  resume, with a 'step' stop of its own: discarded here. */
+  async abandonStep(threadId: number): Promise<void> {
+    this.threadIndexes ??= this.command('thread list').then(parseThreadList);
+    const index = (await this.threadIndexes).get(threadId);
+    if (index === undefined) return;
+    const plans = await this.command(`thread plan list ${index}`).catch(() => '');
+    if (!/Element 1:/.test(plans.split(/Discarded plan stack:|Completed plan stack:/)[0])) return;
+    await this.command(`thread select ${index}`);
+    await this.command('thread plan discard 1');
   }
 }
 
