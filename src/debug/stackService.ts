@@ -34,6 +34,8 @@ export class StackService {
   /** The last detection failed: try again at the next stop. */
   private retryLayout = false;
   private current: Promise<Snapshot> | undefined;
+  /** Warnings already logged (each once a session). */
+  private readonly said = new Set<string>();
 
   constructor(private readonly backend: DebugBackend, private readonly log: (line: string) => void = () => undefined) {}
 
@@ -73,7 +75,9 @@ export class StackService {
         (this.backend.symbols as { clear?: () => void }).clear?.();
       }
     }
-    this.log(`Python frames unavailable: ${this.layoutProblem}`);
+    const w = `Python frames unavailable: ${this.layoutProblem}`;
+    this.said.add(w);
+    this.log(w);
     this.layout = null;
     this.retryLayout = true;
     return this.layout;
@@ -101,7 +105,27 @@ export class StackService {
       }
       return { layout, pyThreads };
     })();
-    const [threads, natives, { layout, pyThreads }] = await Promise.all([threadsRead, nativeRead, pythonRead]);
+    const [threads, natives, read] = await Promise.all([threadsRead, nativeRead, pythonRead]);
+    const { layout } = read;
+    let { pyThreads } = read;
+    // A thread running the eval loop with no Python thread state for it: the interpreter's memory
+    // was read in a bad moment (seen once with LLDB on a loaded machine). Read it once more.
+    const inEval = (i: number): boolean => natives[i].some((f) => f.func !== undefined && EVAL_FRAME.test(f.func));
+    const lacking = (): number[] => threads.flatMap((t, i) => (inEval(i) && !pyThreads.some((p) =>
+      p.nativeThreadId === t.lwp || (t.pthread !== undefined && p.threadId === t.pthread) || p.nativeThreadId === undefined) ? [t.id] : []));
+    if (layout && lacking().length) {
+      try {
+        pyThreads = await readPythonThreads(this.backend.memory, layout);
+      } catch (e) {
+        warnings.push(`Python frames unreadable: ${(e as Error).message}`);
+      }
+      const still = lacking();
+      if (still.length) warnings.push(`no Python thread state found for thread${still.length > 1 ? 's' : ''} ${still.join(', ')} (its Python frames are not shown)`);
+    }
+    for (const w of warnings) if (!this.said.has(w)) {
+      this.said.add(w);
+      this.log(w);
+    }
     // 3.10 records only pthread_t: a debugger that names no pthread_t per thread (LLDB) still
     // gives LWPs, which the C library's thread descriptors hold.
     const unmatched = pyThreads.filter((p) => p.nativeThreadId === undefined);
