@@ -80,11 +80,17 @@ export interface DebugBackend extends EventEmitter {
   locals(threadId: number, level: number): Promise<Variable[]>;
   children(ref: number): Promise<Variable[]>;
   evaluate(expression: string, threadId?: number, level?: number): Promise<Variable>;
+  /** Evaluates an expression that calls into the program exactly once (`evaluate` may evaluate
+   *  twice to describe the value); returns the value as the debugger prints it. */
+  evaluateCall(expression: string, threadId: number, level: number): Promise<string>;
   continue(): Promise<void>;
   pause(): Promise<void>;
   next(threadId: number): Promise<void>;
   stepIn(threadId: number): Promise<void>;
   stepOut(threadId: number): Promise<void>;
+  /** Forgets a step that a breakpoint interrupted, so the next resume does not end it with a
+   *  stop of its own (LLDB; GDB forgets it at the stop). */
+  abandonStep?(threadId: number): Promise<void>;
   /**
    * An expression for the n-th (1-based) integer argument of a function stopped at its entry
    * (`atEntry`), for debuggers that do not see an optimised function's parameters there (LLDB:

@@ -42,7 +42,8 @@ export async function injectBootstrap(backend: DebugBackend, pid: number, thread
     return `0x${a.toString(16)}`;
   };
   const [mmap, addPending, runString] = [await fn('mmap'), await fn('Py_AddPendingCall'), await fn('PyRun_SimpleString')];
-  const mapped = integerValue((await backend.evaluate(`(unsigned long)((void *(*)(void *, unsigned long, int, int, int, long))${mmap})(0, 65536, 3, 34, -1, 0)`, threadId, 0)).value);
+  // evaluateCall: once (GDB's evaluate would call the function a second time to describe the value).
+  const mapped = integerValue(await backend.evaluateCall(`(unsigned long)((void *(*)(void *, unsigned long, int, int, int, long))${mmap})(0, 65536, 3, 34, -1, 0)`, threadId, 0));
   // MAP_FAILED is (void *)-1.
   if (mapped === undefined || mapped === 0n || mapped >= 0xffff_ffff_ffff_f000n) throw new Error('mmap in the program failed');
   const mem = await open(`/proc/${pid}/mem`, 'r+');
@@ -52,6 +53,6 @@ export async function injectBootstrap(backend: DebugBackend, pid: number, thread
   } finally {
     await mem.close();
   }
-  const rc = integerValue((await backend.evaluate(`(int)((int (*)(int (*)(void *), void *))${addPending})((int (*)(void *))${runString}, (void *)0x${mapped.toString(16)})`, threadId, 0)).value);
+  const rc = integerValue(await backend.evaluateCall(`(int)((int (*)(int (*)(void *), void *))${addPending})((int (*)(void *))${runString}, (void *)0x${mapped.toString(16)})`, threadId, 0));
   if (rc !== 0n) throw new Error(`Py_AddPendingCall returned ${rc}`);
 }

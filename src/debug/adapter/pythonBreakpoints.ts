@@ -139,6 +139,16 @@ export class PythonBreakpoints {
     }
   }
 
+  /** The address of the bootstrap's native-step hook (CONTROL + ".hooks"), once it published it. */
+  nativeStepHook(): bigint | undefined {
+    try {
+      const v = (JSON.parse(readFileSync(`${this.controlPath}.hooks`, 'utf8')) as { nativeStep?: unknown }).nativeStep;
+      return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? BigInt(v) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Sets the trap (before the program runs; pending until libpython is loaded). */
   async installTrap(backend: DebugBackend): Promise<void> {
     const st = await backend.insertBreakpoint({ location: TRAP_FUNCTION, condition: trapExpression(TRAP_CONDITION, backend), atEntry: !!backend.entryArgument });

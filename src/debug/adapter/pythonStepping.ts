@@ -20,7 +20,10 @@ import { trapExpression } from './pythonBreakpoints';
 export const STEP_DONE = 1_000_000_001;
 export const STEP_NATIVE = 1_000_000_002;
 
-export type StepKind = 'over' | 'in' | 'out' | 'cancel';
+/** `native-in` / `native-over`: a step "in" / "over" of the innermost Python frame of a thread
+ *  stopped in native code, armed by the debugger's call of the bootstrap's hook
+ *  (callbackStep.ts); the other kinds are taken by the thread at its trap. */
+export type StepKind = 'over' | 'in' | 'out' | 'native-in' | 'native-over' | 'cancel';
 
 /** Types whose C entry point we know how to read, and the expression that reads it. */
 const ENTRY: Record<string, { entry: string; name: string }> = {

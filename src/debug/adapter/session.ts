@@ -22,6 +22,7 @@ import type { MergedFrame } from '../types';
 import { describeValue, pythonLocals } from './values';
 import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE, isPyO3Glue, readNativeTarget, runToPyO3Body, type StepKind } from './pythonStepping';
+import { armNativeStep, isUserCode, readInterpreterRanges, stepThroughInterpreter } from './callbackStep';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -56,6 +57,8 @@ export class SeamDebugSession extends LoggingDebugSession {
   /** Stops the session keeps to itself while it drives GDB (the PyO3 body search). */
   private internalStop: ((e: StopEvent) => void) | undefined;
   private internalRun = false;
+  /** The thread of a debugger step (next, step in, step out at a native line) under way. */
+  private nativeStepping: number | undefined;
   /** The exception of the latest exception stop (Python or a native signal/panic), until the resume. */
   private exception: { threadId: number; python?: PythonException; text: string } | undefined;
 
@@ -290,6 +293,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       // A Python line breakpoint: the bootstrap called sys.audit("seam.breakpoint", id).
       const id = await this.python.trapped(this.backend!, e.threadId);
       if (id === STEP_NATIVE) return this.onNativeCall(e.threadId);
+      await this.abandonNativeStep();
       const step = this.pyStep;
       this.pyStep = undefined;
       await this.dropNativeEntry();
@@ -341,7 +345,11 @@ export class SeamDebugSession extends LoggingDebugSession {
         return;
       }
     }
-    if (e.reason !== 'step') await this.cancelPythonStep(); // a native breakpoint wins over a Python step
+    if (e.reason !== 'step') {
+      await this.cancelPythonStep(); // a native breakpoint wins over a Python step
+      await this.abandonNativeStep();
+    }
+    this.nativeStepping = undefined;
     this.isStopped = true;
     const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
@@ -613,11 +621,159 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'over') : this.backend!.next(args.threadId)));
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'over') : this.nativeStep(args.threadId, () => this.backend!.next(args.threadId))));
+  }
+
+  /** A debugger step interrupted by a stop the user is shown is over (LLDB would finish it). */
+  private async abandonNativeStep(): Promise<void> {
+    const threadId = this.nativeStepping;
+    this.nativeStepping = undefined;
+    if (threadId !== undefined) await this.backend?.abandonStep?.(threadId).catch(() => undefined);
+  }
+
+  /** A debugger step at a native line; one a Python stop interrupts is abandoned at that stop. */
+  private nativeStep(threadId: number, step: () => Promise<void>): Promise<void> {
+    this.nativeStepping = threadId;
+    return step();
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'in') : this.backend!.stepIn(args.threadId)));
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'in') : this.nativeStepIn(args.threadId)));
+  }
+
+  /**
+   * Step in at a native line (callbackStep.ts): with the bootstrap, a Python callback the line
+   * calls stops at its first line, and interpreter, PyO3 and Rust library code is stepped
+   * through; else the debugger's own step in. Resolves once the step runs; its end is an event.
+   */
+  private async nativeStepIn(threadId: number): Promise<void> {
+    const backend = this.backend!;
+    // Got here by a Python step "in" (its step "over" of the calling frame still armed)?
+    const fromPython = this.pyStep?.threadId === threadId;
+    const armed = await this.armNativeStep(threadId, 'native-in').catch((e: Error) => {
+      logger.verbose(`native step in without Python callbacks: ${e.message}`);
+      return undefined;
+    });
+    if (!armed) return this.nativeStep(threadId, () => backend.stepIn(threadId));
+    const started = Date.now();
+    this.pyStep = { threadId, started };
+    this.isStopped = false;
+    this.trapThread = undefined;
+    this.exception = undefined;
+    this.stacks?.invalidate();
+    this.sendEvent(new ContinuedEvent(threadId, true));
+    void this.finishNativeStep(threadId, armed, started, fromPython).catch(async (e) => {
+      // Never a thread left running unreported: stopped where the failure left it.
+      logger.error(`internal error: ${(e as Error).stack ?? e}`);
+      this.sendEvent(new OutputEvent(`[seam] step in: ${(e as Error).message}\n`, 'console'));
+      if (this.exited) return;
+      await this.cancelPythonStep();
+      this.isStopped = true;
+      this.sendStopped('step', threadId, 'step (ended early)', { started });
+    });
+  }
+
+  /** The Python half of a native step, when it can be: the start frame's CFA and the
+   *  interpreter's code ranges. Throws with the reason when not. */
+  private async armNativeStep(threadId: number, kind: 'native-in' | 'native-over'): Promise<{ cfa: bigint | undefined; interpreter: Awaited<ReturnType<typeof readInterpreterRanges>> }> {
+    const backend = this.backend!;
+    const hook = this.python?.nativeStepHook();
+    if (!this.python || hook === undefined || !this.stacks) throw new Error('no bootstrap hook');
+    const snap = await this.stacks.snapshot();
+    const t = snap.threads.find((x) => x.id === threadId);
+    if (!t?.holdsGil) throw new Error('the thread does not hold the GIL');
+    if (!t.frames.some((f) => f.language === 'python')) throw new Error('no Python frame on the thread');
+    const native = t.frames.filter((f) => f.native).map((f) => f.native!);
+    const interpreter = await readInterpreterRanges(backend.pid);
+    if (!isUserCode(native[0], interpreter)) throw new Error('not stopped in the user\'s code');
+    // The call's C casts are evaluated in a C frame (GDB refuses them in a Rust one).
+    const c = native.find((f) => /\.[ch]$/.test(f.fullname ?? f.file ?? ''));
+    if (!c) throw new Error('no C frame to evaluate in');
+    const cfa = (await backend.spCfa(threadId, [0]).catch(() => undefined))?.get(0)?.cfa;
+    this.python.requestStep(kind);
+    this.internalRun = true;
+    try {
+      await armNativeStep(backend, threadId, c.level, hook);
+    } catch (e) {
+      // The request superseded any Python step of the program: none runs now.
+      this.pyStep = undefined;
+      this.python.requestStep('cancel');
+      throw e;
+    } finally {
+      this.internalRun = false;
+    }
+    return { cfa, interpreter };
+  }
+
+  private async finishNativeStep(threadId: number, armed: { cfa: bigint | undefined; interpreter: Awaited<ReturnType<typeof readInterpreterRanges>> }, started: number, fromPython: boolean): Promise<void> {
+    const backend = this.backend!;
+    this.internalRun = true;
+    let end;
+    try {
+      end = await stepThroughInterpreter(backend, threadId, { run: (start) => this.internally(start) }, armed.interpreter, armed.cfa);
+    } catch (e) {
+      if ((e as Error).name === 'ProgramEndedError') return; // 'exited' / 'terminated' said it
+      throw e;
+    } finally {
+      this.internalStop = undefined;
+      this.internalRun = false;
+    }
+    if (end.kind === 'other') {
+      // A Python step's trap (the callback's first line), a breakpoint, a signal: as any stop.
+      // The debugger's step it interrupted is over.
+      await backend.abandonStep?.(threadId).catch(() => undefined);
+      await this.onStopped(end.event);
+      return;
+    }
+    if (end.kind === 'returned') {
+      // The native frame returned into the interpreter: the Python step stops at the calling
+      // frame's next line (or in a Python function called on the way).
+      if (this.pyStep) this.pyStep.started = started;
+      await backend.continue();
+      return;
+    }
+    this.stacks?.invalidate();
+    // Still in native code. Come from a Python step "in": its step "over" of the calling frame
+    // again (a step out of here ends at that frame's next line); else no Python step.
+    const over = fromPython && end.kind === 'user'
+      ? await this.armNativeStep(threadId, 'native-over').then(() => true, () => false)
+      : false;
+    if (!over) await this.cancelPythonStep();
+    if (end.kind === 'budget') this.sendEvent(new OutputEvent('[seam] step in: still in interpreter or library code after many steps: stopped there\n', 'console'));
+    this.stacks?.invalidate();
+    this.frames.reset();
+    this.vars.reset();
+    this.isStopped = true;
+    this.sendStopped('step', threadId, 'step', { started });
+  }
+
+  /** Runs `start` (a step or continue) and resolves with the stop it makes, kept from the user;
+   *  rejects with a ProgramEndedError when the program ends first. */
+  private internally(start: () => Promise<void>): Promise<StopEvent> {
+    const backend = this.backend!;
+    return new Promise<StopEvent>((resolve, reject) => {
+      const ended = (): void => {
+        this.internalStop = undefined;
+        const err = new Error('the program ended during the step');
+        err.name = 'ProgramEndedError';
+        reject(err);
+      };
+      backend.once('exited', ended);
+      backend.once('terminated', ended);
+      const done = (): void => {
+        this.internalStop = undefined;
+        backend.off('exited', ended);
+        backend.off('terminated', ended);
+      };
+      this.internalStop = (ev) => {
+        done();
+        resolve(ev);
+      };
+      start().catch((err) => {
+        done();
+        reject(err);
+      });
+    });
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
@@ -629,7 +785,25 @@ export class SeamDebugSession extends LoggingDebugSession {
         this.pyStep.started = Date.now();
         return this.backend!.continue();
       }
-      return this.backend!.stepOut(args.threadId);
+      // Out of native code the interpreter (or PyO3) called: armed the same way, a step "over"
+      // of the calling Python frame; out into the user's own native caller: the debugger's.
+      if (await this.returnsToPython(args.threadId)) {
+        this.pyStep = { threadId: args.threadId, started: Date.now() };
+        return this.backend!.continue();
+      }
+      return this.nativeStep(args.threadId, () => this.backend!.stepOut(args.threadId));
+    });
+  }
+
+  /** Stopped in the user's native code whose caller is the interpreter's or PyO3's: arms a
+   *  step "over" of the innermost Python frame (false when it cannot). */
+  private async returnsToPython(threadId: number): Promise<boolean> {
+    if (!this.python || this.python.nativeStepHook() === undefined) return false;
+    const frames = await this.backend!.frames(threadId, 2).catch(() => []);
+    if (frames.length < 2 || isUserCode(frames[1], await readInterpreterRanges(this.backend!.pid))) return false;
+    return this.armNativeStep(threadId, 'native-over').then(() => true, (e: Error) => {
+      logger.verbose(`native step out without Python: ${e.message}`);
+      return false;
     });
   }
 

@@ -287,6 +287,10 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     }
   }
 
+  evaluateCall(expression: string, threadId: number, level: number): Promise<string> {
+    return this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
+  }
+
   continue(): Promise<void> {
     return this.gdb.continue();
   }

@@ -27,6 +27,18 @@ adapter breaks in the C function; a step out from there is this step's next line
 that stops during a step ends it. Before stopping, the control file is read again: a step the
 adapter cancelled (new seq) ends silently.
 
+A step "in" from a native (C or Rust) line: the adapter writes a step of kind "native-in" and,
+with the thread stopped in that line's code holding the GIL, calls `_Controller.native_step`
+through the debugger (an inferior call of PyObject_CallNoArgs on the object whose id() is in
+CONTROL + ".hooks", JSON {"nativeStep": id}). It begins a step "in" on that thread from its
+innermost Python frame (the one that called the native code): the next Python function the
+native code calls stops at its first line, and once the native code returns, the calling
+frame's next line stops. It returns True when armed. The adapter cancels it (a new seq) when the
+native step ends in native code (its hooks go at the thread's next Python event), or, when the
+thread got into that native code by a Python step "in", arms "native-over" in its place (a step
+"over" of the same frame: a step out of the native code ends at that frame's next line, as
+before).
+
 Exceptions: the control file's "exceptions" lists the filters on ("raised", "uncaught"); no hook
 exists while none is. "raised": 3.12+ a global RAISE event, 3.10/3.11 the trace function's
 'exception' event (a local tracer without line events on user frames); it stops once per
@@ -110,6 +122,44 @@ class _Controller:
         self.exc_last = {}  # 3.10/3.11: id(top frame) -> the exception passing through it
         self.stdlib = _norm(os.path.dirname(os.__file__)) + os.sep
         self.user_cache = {}  # co_filename -> the program's own code?
+
+    def native_step(self):
+        """Called by the debugger on a thread stopped in native code that holds the GIL (see the
+        module's doc): arms the "native-in" / "native-over" step the control file asks for, as
+        a step "in" / "over" of the thread's innermost Python frame. Never raises."""
+        try:
+            if self.step is not None and self.step.thread == _get_ident():
+                self.end_step()  # stale (its thread is in native code): not while reading the file
+            self.refresh(force=True)
+            kind = {"native-in": "in", "native-over": "over"}.get(self.step_kind)
+            if self.step_seq <= self.taken_seq or kind is None:
+                return False
+            self.taken_seq = self.step_seq
+            if self.step is not None:
+                self.end_step()
+            frame = sys._getframe(1)  # the innermost Python frame: it called the native code
+            while frame is not None and frame.f_code.co_filename == _HERE:
+                frame = frame.f_back
+            if frame is None:
+                return False
+            self.begin_step(frame, kind, self.step_seq)
+            return self.step is not None
+        except Exception:  # noqa: BLE001  (called from the debugger: an exception would be left set)
+            return False
+
+    def publish_hooks(self):
+        """CONTROL + ".hooks": the address (id) of the callable the debugger calls to arm a step
+        from native code; kept alive by this controller."""
+        import json
+
+        self.native_step_hook = self.native_step  # one bound method object, its id stays valid
+        try:
+            tmp = self.control + ".hooks.tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"nativeStep": id(self.native_step_hook)}, f)
+            os.replace(tmp, self.control + ".hooks")
+        except OSError:
+            pass
 
     def take_step(self, frame):
         """After a trap: the step the adapter asked for, from `frame` in this thread."""
@@ -769,6 +819,7 @@ def attach(control):
     ctl = _Controller(control)
     _attached = ctl
     ctl.refresh(force=True)
+    ctl.publish_hooks()
     _publish_thread_names(control + ".threads")
     import _thread
 
@@ -787,6 +838,7 @@ def _main():
     if control:
         ctl = _Controller(control)
         ctl.refresh()
+        ctl.publish_hooks()
         _publish_thread_names(control + ".threads")
         import _thread
 
