@@ -160,6 +160,21 @@ export class PythonBreakpoints {
   }
 
   /** The DAP id of the breakpoint that stopped (read from sys_audit's arguments). */
+  /** A stop at the trap the debugger reported without its breakpoint id (seen once with LLDB on
+   *  a loaded CI machine: the Python breakpoint then showed as a stop in `sys_audit`): the
+   *  thread's top frame is the trap function and the trap's condition holds there. */
+  async trapUnreported(backend: DebugBackend, threadId: number): Promise<boolean> {
+    if (this.trapId === undefined) return false;
+    try {
+      const [top] = await backend.frames(threadId, 1);
+      if (!top?.func || !new RegExp(`^${TRAP_FUNCTION}(?:\\.|$)`).test(top.func)) return false;
+      const v = await backend.evaluate(trapExpression(TRAP_CONDITION, backend), threadId, 0);
+      return Number(v.value) !== 0;
+    } catch {
+      return false;
+    }
+  }
+
   async trapped(backend: DebugBackend, threadId: number): Promise<number | undefined> {
     try {
       const v = await backend.evaluate(trapExpression(TRAP_ID, backend), threadId, 0);

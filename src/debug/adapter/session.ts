@@ -289,7 +289,7 @@ export class SeamDebugSession extends LoggingDebugSession {
     this.stacks?.invalidate();
     this.frames.reset();
     this.vars.reset();
-    if (this.python?.isTrap(e.breakpointIds)) {
+    if (this.python && (this.python.isTrap(e.breakpointIds) || await this.python.trapUnreported(this.backend!, e.threadId))) {
       // A Python line breakpoint: the bootstrap called sys.audit("seam.breakpoint", id).
       const id = await this.python.trapped(this.backend!, e.threadId);
       if (id === STEP_NATIVE) return this.onNativeCall(e.threadId);
