@@ -111,8 +111,9 @@ export class StackService {
     // A thread running the eval loop with no Python thread state for it: the interpreter's memory
     // was read in a bad moment (seen once with LLDB on a loaded machine). Read it once more.
     const inEval = (i: number): boolean => natives[i].some((f) => f.func !== undefined && EVAL_FRAME.test(f.func));
+    // (A Python thread with no native id yet may still be matched by LWP below: not lacking.)
     const lacking = (): number[] => threads.flatMap((t, i) => (inEval(i) && !pyThreads.some((p) =>
-      p.nativeThreadId === t.lwp || (t.pthread !== undefined && p.threadId === t.pthread) || p.nativeThreadId === undefined) ? [t.id] : []));
+      belongsTo(p, t) || p.nativeThreadId === undefined) ? [t.id] : []));
     if (layout && lacking().length) {
       try {
         pyThreads = await readPythonThreads(this.backend.memory, layout);
@@ -134,9 +135,7 @@ export class StackService {
       for (const p of unmatched) p.nativeThreadId = byPthread.get(p.threadId);
     }
     const out = await Promise.all(threads.map(async (t, i): Promise<ThreadStack> => {
-      const py = pyThreads.find((p) =>
-        (p.nativeThreadId !== undefined && p.nativeThreadId === t.lwp) ||
-        (p.nativeThreadId === undefined && t.pthread !== undefined && p.threadId === t.pthread));
+      const py = pyThreads.find((p) => belongsTo(p, t));
       const native = placedByAddress(py) ? await this.withStackBounds(t, natives[i]) : natives[i];
       return {
         id: t.id,
@@ -169,6 +168,13 @@ export class StackService {
     }
     return frames;
   }
+}
+
+/** The Python thread state of a native thread: by native thread id, else (3.10) by pthread_t. */
+function belongsTo(p: PyThreadRead, t: NativeThread): boolean {
+  return p.nativeThreadId !== undefined
+    ? p.nativeThreadId === t.lwp
+    : t.pthread !== undefined && p.threadId === t.pthread;
 }
 
 /** Whether mergeStack will place this thread's segments by address (it needs sp/cfa then). */

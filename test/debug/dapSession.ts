@@ -156,3 +156,10 @@ export function logFile(kind: string, name: string): { logFile?: string } {
   return dir ? { logFile: join(dir, `${process.pid}-${kind}-${++logs}-${name}.log`) } : {};
 }
 
+
+/** The median and maximum of the latencies a test file measured, as a TAP comment line. */
+export function latencyLine(what: string, latencies: number[]): string | undefined {
+  if (!latencies.length) return undefined;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return `# ${what} latency (request -> stopped), ${sorted.length} steps: median ${sorted[sorted.length >> 1]} ms, max ${sorted[sorted.length - 1]} ms`;
+}

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, Session, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
+import { ADAPTER, Session, latencyLine, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
 import { buildFixtures, tagLine, type FixturePaths } from '../debug/fixtures';
 
 const TEST_MS = 120_000;
@@ -29,10 +29,8 @@ test('there are interpreters to test (a missing one fails, never skips)', () => 
 
 describe('Step in from native code into Python callbacks (seam DAP adapter, bootstrap launch)', () => {
   after(() => {
-    if (latencies.length) {
-      const sorted = [...latencies].sort((a, b) => a - b);
-      console.log(`# native step in latency (request -> stopped), ${sorted.length} steps: median ${sorted[sorted.length >> 1]} ms, max ${sorted[sorted.length - 1]} ms`);
-    }
+    const line = latencyLine('native step in', latencies);
+    if (line) console.log(line);
   });
   for (const python of versions) {
     describe(python, () => {

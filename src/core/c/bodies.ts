@@ -198,7 +198,6 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
     if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) continue;
     if (c === 35 /* # */ && lineStart) {
       // Preprocessor line, with backslash continuations.
-      if (initOpen >= 0 && /^#\s*(?:include|define)\b/.test(text.slice(i, i + 40))) initKeep = true;
       if (depth === 0 && stmtStart >= 0) stmtPreproc = true;
       const directive = i;
       for (; i < n; i++) {
@@ -210,6 +209,7 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
         }
       }
       const kind = directiveKind(text, directive);
+      if (initOpen >= 0 && (kind === 'include' || kind === 'define')) initKeep = true;
       if (kind === 'define') {
         if (more && !directiveMatters(text.slice(directive, i))) skipQuiet(directive, i);
         else if (more && bodyOpen >= 0) bodyDefines.push([directive, Math.min(n, i + 1)]); // with its newline

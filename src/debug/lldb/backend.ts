@@ -434,18 +434,22 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     return r.threads.map((t) => ({ id: t.id, lwp: t.id, name: t.name.replace(/^Thread #\d+\s*/, '') || undefined, frames: [] }));
   }
 
+  /** LLDB's index of a thread (its `thread list`, kept for the stop). A list read before the
+   *  thread appeared is read again once. */
+  private async threadIndex(threadId: number): Promise<number | undefined> {
+    this.threadIndexes ??= this.command('thread list').then(parseThreadList);
+    const index = (await this.threadIndexes).get(threadId);
+    if (index !== undefined) return index;
+    this.threadIndexes = this.command('thread list').then(parseThreadList);
+    return (await this.threadIndexes).get(threadId);
+  }
+
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
     const cached = this.frameCache.get(threadId);
     if (cached && (limit === undefined ? cached.length > 0 && (cached as FramesWithAll).all : cached.length >= limit)) return cached.slice(0, limit);
     const trace = this.dap.request<{ stackFrames: DapFrame[] }>('stackTrace', { threadId, startFrame: 0, levels: limit ?? 0 });
     trace.catch(() => undefined); // awaited below, unless the thread is not found first
-    this.threadIndexes ??= this.command('thread list').then(parseThreadList);
-    let index = (await this.threadIndexes).get(threadId);
-    if (index === undefined) {
-      // A thread list read before this thread appeared (the list is kept for a stop): read again.
-      this.threadIndexes = this.command('thread list').then(parseThreadList);
-      index = (await this.threadIndexes).get(threadId);
-    }
+    const index = await this.threadIndex(threadId);
     if (index === undefined) throw new Error(`no thread ${threadId}`);
     const [dapFrames, bt] = await Promise.all([trace, this.command(`thread backtrace${limit ? ` --count ${limit}` : ''} ${index}`)]);
     const frames = parseBacktrace(bt);
@@ -590,8 +594,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   /** LLDB keeps a step a breakpoint interrupted (its thread plan) and finishes it on the next
    *  resume, with a 'step' stop of its own: discarded here. */
   async abandonStep(threadId: number): Promise<void> {
-    this.threadIndexes ??= this.command('thread list').then(parseThreadList);
-    const index = (await this.threadIndexes).get(threadId);
+    const index = await this.threadIndex(threadId);
     if (index === undefined) return;
     const plans = await this.command(`thread plan list ${index}`).catch(() => '');
     if (!/Element 1:/.test(plans.split(/Discarded plan stack:|Completed plan stack:/)[0])) return;
