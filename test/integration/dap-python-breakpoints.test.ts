@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ADAPTER, EVENT_MS, Session, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
@@ -184,6 +185,70 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         await s.dc.continueRequest({ threadId: stop.body.threadId! });
         assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
         assert.match(s.output('stdout'), /named done/);
+      });
+
+      test('set while the program runs: a breakpoint stops the next call in any thread (worker, then main)', { timeout: TEST_MS }, async () => {
+        const running = join(fx.scenarios, 'pyrunning.py');
+        const stopFile = join(mkdtempSync(join(tmpdir(), 'seam-running-')), 'stop');
+        const s = new Session();
+        sessions.push(s);
+        await s.start();
+        const init = s.next('initialized');
+        await s.dc.launchRequest({
+          type: 'seam', request: 'launch', program: running, args: [stopFile], python: fx.python,
+          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('running'),
+        } as DebugProtocol.LaunchRequestArguments);
+        await init;
+        await s.dc.configurationDoneRequest();
+        while (!/^READY$/m.test(s.output('stdout'))) await s.next('output');
+        const at = tagLine(running, 'TICK');
+        const stopIn = async (who: string, thread: RegExp): Promise<void> => {
+          const r = await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [{ line: at, condition: `who == "${who}"` }] });
+          assert.equal(r.body.breakpoints[0].verified, true, JSON.stringify(r.body));
+          const stop = await s.stopped();
+          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+          const frames = await s.frames(stop.body.threadId!);
+          assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] tick:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
+          const name = (await s.dc.threadsRequest()).body.threads.find((t) => t.id === stop.body.threadId)?.name ?? '';
+          assert.match(name, thread, JSON.stringify({ stop: stop.body, threads: (await s.dc.threadsRequest()).body.threads }));
+        };
+        await stopIn('worker', /^worker/);
+        await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
+        await s.dc.continueRequest({ threadId: 0 });
+        await stopIn('main', /^MainThread/);
+        await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
+        writeFileSync(stopFile, '');
+        await s.dc.continueRequest({ threadId: 0 });
+        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+        assert.match(s.output('stdout'), /running done/);
+      });
+
+      test('a module exec()d by a loader of its own (as pytest loads tests): breakpoints at its top level and in its function', { timeout: TEST_MS }, async () => {
+        const main = join(fx.scenarios, 'pycustomload.py');
+        const loaded = join(fx.scenarios, 'custom_loaded.py');
+        const s = new Session();
+        sessions.push(s);
+        await s.start();
+        const init = s.next('initialized');
+        await s.dc.launchRequest({
+          type: 'seam', request: 'launch', program: main, python: fx.python,
+          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('customload'),
+        } as DebugProtocol.LaunchRequestArguments);
+        await init;
+        const lines = [tagLine(loaded, 'MODULE_LEVEL'), tagLine(loaded, 'IN_FUNCTION')];
+        const r = await s.dc.setBreakpointsRequest({ source: { path: loaded }, breakpoints: lines.map((line) => ({ line })) });
+        assert.ok(r.body.breakpoints.every((b) => b.verified), JSON.stringify(r.body));
+        await s.dc.configurationDoneRequest();
+        for (const [name, at] of [['<module>', lines[0]], ['answer', lines[1]]] as const) {
+          const stop = await s.stopped();
+          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+          const frames = await s.frames(stop.body.threadId!);
+          assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] ${name}:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
+          await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        }
+        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+        assert.match(s.output('stdout'), /custom 42/);
+        assert.equal(s.all('stopped').length, 2, 'each line stops once');
       });
 
       test('attach: a Python breakpoint in a running program stops once the main thread runs Python again', { timeout: TEST_MS }, async () => {

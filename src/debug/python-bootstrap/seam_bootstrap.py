@@ -9,8 +9,17 @@ removed before the program starts): JSON {"version": n, "breakpoints": [{"id", "
 adapter. It is read at start, after each stop, and by a polling thread (one stat every 200 ms).
 
 Hooks exist only while breakpoints do: 3.12+ sys.monitoring (DEBUGGER_ID, LINE events only on the
-code objects that hold a breakpoint line), 3.10/3.11 sys.settrace with a local tracer only for
-code objects that hold a breakpoint line. Conditions, hit counts and logpoints are evaluated here.
+code objects that hold a breakpoint line); 3.10/3.11 a call of bp_line(line) written into the
+code objects that hold a breakpoint line (seam_codepatch.py, beside this file), so code without
+breakpoints runs with no trace function at all: every function's code is swapped (its next
+calls, in any thread), the script's code before it runs, a module's code as importlib's source
+loader hands it over (SourceLoader.get_code, wrapped), and code exec()d by another loader (an
+"exec" audit hook) is traced in its thread until it returns, then its functions are swapped.
+Frames already running such code in the thread that applies the breakpoints (a stop, an attach)
+get a local tracer under a trace function written in C until they return; other threads'
+running frames see the new breakpoints at their next call. If the hooks cannot be written, the
+code is traced instead (sys.settrace, local tracer only for code that holds a breakpoint line).
+Conditions, hit counts and logpoints are evaluated here.
 A breakpoint that stops calls sys.audit("seam.breakpoint", id): the debugger breaks on CPython's
 sys_audit with a condition on the event name (no call into the program), so without a debugger
 it is a no-op. Logpoints go to fd 2 as lines starting with "\\x1eseam-log ", which the adapter
@@ -20,7 +29,8 @@ Stepping: the control file's "step" ({"seq", "kind": over|in|out|cancel}) is tak
 that just trapped (after its sys.audit returns) for the frame it stopped in. Events exist only
 while the step runs: 3.12+ local LINE/PY_RETURN/PY_YIELD on the stepped frames' code (CALL on the
 starting code and global PY_START for "in"); 3.10/3.11 the thread's own sys.settrace (and
-sys.setprofile for "in", whose 'c_call' events name the C function called). A finished step calls
+sys.setprofile for "in", whose 'c_call' events name the C function called); a 'line' event where
+a breakpoint hook begins is left to the hook, which then does the step's work too. A finished step calls
 sys.audit("seam.breakpoint", STEP_DONE); a C function about to be called by a step "in" calls
 sys.audit("seam.breakpoint", STEP_NATIVE, function), after which the step goes on as "over" (the
 adapter breaks in the C function; a step out from there is this step's next line). A breakpoint
@@ -112,6 +122,15 @@ class _Controller:
         self.tool_held = False
         self.instrumented = set()  # code objects with local LINE events (3.12+)
         self.tracing = False  # 3.10/3.11
+        # 3.10/3.11: breakpoint hooks written into code objects (seam_codepatch.py); None: not
+        # loadable, sys.settrace finds breakpoint code as on 3.12+ monitoring does
+        self.cp = None if self.mon is not None else _load_codepatch()
+        self.originals = {}  # id(patched code) -> (patched code, original)
+        self.armed = {}  # thread ident -> ids of running frames traced for breakpoints hooks miss
+        self.hook = self.bp_line  # one bound method object: the constant in every patched code
+        self.import_patched = False
+        self.audit_hooked = False
+        self.execs = {}  # thread ident -> code objects exec'd without hooks, running (innermost last)
         self.step_seq = 0  # the control file's latest step request
         self.step_kind = None
         self.taken_seq = 0  # the latest one a thread took
@@ -242,6 +261,9 @@ class _Controller:
             return known
         lines = self.lines_for(code)
         held = bool(lines) and any(line in lines for _, _, line in code.co_lines())
+        if held and self.cp is not None:  # 3.10/3.11: only lines its hooks do not cover
+            hooked = self.cp.hooked_lines(code)
+            held = any(line in lines and line not in hooked for _, _, line in code.co_lines())
         self.holds_cache[code] = held
         return held
 
@@ -400,14 +422,22 @@ class _Controller:
     def apply_settrace(self):
         import threading
 
-        if not self.by_file and not self.exc_filters:
-            if self.tracing:
-                sys.settrace(None)
-                threading.settrace(None)
-                self.tracing = False
+        if self.cp is not None:
+            self.apply_patches()
+        mine = self.step is not None and self.step.thread == _get_ident()
+        if not self.exc_filters and (self.cp is not None or not self.by_file):
+            # no trace function (hooks in the code find the breakpoints), but for the frames
+            # of this thread already running code that holds breakpoint lines without hooks
+            threading.settrace(None)
+            self.tracing = False
+            if not mine:
+                self.restore_trace()
+            if self.cp is not None and self.by_file:
+                self.arm_running(sys._getframe(1))
             return
         threading.settrace(self.global_trace)
-        sys.settrace(self.global_trace)
+        if not mine:
+            sys.settrace(self.global_trace)
         self.tracing = True
         # Frames already running in this thread (other threads: see the report on 3.10/3.11).
         frame = sys._getframe(1)
@@ -419,6 +449,112 @@ class _Controller:
                 frame.f_trace_lines = False
             frame = frame.f_back
 
+    # ---- 3.10/3.11: breakpoint hooks in code objects ----
+    def apply_patches(self):
+        """Every function's code gets hooks at the breakpoint lines it holds (and loses those of
+        breakpoints gone): its next calls, in any thread, call bp_line there."""
+        import gc
+
+        memo = {}
+        by_file = self.by_file
+        function = type(_norm)
+        for o in gc.get_objects():
+            if type(o) is not function:
+                continue
+            code = o.__code__
+            known = self.originals.get(id(code))
+            orig = known[1] if known is not None and known[0] is code else code
+            if orig is code and (not by_file or not self.lines_for(code)):
+                continue
+            new = self.patched(orig, memo) if by_file else orig
+            if new is not code:
+                try:
+                    o.__code__ = new
+                except (TypeError, ValueError):
+                    pass
+        if by_file and not self.import_patched:
+            self.import_patched = _patch_imports(self)
+        if by_file and not self.audit_hooked:
+            sys.addaudithook(self.on_audit)
+            self.audit_hooked = True
+
+    def on_audit(self, event, args):
+        """Code run by exec() without hooks (a module loaded by a loader of its own, as pytest's):
+        traced in its thread until it returns, then the functions it made get their hooks."""
+        if event != "exec" or not self.by_file:
+            return
+        try:
+            code = args[0]
+            if type(code) is not type(_norm.__code__) or id(code) in self.originals or not self.needs_hooks(code):
+                return
+            self.execs.setdefault(_get_ident(), []).append(code)
+            if self.step is None or self.step.thread != _get_ident():
+                sys.settrace(self.global_trace)
+        except Exception:  # noqa: BLE001  (an audit hook that raises would stop the exec)
+            pass
+
+    def needs_hooks(self, code):
+        lines = self.lines_for(code)
+        if not lines:
+            return False
+        if any(line in lines for _, _, line in code.co_lines()):
+            return True
+        return any(self.needs_hooks(c) for c in code.co_consts if type(c) is type(code))
+
+    def patched(self, code, memo=None):
+        """`code` with hooks at its breakpoint lines (and its nested code's); `code` itself when
+        it holds none or the hooks cannot be written (it is then traced: see holds_breakpoint)."""
+        if not self.by_file or self.lines_for(code) is None:
+            return code
+        try:
+            new = self.cp.patch(code, self.lines_for, self.hook, {} if memo is None else memo)
+        except Exception as e:  # noqa: BLE001  (an unknown bytecode shape: tracing still finds it)
+            self.log(f"Seam could not hook breakpoints into {code.co_name} ({code.co_filename}): {type(e).__name__}: {e}; they are traced instead")
+            return code
+        if new is not code:
+            self.originals[id(new)] = (new, code)
+        return new
+
+    def arm_running(self, frame):
+        """Frames of this thread already running code whose breakpoint lines have no hook: a
+        local tracer, with a trace function in C for the thread (kept until they return)."""
+        armed = set()
+        while frame is not None:
+            if frame.f_code.co_filename != _HERE and self.holds_breakpoint(frame.f_code):
+                frame.f_trace = self.local_trace
+                armed.add(id(frame))
+            frame = frame.f_back
+        ident = _get_ident()
+        if armed:
+            self.armed[ident] = armed
+        else:
+            self.armed.pop(ident, None)
+        if self.step is None or self.step.thread != ident:
+            self.restore_trace()
+
+    def restore_trace(self):
+        """This thread's trace function once a step in it ends or tracing changes."""
+        if self.tracing or self.cp is None and self.by_file or self.execs.get(_get_ident()):
+            sys.settrace(self.global_trace)
+        elif self.armed.get(_get_ident()):
+            sys.settrace(_NO_CALL_TRACE)
+        else:
+            sys.settrace(None)
+
+    def bp_line(self, line):
+        """Called by the hooks patched into code (3.10/3.11) where a breakpoint line begins:
+        what a 'line' trace event does there."""
+        frame = sys._getframe(1)
+        try:
+            lines = self.lines_for(frame.f_code)
+            bps = lines.get(line) if lines else None
+            stopped = bool(bps) and self.hit(frame, bps)
+            step = self.step
+            if not stopped and step is not None and step.thread == _get_ident() and step.stops_at(frame):
+                self.step_done(frame)
+        except Exception:  # noqa: BLE001  (never into the program)
+            pass
+
     def global_trace(self, frame, event, arg):
         if event != "call":
             return None
@@ -426,6 +562,10 @@ class _Controller:
         if step is not None and step.kind == "in" and step.thread == _get_ident() and frame.f_code.co_filename != _HERE:
             return self.local_trace
         if self.holds_breakpoint(frame.f_code):
+            return self.local_trace
+        execs = self.execs.get(_get_ident())
+        if execs and frame.f_code is execs[-1]:
+            frame.f_trace_lines = False  # only its 'return': then its functions get hooks
             return self.local_trace
         if not self.exc_filters:
             return None
@@ -450,6 +590,8 @@ class _Controller:
 
     def local_trace(self, frame, event, arg):
         if event == "line":
+            if self.cp is not None and frame.f_lasti in self.cp.starts(frame.f_code):
+                return self.local_trace  # a hook begins here: it does what this event would
             lines = self.lines_for(frame.f_code)
             bps = lines.get(frame.f_lineno) if lines else None
             stopped = bool(bps) and self.hit(frame, bps)
@@ -460,6 +602,17 @@ class _Controller:
             step = self.step
             if step is not None and step.thread == _get_ident():
                 step.returned(self, frame)
+            armed = self.armed.get(_get_ident())
+            if armed and id(frame) in armed:
+                armed.discard(id(frame))
+                if not armed and (self.step is None or self.step.thread != _get_ident()):
+                    self.restore_trace()
+            execs = self.execs.get(_get_ident())
+            if execs and frame.f_code is execs[-1]:
+                execs.pop()
+                self.apply_patches()
+                if self.step is None or self.step.thread != _get_ident():
+                    self.restore_trace()
             last = self.exc_last.pop(id(frame), None)
             if last is not None and "uncaught" in self.exc_filters and self.unwinding(frame):
                 self.uncaught(frame, *last)
@@ -609,8 +762,8 @@ class _Controller:
         else:
             if step.profiling:
                 sys.setprofile(None)
-            if not self.by_file and not self.exc_filters:
-                sys.settrace(None)
+            if step.thread == _get_ident():
+                self.restore_trace()
 
     def cancelled(self, step):
         """The adapter ended the step (a continue, or a stop elsewhere) since it began."""
@@ -745,6 +898,52 @@ class _Step:
             caller.f_trace_lines = True
 
 
+def _load_codepatch():
+    """seam_codepatch.py beside this file (3.10/3.11), not put in sys.modules; None when it
+    cannot serve this interpreter (sys.settrace then finds breakpoint code)."""
+    try:
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(_HERE), "seam_codepatch.py")
+        spec = importlib.util.spec_from_file_location("_seam_codepatch", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod if mod.supported() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# The loader method every source import goes through, wrapped so that a module's code gets its
+# breakpoint hooks before it runs. Compiled under importlib's own file name: CPython removes its
+# frames from import tracebacks (a SyntaxError in an imported module reads as without Seam).
+_GET_CODE = """
+def get_code(self, fullname):
+    code = _get_code(self, fullname)
+    if code is not None and _ctl.by_file:
+        code = _ctl.patched(code)
+    return code
+"""
+
+
+def _patch_imports(ctl):
+    """3.10/3.11: modules imported from now on get their hooks as they load. True when done."""
+    try:
+        ext = sys.modules.get("_frozen_importlib_external")
+        if ext is None:
+            import importlib._bootstrap_external as ext
+        cls = ext.SourceLoader
+        original = cls.__dict__["get_code"]
+        ns = {"_get_code": original, "_ctl": ctl}
+        exec(compile(_GET_CODE, "<frozen importlib._bootstrap_external>", "exec"), ns)
+        get_code = ns["get_code"]
+        get_code.__qualname__ = original.__qualname__
+        get_code.__doc__ = original.__doc__
+        cls.get_code = get_code
+        return True
+    except Exception:  # noqa: BLE001  (imports stay as they are: their code is traced instead)
+        return False
+
+
 def _hide_own_frames(tb):
     """The traceback without the bootstrap's and runpy's frames at its top."""
     while tb is not None and (tb.tb_frame.f_code.co_filename == _HERE or tb.tb_frame.f_globals.get("__name__") == "runpy"):
@@ -752,8 +951,9 @@ def _hide_own_frames(tb):
     return tb
 
 
-def _run_script(path):
-    """What `python SCRIPT` does: a fresh __main__ module, the script's code run in it."""
+def _run_script(path, ctl=None):
+    """What `python SCRIPT` does: a fresh __main__ module, the script's code run in it (3.10/3.11:
+    with its breakpoint hooks)."""
     import builtins
     import importlib.machinery
     import io
@@ -767,7 +967,10 @@ def _run_script(path):
     sys.modules["__main__"] = main
     with io.open_code(path) as f:
         source = f.read()
-    exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
+    code = compile(source, path, "exec", dont_inherit=True)
+    if ctl is not None and ctl.cp is not None:
+        code = ctl.patched(code)
+    exec(code, main.__dict__)
 
 
 _attached = None
@@ -852,7 +1055,7 @@ def _main():
         sys.argv = list(argv)
         script = os.path.abspath(argv[0])  # __file__ and co_filename, as `python SCRIPT` sets them
         sys.path[0] = os.path.dirname(os.path.realpath(script))
-        run = lambda: _run_script(script)  # noqa: E731
+        run = lambda: _run_script(script, ctl)  # noqa: E731
     try:
         run()
         _record_exit(control, 0)

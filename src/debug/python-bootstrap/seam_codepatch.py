@@ -1,0 +1,464 @@
+"""Breakpoint hooks written into code objects, for CPython 3.10 and 3.11 (no sys.monitoring).
+
+    patch(code, lines, hook, memo) -> code'
+
+returns a copy of `code` in which every entry into one of `lines` (the lines the code's own
+instructions are on, and those of the code objects nested in its constants) first calls
+`hook(line)`; the same object when none of them is there. With it, a program runs code without
+breakpoints at full speed: no trace function is needed to find the breakpoint lines (a global
+sys.settrace costs every Python call, 3-6x on a loop of small calls).
+
+Where a hook goes, per code object and line L: where CPython's tracing reports a 'line' event
+(3.10 and 3.11 alike: the line differs from the previous instruction's, or a backward jump
+landed): before each instruction of L entered from another line (falling through, a jump, an
+exception handler, the code's start) or by a backward jump (a `for` line's FOR_ITER), not 3.11's
+jump back to SEND in `yield from` / `await`, nor `async for`'s END_ASYNC_FOR. Jumps from L itself
+land after the hook; when L also falls into it, a JUMP_FORWARD skips the hook on that path. So the
+hook runs exactly as often as a trace function would see L (checked against sys.settrace on a
+workload: test/fixtures/codepatch/check.py). Never before a 3.11 function's RESUME or a 3.10
+generator's GEN_START.
+
+The hook is `LOAD_CONST hook; LOAD_CONST L; CALL_FUNCTION 1; POP_TOP` (3.11: `PUSH_NULL; LOAD_CONST
+hook; LOAD_CONST L; PRECALL 1; CALL 1; POP_TOP` with their inline caches): it leaves the stack as
+it was, so it fits anywhere. Every jump, exception-table entry (3.11) and the line/position table
+are rewritten (a jump lands on a hook where tracing would report the line); each hook instruction
+has the position of the instruction it precedes (tracebacks keep their lines and, on 3.11,
+columns). `starts(code')` gives the offsets where hooks begin (a trace function at one of them
+leaves the line to the hook).
+"""
+import dis
+import sys
+
+_V = sys.version_info[:2]
+_EXT = dis.opmap["EXTENDED_ARG"]
+_CACHES = None
+if _V >= (3, 11):
+    import opcode as _opcode
+
+    _CACHES = _opcode._inline_cache_entries
+_JREL = frozenset(dis.hasjrel)
+_JABS = frozenset(dis.hasjabs)
+_BACKWARD = frozenset(op for op in _JREL if "JUMP_BACKWARD" in dis.opname[op])
+_START = dis.opmap.get("RESUME" if _V >= (3, 11) else "GEN_START")
+_JUMP_FORWARD = dis.opmap["JUMP_FORWARD"]
+_SEND = dis.opmap.get("SEND", -1)
+_END_ASYNC_FOR = dis.opmap["END_ASYNC_FOR"]
+_SETUPS = frozenset(dis.opmap[n] for n in ("SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH") if n in dis.opmap)
+# after these the next instruction is not reached by falling through
+_NO_FALL = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT") if n in dis.opmap)
+_CODE = type((lambda: 0).__code__)
+
+_hooks = {}  # id(patched code) -> (patched code, frozenset of hook offsets, frozenset of lines)
+
+
+def supported():
+    return _V in ((3, 10), (3, 11))
+
+
+def starts(code):
+    """The offsets where hooks begin in a patched code object."""
+    entry = _hooks.get(id(code))
+    return entry[1] if entry is not None and entry[0] is code else ()
+
+
+def hooked_lines(code):
+    """The lines a patched code object calls the hook for."""
+    entry = _hooks.get(id(code))
+    return entry[2] if entry is not None and entry[0] is code else ()
+
+
+class _Ins:
+    """One instruction: its original start (first EXTENDED_ARG) or None for a hook's, opcode,
+    argument, jump target (original byte offset) and position (one per code unit)."""
+
+    __slots__ = ("orig", "op", "arg", "target", "pos", "size", "at")
+
+    def __init__(self, orig, op, arg, target, pos):
+        self.orig = orig
+        self.op = op
+        self.arg = arg
+        self.target = target
+        self.pos = pos
+        self.size = 0
+        self.at = 0
+
+
+def _caches(op):
+    return _CACHES[op] if _CACHES is not None else 0
+
+
+def _prefixes(arg):
+    return 0 if arg <= 0xFF else 1 if arg <= 0xFFFF else 2 if arg <= 0xFFFFFF else 3
+
+
+def _read(code):
+    """The instructions of `code` with jump targets as original byte offsets."""
+    raw = code.co_code
+    out = []
+    i = 0
+    ext = 0
+    begin = None
+    while i < len(raw):
+        op, arg = raw[i], raw[i + 1] | ext
+        if begin is None:
+            begin = i
+        if op == _EXT:
+            ext = arg << 8
+            i += 2
+            continue
+        end = i + 2 + 2 * _caches(op)
+        target = None
+        if op in _JABS:
+            target = arg * 2
+        elif op in _JREL:
+            target = i + 2 - arg * 2 if op in _BACKWARD else i + 2 + arg * 2
+        out.append(_Ins(begin, op, arg, target, None))
+        i = end
+        ext = 0
+        begin = None
+    return out
+
+
+def _unit_positions(code):
+    """One position per code unit: (line, end line, column, end column) on 3.11, (line,) before."""
+    n = len(code.co_code) // 2
+    if _V >= (3, 11):
+        pos = list(code.co_positions())
+        if len(pos) != n:
+            raise ValueError("positions do not cover the code")
+        return pos
+    pos = [(None,)] * n
+    for start, end, line in code.co_lines():
+        for u in range(start // 2, end // 2):
+            pos[u] = (line,)
+    return pos
+
+
+def patch(code, lines, hook, memo):
+    """See the module's doc. `lines(code)` gives the set of lines to hook in a code object (or
+    None); `memo`: id(code) -> (code, result), shared across calls while the lines stay."""
+    got = memo.get(id(code))
+    if got is not None and got[0] is code:
+        return got[1]
+    consts = code.co_consts
+    new_consts = None
+    for i, c in enumerate(consts):
+        if isinstance(c, _CODE):
+            p = patch(c, lines, hook, memo)
+            if p is not c:
+                if new_consts is None:
+                    new_consts = list(consts)
+                new_consts[i] = p
+    want = lines(code)
+    result = code
+    if want:
+        result = _inject(code, want, hook, new_consts)
+    if result is code and new_consts is not None:
+        result = code.replace(co_consts=tuple(new_consts))
+    memo[id(code)] = (code, result)
+    return result
+
+
+def _inject(code, want, hook, new_consts):
+    ins = _read(code)
+    raw = code.co_code
+    unit_pos = _unit_positions(code)
+    op_units = []  # the code unit of each instruction's opcode (after its EXTENDED_ARGs)
+    for x in ins:
+        u = x.orig // 2
+        while raw[u * 2] == _EXT:
+            u += 1
+        op_units.append(u)
+    line_of = [unit_pos[u][0] for u in op_units]
+    index_of = {x.orig: k for k, x in enumerate(ins)}
+    for k in range(len(ins)):
+        index_of.setdefault(op_units[k] * 2, k)
+    handlers = set()
+    if _V >= (3, 11):
+        for _s, _e, target, _dl in _read_exception_table(code.co_exceptiontable):
+            handlers.add(index_of[target * 2])
+    points = _points(ins, line_of, index_of, handlers, want)
+    if not points:
+        return code
+    consts = list(new_consts if new_consts is not None else code.co_consts)
+    hook_i = len(consts)
+    consts.append(hook)
+    line_i = {}
+    for line in sorted(set(line_of[k] for k in points)):
+        line_i[line] = len(consts)
+        consts.append(line)
+
+    seq = []  # the new instruction sequence
+    block = {}  # original index -> seq index of the block before it (skip jump or hook)
+    hook_at = {}  # original index -> seq index of its hook's first instruction
+    in_seq = {}  # original index -> its seq index
+    skips = []  # (seq index of a skip jump, original index it jumps to)
+    for k, x in enumerate(ins):
+        u = op_units[k]
+        x.pos = unit_pos[u : u + 1 + _caches(x.op)]
+        if k in points:
+            block[k] = len(seq)
+            if points[k]:  # reached by falling through from its own line: the hook is jumped over
+                skips.append((len(seq), k))
+                seq.append(_Ins(None, _JUMP_FORWARD, 0, None, [unit_pos[u]]))
+            hook_at[k] = len(seq)
+            for op, arg in _hook_ops(hook_i, line_i[line_of[k]]):
+                seq.append(_Ins(None, op, arg, None, [unit_pos[u]] * (1 + _caches(op))))
+        in_seq[k] = len(seq)
+        seq.append(x)
+
+    def boundary(orig_off):
+        """The seq index a table boundary at an original offset becomes (a hook block is inside
+        the ranges its instruction is in)."""
+        if orig_off >= len(raw):
+            return len(seq)
+        k = index_of[orig_off]
+        return block.get(k, in_seq[k])
+
+    def handler(orig_off):
+        k = index_of[orig_off]
+        return hook_at.get(k, in_seq[k])
+
+    targets = [None] * len(seq)
+    for k, x in enumerate(ins):
+        if x.target is None:
+            continue
+        t = index_of[x.target]
+        hooked = t in hook_at and _reports(x, ins[t], line_of[k], line_of[t])
+        targets[in_seq[k]] = hook_at[t] if hooked else in_seq[t]
+    for s_i, k in skips:
+        targets[s_i] = in_seq[k]
+
+    # sizes only grow (a shorter argument keeps its EXTENDED_ARG 0s) until every jump fits
+    for x in seq:
+        x.size = 2 * (1 + _prefixes(x.arg) + _caches(x.op))
+    while True:
+        at = 0
+        for x in seq:
+            x.at = at
+            at += x.size
+        total = at
+        changed = False
+        for s, x in enumerate(seq):
+            if targets[s] is not None:
+                x.arg = _jump_arg(x, seq[targets[s]].at if targets[s] < len(seq) else total)
+                size = 2 * (1 + _prefixes(x.arg) + _caches(x.op))
+                if size > x.size:
+                    x.size = size
+                    changed = True
+        if not changed:
+            break
+
+    out = bytearray()
+    positions = []
+    for x in seq:
+        pre = x.size // 2 - 1 - _caches(x.op)
+        arg = x.arg
+        for p in range(pre, 0, -1):
+            out += bytes((_EXT, (arg >> (8 * p)) & 0xFF))
+        out += bytes((x.op, arg & 0xFF))
+        out += bytes(2 * _caches(x.op))
+        positions.extend([x.pos[0]] * pre)
+        positions.extend(x.pos)
+
+    def at(s_i):
+        return seq[s_i].at if s_i < len(seq) else total
+
+    kw = {
+        "co_code": bytes(out),
+        "co_consts": tuple(consts),
+        "co_stacksize": code.co_stacksize + (3 if _V >= (3, 11) else 2),
+        "co_linetable": _linetable(code.co_firstlineno, positions),
+    }
+    if _V >= (3, 11):
+        kw["co_exceptiontable"] = _exception_table(code.co_exceptiontable, lambda o: at(boundary(o)), lambda o: at(handler(o)))
+    new = code.replace(**kw)
+    _hooks[id(new)] = (new, frozenset(seq[s_i].at for s_i in hook_at.values()), frozenset(line_i))
+    return new
+
+
+def _points(ins, line_of, index_of, handlers, want):
+    """{instruction index: also reached by falling through from its own line} where hooks go:
+    instructions of a wanted line that CPython's tracing reports a 'line' event at on some
+    path (entered from another line, by a backward jump, at an exception handler, at the
+    code's start)."""
+    first = 0
+    if _START is not None:
+        for k, x in enumerate(ins):  # (3.11: after MAKE_CELL / COPY_FREE_VARS, however many)
+            if x.op == _START:
+                first = k + 1
+                break
+    other = set(h for h in handlers if ins[h].op != _END_ASYNC_FOR)  # entered from elsewhere
+    if first < len(ins):
+        other.add(first)
+    for k, x in enumerate(ins):
+        if x.target is None:
+            continue
+        t = index_of.get(x.target)
+        if t is not None and _reports(x, ins[t], line_of[k], line_of[t]):
+            other.add(t)
+    points = {}
+    for k in range(first, len(ins)):
+        line = line_of[k]
+        if line is None or line not in want:
+            continue
+        falls = k > first and ins[k - 1].op not in _NO_FALL
+        same = falls and line_of[k - 1] == line
+        if k in other or (falls and not same):
+            points[k] = same
+    return points
+
+
+def _reports(jump, dest, jump_line, dest_line):
+    """CPython's tracing reports a 'line' event where this jump lands: at another line, after a
+    backward jump (not 3.11's back to SEND in `yield from` / `await`), at an exception handler
+    (3.10's SETUP_* targets; not `async for`'s end, entered from its own line)."""
+    if (jump.op in _SETUPS and dest.op != _END_ASYNC_FOR) or jump_line != dest_line:
+        return True
+    return jump.target <= jump.orig and dest.op != _SEND
+
+
+def _hook_ops(hook_i, line_i):
+    op = dis.opmap
+    if _V >= (3, 11):
+        return ((op["PUSH_NULL"], 0), (op["LOAD_CONST"], hook_i), (op["LOAD_CONST"], line_i), (op["PRECALL"], 1), (op["CALL"], 1), (op["POP_TOP"], 0))
+    return ((op["LOAD_CONST"], hook_i), (op["LOAD_CONST"], line_i), (op["CALL_FUNCTION"], 1), (op["POP_TOP"], 0))
+
+
+def _jump_arg(x, dest):
+    if x.op in _JABS:
+        return dest // 2
+    after = x.at + x.size - 2 * _caches(x.op)  # the unit after its opcode
+    if x.op in _BACKWARD:
+        return max(0, (after - dest) // 2)
+    return max(0, (dest - after) // 2)
+
+
+# ---- tables ----
+def _linetable(firstline, positions):
+    if _V >= (3, 11):
+        return _locations_311(firstline, positions)
+    return _lines_310(firstline, [p[0] for p in positions])
+
+
+def _lines_310(firstline, unit_lines):
+    """3.10's co_linetable: (byte delta, line delta) pairs, -128 for no line (lnotab_notes.txt)."""
+    out = bytearray()
+    prev = firstline
+    k = 0
+    n = len(unit_lines)
+    while k < n:
+        line = unit_lines[k]
+        j = k
+        while j < n and unit_lines[j] == line:
+            j += 1
+        bdelta = (j - k) * 2
+        if line is None:
+            ld = -128
+        else:
+            ld = line - prev
+            prev = line
+            while ld > 127:
+                out += bytes((0, 127))
+                ld -= 127
+            while ld < -127:
+                out += bytes((0, (-127) & 0xFF))
+                ld += 127
+        while bdelta > 254:
+            out += bytes((254, ld & 0xFF))
+            ld = -128 if line is None else 0
+            bdelta -= 254
+        out += bytes((bdelta, ld & 0xFF))
+        k = j
+    return bytes(out)
+
+
+def _varint(v, out):
+    while v >= 64:
+        out.append(64 | (v & 63))
+        v >>= 6
+    out.append(v)
+
+
+def _svarint(v, out):
+    _varint(((-v) << 1) | 1 if v < 0 else v << 1, out)
+
+
+def _locations_311(firstline, positions):
+    """3.11's co_linetable (Objects/locations.md): long-form entries (code 14), no-location
+    entries (code 15), each for up to 8 code units of one position."""
+    out = bytearray()
+    prev = firstline
+    k = 0
+    n = len(positions)
+    while k < n:
+        p = positions[k]
+        j = k
+        while j < n and j - k < 8 and positions[j] == p:
+            j += 1
+        length = j - k
+        line, endline, col, endcol = p
+        if line is None:
+            out.append(0x80 | (15 << 3) | (length - 1))
+        else:
+            out.append(0x80 | (14 << 3) | (length - 1))
+            _svarint(line - prev, out)
+            prev = line
+            _varint(max(0, (endline if endline is not None else line) - line), out)
+            _varint(0 if col is None else col + 1, out)
+            _varint(0 if endcol is None else endcol + 1, out)
+        k = j
+    return bytes(out)
+
+
+def _parse_ex_varint(data, i):
+    b = data[i]
+    v = b & 63
+    i += 1
+    while b & 64:
+        b = data[i]
+        v = (v << 6) | (b & 63)
+        i += 1
+    return v, i
+
+
+def _ex_varint(v, out, first=False):
+    chunks = [v & 63]
+    v >>= 6
+    while v:
+        chunks.append(v & 63)
+        v >>= 6
+    chunks.reverse()
+    for m, c in enumerate(chunks):
+        b = c | (64 if m < len(chunks) - 1 else 0)
+        if m == 0 and first:
+            b |= 128
+        out.append(b)
+
+
+def _read_exception_table(data):
+    """(start, length, target, depth_lasti) entries, in code units."""
+    out = []
+    i = 0
+    while i < len(data):
+        start, i = _parse_ex_varint(data, i)
+        length, i = _parse_ex_varint(data, i)
+        target, i = _parse_ex_varint(data, i)
+        dl, i = _parse_ex_varint(data, i)
+        out.append((start, length, target, dl))
+    return out
+
+
+def _exception_table(data, boundary, handler):
+    """3.11's co_exceptiontable (exception_handling_notes.txt) with every offset moved."""
+    out = bytearray()
+    for start, length, target, dl in _read_exception_table(data):
+        s = boundary(start * 2)
+        e = boundary((start + length) * 2)
+        if e <= s:
+            continue
+        _ex_varint(s // 2, out, first=True)
+        _ex_varint((e - s) // 2, out)
+        _ex_varint(handler(target * 2) // 2, out)
+        _ex_varint(dl, out)
+    return bytes(out)
