@@ -247,7 +247,7 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
           await s.dc.continueRequest({ threadId: stop.body.threadId! });
         }
         assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
-        assert.match(s.output('stdout'), /custom 42/);
+        assert.match(s.output('stdout'), /consts pickled True\ncustom 42/);
         assert.equal(s.all('stopped').length, 2, 'each line stops once');
       });
 

@@ -127,7 +127,7 @@ class _Controller:
         self.cp = None if self.mon is not None else _load_codepatch()
         self.originals = {}  # id(patched code) -> (patched code, original)
         self.armed = {}  # thread ident -> ids of running frames traced for breakpoints hooks miss
-        self.hook = self.bp_line  # one bound method object: the constant in every patched code
+        self.hook = _Hook(self)  # the constant in every patched code
         self.import_patched = False
         self.audit_hooked = False
         self.execs = {}  # thread ident -> code objects exec'd without hooks, running (innermost last)
@@ -541,10 +541,9 @@ class _Controller:
         else:
             sys.settrace(None)
 
-    def bp_line(self, line):
-        """Called by the hooks patched into code (3.10/3.11) where a breakpoint line begins:
-        what a 'line' trace event does there."""
-        frame = sys._getframe(1)
+    def bp_line(self, line, frame):
+        """Called by the hooks patched into code (3.10/3.11) where a breakpoint line begins
+        (`frame`: the frame running it): what a 'line' trace event does there."""
         try:
             lines = self.lines_for(frame.f_code)
             bps = lines.get(line) if lines else None
@@ -848,6 +847,23 @@ class _Controller:
             os.write(2, data)
         except OSError:
             pass
+
+
+class _Hook:
+    """The callable in the constants of patched code (3.10/3.11): the controller's bp_line for the
+    calling frame. Pickled (cloudpickle sends a __main__ function's code by value to other
+    processes) it becomes `int`, which the hook then calls harmlessly."""
+
+    __slots__ = ("ctl",)
+
+    def __init__(self, ctl):
+        self.ctl = ctl
+
+    def __call__(self, line):
+        self.ctl.bp_line(line, sys._getframe(1))
+
+    def __reduce__(self):
+        return (type, (0,))
 
 
 class _Step:
