@@ -42,14 +42,15 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         await Promise.all(sessions.map((s) => s.close()));
       });
 
-      /** A session on pybreak.py, breakpoints set by `setup` before configurationDone. */
-      async function launched(name: string, setup: (s: Session) => Promise<void>): Promise<Session> {
+      /** A session on `program` (pybreak.py by default), breakpoints set by `setup` before
+       * configurationDone. */
+      async function launched(name: string, setup: (s: Session) => Promise<void>, program = script(), args = ['one', 'two']): Promise<Session> {
         const s = new Session();
         sessions.push(s);
         await s.start();
         const init = s.next('initialized');
         await s.dc.launchRequest({
-          type: 'seam', request: 'launch', program: script(), args: ['one', 'two'], python: fx.python,
+          type: 'seam', request: 'launch', program, args, python: fx.python,
           env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile(name),
         } as DebugProtocol.LaunchRequestArguments);
         await init;
@@ -166,17 +167,9 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
 
       test('threads are named with their `threading` names (not the 15-byte OS names), renames included', { timeout: TEST_MS }, async () => {
         const named = join(fx.scenarios, 'named_threads.py');
-        const s = new Session();
-        sessions.push(s);
-        await s.start();
-        const init = s.next('initialized');
-        await s.dc.launchRequest({
-          type: 'seam', request: 'launch', program: named, python: fx.python,
-          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('named'),
-        } as DebugProtocol.LaunchRequestArguments);
-        await init;
-        await s.dc.setBreakpointsRequest({ source: { path: named }, breakpoints: [{ line: tagLine(named, 'NAMED_STOP') }] });
-        await s.dc.configurationDoneRequest();
+        const s = await launched('named', async (s) => {
+          await s.dc.setBreakpointsRequest({ source: { path: named }, breakpoints: [{ line: tagLine(named, 'NAMED_STOP') }] });
+        }, named, []);
         const stop = await s.stopped();
         assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
         const names = (await s.dc.threadsRequest()).body.threads.map((t) => t.name);
@@ -190,16 +183,7 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
       test('set while the program runs: a breakpoint stops the next call in any thread (worker, then main)', { timeout: TEST_MS }, async () => {
         const running = join(fx.scenarios, 'pyrunning.py');
         const stopFile = join(mkdtempSync(join(tmpdir(), 'seam-running-')), 'stop');
-        const s = new Session();
-        sessions.push(s);
-        await s.start();
-        const init = s.next('initialized');
-        await s.dc.launchRequest({
-          type: 'seam', request: 'launch', program: running, args: [stopFile], python: fx.python,
-          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('running'),
-        } as DebugProtocol.LaunchRequestArguments);
-        await init;
-        await s.dc.configurationDoneRequest();
+        const s = await launched('running', async () => undefined, running, [stopFile]);
         while (!/^READY$/m.test(s.output('stdout'))) await s.next('output');
         const at = tagLine(running, 'TICK');
         const stopIn = async (who: string, thread: RegExp): Promise<void> => {
@@ -226,19 +210,11 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
       test('a module exec()d by a loader of its own (as pytest loads tests): breakpoints at its top level and in its function', { timeout: TEST_MS }, async () => {
         const main = join(fx.scenarios, 'pycustomload.py');
         const loaded = join(fx.scenarios, 'custom_loaded.py');
-        const s = new Session();
-        sessions.push(s);
-        await s.start();
-        const init = s.next('initialized');
-        await s.dc.launchRequest({
-          type: 'seam', request: 'launch', program: main, python: fx.python,
-          env: { PYTHONPATH: fx.pythonPath, PYTHONDONTWRITEBYTECODE: '1' }, cwd: fx.scenarios, ...logFile('customload'),
-        } as DebugProtocol.LaunchRequestArguments);
-        await init;
         const lines = [tagLine(loaded, 'MODULE_LEVEL'), tagLine(loaded, 'IN_FUNCTION')];
-        const r = await s.dc.setBreakpointsRequest({ source: { path: loaded }, breakpoints: lines.map((line) => ({ line })) });
-        assert.ok(r.body.breakpoints.every((b) => b.verified), JSON.stringify(r.body));
-        await s.dc.configurationDoneRequest();
+        const s = await launched('customload', async (s) => {
+          const r = await s.dc.setBreakpointsRequest({ source: { path: loaded }, breakpoints: lines.map((line) => ({ line })) });
+          assert.ok(r.body.breakpoints.every((b) => b.verified), JSON.stringify(r.body));
+        }, main, []);
         for (const [name, at] of [['<module>', lines[0]], ['answer', lines[1]]] as const) {
           const stop = await s.stopped();
           assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));

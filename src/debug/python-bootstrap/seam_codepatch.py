@@ -345,14 +345,8 @@ def _lines_310(firstline, unit_lines):
     """3.10's co_linetable: (byte delta, line delta) pairs, -128 for no line (lnotab_notes.txt)."""
     out = bytearray()
     prev = firstline
-    k = 0
-    n = len(unit_lines)
-    while k < n:
-        line = unit_lines[k]
-        j = k
-        while j < n and unit_lines[j] == line:
-            j += 1
-        bdelta = (j - k) * 2
+    for line, count in _runs(unit_lines):
+        bdelta = count * 2
         if line is None:
             ld = -128
         else:
@@ -369,8 +363,19 @@ def _lines_310(firstline, unit_lines):
             ld = -128 if line is None else 0
             bdelta -= 254
         out += bytes((bdelta, ld & 0xFF))
-        k = j
     return bytes(out)
+
+
+def _runs(values, most=None):
+    """(value, count) for each run of equal values, runs at most `most` long."""
+    k = 0
+    n = len(values)
+    while k < n:
+        j = k + 1
+        while j < n and values[j] == values[k] and (most is None or j - k < most):
+            j += 1
+        yield values[k], j - k
+        k = j
 
 
 def _varint(v, out):
@@ -389,14 +394,7 @@ def _locations_311(firstline, positions):
     entries (code 15), each for up to 8 code units of one position."""
     out = bytearray()
     prev = firstline
-    k = 0
-    n = len(positions)
-    while k < n:
-        p = positions[k]
-        j = k
-        while j < n and j - k < 8 and positions[j] == p:
-            j += 1
-        length = j - k
+    for p, length in _runs(positions, 8):
         line, endline, col, endcol = p
         if line is None:
             out.append(0x80 | (15 << 3) | (length - 1))
@@ -407,7 +405,6 @@ def _locations_311(firstline, positions):
             _varint(max(0, (endline if endline is not None else line) - line), out)
             _varint(0 if col is None else col + 1, out)
             _varint(0 if endcol is None else endcol + 1, out)
-        k = j
     return bytes(out)
 
 
