@@ -183,6 +183,10 @@ class _Controller:
     def take_step(self, frame):
         """After a trap: the step the adapter asked for, from `frame` in this thread."""
         self.refresh(force=True)
+        if self.cp is not None and self.by_file:
+            # breakpoints set while stopped reach this thread's running frames, whichever thread
+            # (this one or the poller, racing it on the continue) applied them
+            self.arm_running(frame)
         if self.step_seq <= self.taken_seq:
             return
         self.taken_seq = self.step_seq
