@@ -21,8 +21,8 @@ import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
 import { describeValue, pythonLocals } from './values';
 import { injectBootstrap } from './pythonAttach';
-import { STEP_DONE, STEP_NATIVE, isPyO3Glue, readNativeTarget, runToPyO3Body, type StepKind } from './pythonStepping';
-import { armNativeStep, isUserCode, readInterpreterRanges, stepThroughInterpreter } from './callbackStep';
+import { STEP_DONE, STEP_NATIVE } from './pythonStepping';
+import { Stepping, type StepHost } from './stepping';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -50,15 +50,8 @@ export class SeamDebugSession extends LoggingDebugSession {
   private bootstrap: string | undefined;
   /** The thread stopped at a Python breakpoint (its stack hides the trap), until the resume. */
   private trapThread: number | undefined;
-  /** A Python step runs in the bootstrap (asked for and not yet ended or cancelled). */
-  private pyStep: { threadId: number; started: number } | undefined;
-  /** The breakpoint at the C function a Python step "in" is about to call. */
-  private nativeEntry: { bp: number; threadId: number; name: string; started: number } | undefined;
-  /** Stops the session keeps to itself while it drives GDB (the PyO3 body search). */
-  private internalStop: ((e: StopEvent) => void) | undefined;
-  private internalRun = false;
-  /** The thread of a debugger step (next, step in, step out at a native line) under way. */
-  private nativeStepping: number | undefined;
+  /** Steps across the boundary: their state and the debugger runs they make. */
+  private readonly steps = new Stepping(this.stepHost());
   /** The exception of the latest exception stop (Python or a native signal/panic), until the resume. */
   private exception: { threadId: number; python?: PythonException; text: string } | undefined;
 
@@ -152,7 +145,7 @@ export class SeamDebugSession extends LoggingDebugSession {
     this.stacks = new StackService(backend, (l) => this.sendEvent(new OutputEvent(`[seam] ${l}\n`, 'console')));
     backend.on('stopped', (e: StopEvent) => void this.onStopped(e));
     backend.on('continued', () => {
-      if (this.internalRun) return;
+      if (this.steps.internalRun) return;
       this.isStopped = false;
       this.trapThread = undefined;
       this.exception = undefined;
@@ -248,12 +241,12 @@ export class SeamDebugSession extends LoggingDebugSession {
       const threads = await backend.threads();
       const main = threads.find((t) => t.lwp === pid) ?? threads[0];
       if (!main) throw new Error('no thread');
-      this.internalRun = true; // the calls the debugger makes in the program are not the user's stops
+      this.steps.internalRun = true; // the calls the debugger makes in the program are not the user's stops
       try {
         await injectBootstrap(backend, pid, main.id, bootstrapPath(), python.controlPath);
         this.bootstrap = bootstrapPath(); // its frames are hidden, as on launch
       } finally {
-        this.internalRun = false;
+        this.steps.internalRun = false;
       }
       this.python = python;
       this.breakpoints.python = python;
@@ -282,21 +275,15 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   private async onStopped(e: StopEvent): Promise<void> {
-    if (this.internalStop) {
-      this.internalStop(e);
-      return;
-    }
+    if (this.steps.takeInternal(e)) return;
     this.stacks?.invalidate();
     this.frames.reset();
     this.vars.reset();
     if (this.python && (this.python.isTrap(e.breakpointIds) || await this.python.trapUnreported(this.backend!, e.threadId))) {
       // A Python line breakpoint: the bootstrap called sys.audit("seam.breakpoint", id).
       const id = await this.python.trapped(this.backend!, e.threadId);
-      if (id === STEP_NATIVE) return this.onNativeCall(e.threadId);
-      await this.abandonNativeStep();
-      const step = this.pyStep;
-      this.pyStep = undefined;
-      await this.dropNativeEntry();
+      if (id === STEP_NATIVE) return this.steps.onNativeCall(e.threadId);
+      const step = await this.steps.trapped();
       this.isStopped = true;
       this.trapThread = e.threadId;
       if (id === STEP_DONE) {
@@ -323,20 +310,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.sendEvent(ev);
       return;
     }
-    const entry = this.nativeEntry;
-    if (entry && e.breakpointIds?.includes(entry.bp)) {
-      // In the C function a Python step "in" called: a Rust one is reached through PyO3's
-      // trampoline. The Python step stays armed: a step out of here ends at the next line.
-      await this.dropNativeEntry();
-      const note = await this.toRustBody(e.threadId);
-      if (note) this.sendEvent(new OutputEvent(`[seam] step into ${entry.name}: ${note}\n`, 'console'));
-      this.stacks?.invalidate();
-      this.frames.reset();
-      this.vars.reset();
-      this.isStopped = true;
-      this.sendStopped('step', e.threadId, `step into ${entry.name}`, entry);
-      return;
-    }
+    if (await this.steps.atNativeEntry(e)) return;
     if (e.breakpointIds?.length) {
       const hit = this.breakpoints.onHit(e.breakpointIds);
       for (const msg of hit.logs) this.sendEvent(new OutputEvent(`${await this.interpolate(msg, e.threadId)}\n`, 'console'));
@@ -345,11 +319,7 @@ export class SeamDebugSession extends LoggingDebugSession {
         return;
       }
     }
-    if (e.reason !== 'step') {
-      await this.cancelPythonStep(); // a native breakpoint wins over a Python step
-      await this.abandonNativeStep();
-    }
-    this.nativeStepping = undefined;
+    await this.steps.otherStop(e.reason === 'step');
     this.isStopped = true;
     const ev = new StoppedEvent(e.reason, e.threadId, e.description) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
@@ -367,70 +337,6 @@ export class SeamDebugSession extends LoggingDebugSession {
     ev.body.description = description;
     if (since) logger.verbose(`step latency ${Date.now() - since.started} ms (${description})`);
     this.sendEvent(ev);
-  }
-
-  /**
-   * A Python step "in" is about to call a C function: a breakpoint at its entry, then on. Without
-   * debug info there, the step goes on over it (the bootstrap runs it as "over").
-   */
-  private async onNativeCall(threadId: number): Promise<void> {
-    const backend = this.backend!;
-    const target = await readNativeTarget(backend, threadId);
-    const started = this.pyStep?.started ?? Date.now();
-    if ('error' in target) {
-      this.sendEvent(new OutputEvent(`[seam] step into: ${target.error}: stepping over it\n`, 'console'));
-    } else {
-      const st = await backend.insertBreakpoint({ location: `*0x${target.address.toString(16)}` }).catch(() => undefined);
-      if (st && st.file && st.line) {
-        this.nativeEntry = { bp: st.id, threadId, name: target.name, started };
-      } else {
-        if (st) await backend.deleteBreakpoint(st.id).catch(() => undefined);
-        this.sendEvent(new OutputEvent(`[seam] step into ${target.name}: ${target.symbol ?? `0x${target.address.toString(16)}`} has no debug info: stepping over it\n`, 'console'));
-      }
-    }
-    await backend.continue();
-  }
-
-  /** Stopped at a PyO3 trampoline: on to the user's Rust function. A note when it stays. */
-  private async toRustBody(threadId: number): Promise<string | undefined> {
-    const backend = this.backend!;
-    const [top] = await backend.frames(threadId, 1).catch(() => []);
-    if (!top || !isPyO3Glue(top.func, top.fullname ?? top.file)) return undefined;
-    this.internalRun = true;
-    try {
-      const r = await runToPyO3Body(backend, threadId, {
-        run: (start) => new Promise<StopEvent>((resolve, reject) => {
-          this.internalStop = (ev) => {
-            this.internalStop = undefined;
-            resolve(ev);
-          };
-          start().catch((err) => {
-            this.internalStop = undefined;
-            reject(err);
-          });
-        }),
-      });
-      return r.reached ? undefined : `stopped in PyO3's trampoline: ${r.note}`;
-    } catch (err) {
-      return `stopped in PyO3's trampoline (${(err as Error).message})`;
-    } finally {
-      this.internalStop = undefined;
-      this.internalRun = false;
-    }
-  }
-
-  private async dropNativeEntry(): Promise<void> {
-    const entry = this.nativeEntry;
-    this.nativeEntry = undefined;
-    if (entry) await this.backend?.deleteBreakpoint(entry.bp).catch(() => undefined);
-  }
-
-  /** Ends a Python step still running in the bootstrap (it ends silently at its next line). */
-  private async cancelPythonStep(): Promise<void> {
-    await this.dropNativeEntry();
-    if (!this.pyStep) return;
-    this.pyStep = undefined;
-    this.python?.requestStep('cancel');
   }
 
   /** Logpoint text: `{expr}` parts evaluated in the stopped frame. */
@@ -610,7 +516,7 @@ export class SeamDebugSession extends LoggingDebugSession {
 
   protected continueRequest(response: DebugProtocol.ContinueResponse): void {
     void this.run(response, async () => {
-      await this.cancelPythonStep();
+      await this.steps.cancelPythonStep();
       await this.backend!.continue();
       response.body = { allThreadsContinued: true };
     });
@@ -621,190 +527,15 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'over') : this.nativeStep(args.threadId, () => this.backend!.next(args.threadId))));
-  }
-
-  /** A debugger step interrupted by a stop the user is shown is over (LLDB would finish it). */
-  private async abandonNativeStep(): Promise<void> {
-    const threadId = this.nativeStepping;
-    this.nativeStepping = undefined;
-    if (threadId !== undefined) await this.backend?.abandonStep?.(threadId).catch(() => undefined);
-  }
-
-  /** A debugger step at a native line; one a Python stop interrupts is abandoned at that stop. */
-  private nativeStep(threadId: number, step: () => Promise<void>): Promise<void> {
-    this.nativeStepping = threadId;
-    return step();
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.steps.pythonStep(args.threadId, 'over') : this.steps.nativeStep(args.threadId, () => this.backend!.next(args.threadId))));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.pythonStep(args.threadId, 'in') : this.nativeStepIn(args.threadId)));
-  }
-
-  /**
-   * Step in at a native line (callbackStep.ts): with the bootstrap, a Python callback the line
-   * calls stops at its first line, and interpreter, PyO3 and Rust library code is stepped
-   * through; else the debugger's own step in. Resolves once the step runs; its end is an event.
-   */
-  private async nativeStepIn(threadId: number): Promise<void> {
-    const backend = this.backend!;
-    // Got here by a Python step "in" (its step "over" of the calling frame still armed)?
-    const fromPython = this.pyStep?.threadId === threadId;
-    const armed = await this.armNativeStep(threadId, 'native-in').catch((e: Error) => {
-      logger.verbose(`native step in without Python callbacks: ${e.message}`);
-      return undefined;
-    });
-    if (!armed) return this.nativeStep(threadId, () => backend.stepIn(threadId));
-    const started = Date.now();
-    this.pyStep = { threadId, started };
-    this.isStopped = false;
-    this.trapThread = undefined;
-    this.exception = undefined;
-    this.stacks?.invalidate();
-    this.sendEvent(new ContinuedEvent(threadId, true));
-    void this.finishNativeStep(threadId, armed, started, fromPython).catch(async (e) => {
-      // Never a thread left running unreported: stopped where the failure left it.
-      logger.error(`internal error: ${(e as Error).stack ?? e}`);
-      this.sendEvent(new OutputEvent(`[seam] step in: ${(e as Error).message}\n`, 'console'));
-      if (this.exited) return;
-      await this.cancelPythonStep();
-      this.isStopped = true;
-      this.sendStopped('step', threadId, 'step (ended early)', { started });
-    });
-  }
-
-  /** The Python half of a native step, when it can be: the start frame's CFA and the
-   *  interpreter's code ranges. Throws with the reason when not. */
-  private async armNativeStep(threadId: number, kind: 'native-in' | 'native-over'): Promise<{ cfa: bigint | undefined; interpreter: Awaited<ReturnType<typeof readInterpreterRanges>> }> {
-    const backend = this.backend!;
-    const hook = this.python?.nativeStepHook();
-    if (!this.python || hook === undefined || !this.stacks) throw new Error('no bootstrap hook');
-    const snap = await this.stacks.snapshot();
-    const t = snap.threads.find((x) => x.id === threadId);
-    if (!t?.holdsGil) throw new Error('the thread does not hold the GIL');
-    if (!t.frames.some((f) => f.language === 'python')) throw new Error('no Python frame on the thread');
-    const native = t.frames.filter((f) => f.native).map((f) => f.native!);
-    const interpreter = await readInterpreterRanges(backend.pid);
-    if (!isUserCode(native[0], interpreter)) throw new Error('not stopped in the user\'s code');
-    // The call's C casts are evaluated in a C frame (GDB refuses them in a Rust one).
-    const c = native.find((f) => /\.[ch]$/.test(f.fullname ?? f.file ?? ''));
-    if (!c) throw new Error('no C frame to evaluate in');
-    const cfa = (await backend.spCfa(threadId, [0]).catch(() => undefined))?.get(0)?.cfa;
-    this.python.requestStep(kind);
-    this.internalRun = true;
-    try {
-      await armNativeStep(backend, threadId, c.level, hook);
-    } catch (e) {
-      // The request superseded any Python step of the program: none runs now.
-      this.pyStep = undefined;
-      this.python.requestStep('cancel');
-      throw e;
-    } finally {
-      this.internalRun = false;
-    }
-    return { cfa, interpreter };
-  }
-
-  private async finishNativeStep(threadId: number, armed: { cfa: bigint | undefined; interpreter: Awaited<ReturnType<typeof readInterpreterRanges>> }, started: number, fromPython: boolean): Promise<void> {
-    const backend = this.backend!;
-    this.internalRun = true;
-    let end;
-    try {
-      end = await stepThroughInterpreter(backend, threadId, { run: (start) => this.internally(start) }, armed.interpreter, armed.cfa);
-    } catch (e) {
-      if ((e as Error).name === 'ProgramEndedError') return; // 'exited' / 'terminated' said it
-      throw e;
-    } finally {
-      this.internalStop = undefined;
-      this.internalRun = false;
-    }
-    if (end.kind === 'other') {
-      // A Python step's trap (the callback's first line), a breakpoint, a signal: as any stop.
-      // The debugger's step it interrupted is over.
-      await backend.abandonStep?.(threadId).catch(() => undefined);
-      await this.onStopped(end.event);
-      return;
-    }
-    if (end.kind === 'returned') {
-      // The native frame returned into the interpreter: the Python step stops at the calling
-      // frame's next line (or in a Python function called on the way).
-      if (this.pyStep) this.pyStep.started = started;
-      await backend.continue();
-      return;
-    }
-    this.stacks?.invalidate();
-    // Still in native code. Come from a Python step "in": its step "over" of the calling frame
-    // again (a step out of here ends at that frame's next line); else no Python step.
-    const over = fromPython && end.kind === 'user'
-      ? await this.armNativeStep(threadId, 'native-over').then(() => true, () => false)
-      : false;
-    if (!over) await this.cancelPythonStep();
-    if (end.kind === 'budget') this.sendEvent(new OutputEvent('[seam] step in: still in interpreter or library code after many steps: stopped there\n', 'console'));
-    this.stacks?.invalidate();
-    this.frames.reset();
-    this.vars.reset();
-    this.isStopped = true;
-    this.sendStopped('step', threadId, 'step', { started });
-  }
-
-  /** Runs `start` (a step or continue) and resolves with the stop it makes, kept from the user;
-   *  rejects with a ProgramEndedError when the program ends first. */
-  private internally(start: () => Promise<void>): Promise<StopEvent> {
-    const backend = this.backend!;
-    return new Promise<StopEvent>((resolve, reject) => {
-      const ended = (): void => {
-        this.internalStop = undefined;
-        const err = new Error('the program ended during the step');
-        err.name = 'ProgramEndedError';
-        reject(err);
-      };
-      backend.once('exited', ended);
-      backend.once('terminated', ended);
-      const done = (): void => {
-        this.internalStop = undefined;
-        backend.off('exited', ended);
-        backend.off('terminated', ended);
-      };
-      this.internalStop = (ev) => {
-        done();
-        resolve(ev);
-      };
-      start().catch((err) => {
-        done();
-        reject(err);
-      });
-    });
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.steps.pythonStep(args.threadId, 'in') : this.steps.nativeStepIn(args.threadId)));
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    void this.run(response, async () => {
-      if (this.atPythonLine(args.threadId)) return this.pythonStep(args.threadId, 'out');
-      // In the C or Rust function a Python step "in" entered: the bootstrap's step (now "over")
-      // stops at the calling frame's next line once the function returns.
-      if (this.pyStep?.threadId === args.threadId) {
-        this.pyStep.started = Date.now();
-        return this.backend!.continue();
-      }
-      // Out of native code the interpreter (or PyO3) called: armed the same way, a step "over"
-      // of the calling Python frame; out into the user's own native caller: the debugger's.
-      if (await this.returnsToPython(args.threadId)) {
-        this.pyStep = { threadId: args.threadId, started: Date.now() };
-        return this.backend!.continue();
-      }
-      return this.nativeStep(args.threadId, () => this.backend!.stepOut(args.threadId));
-    });
-  }
-
-  /** Stopped in the user's native code whose caller is the interpreter's or PyO3's: arms a
-   *  step "over" of the innermost Python frame (false when it cannot). */
-  private async returnsToPython(threadId: number): Promise<boolean> {
-    if (!this.python || this.python.nativeStepHook() === undefined) return false;
-    const frames = await this.backend!.frames(threadId, 2).catch(() => []);
-    if (frames.length < 2 || isUserCode(frames[1], await readInterpreterRanges(this.backend!.pid))) return false;
-    return this.armNativeStep(threadId, 'native-over').then(() => true, (e: Error) => {
-      logger.verbose(`native step out without Python: ${e.message}`);
-      return false;
-    });
+    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.steps.pythonStep(args.threadId, 'out') : this.steps.stepOut(args.threadId)));
   }
 
   /** Stopped at a Python line (a Python breakpoint or step): steps are the bootstrap's. */
@@ -814,11 +545,29 @@ export class SeamDebugSession extends LoggingDebugSession {
     return true;
   }
 
-  private async pythonStep(threadId: number, kind: StepKind): Promise<void> {
-    await this.dropNativeEntry();
-    this.python!.requestStep(kind);
-    this.pyStep = { threadId, started: Date.now() };
-    await this.backend!.continue();
+  /** What the steps (stepping.ts) see of the session. */
+  private stepHost(): StepHost {
+    const session = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    return {
+      get backend() { return session.backend; },
+      get python() { return session.python; },
+      get stacks() { return session.stacks; },
+      get exited() { return session.exited; },
+      send: (ev) => this.sendEvent(ev),
+      stopped: (reason, threadId, description, since) => {
+        this.frames.reset();
+        this.vars.reset();
+        this.isStopped = true;
+        this.sendStopped(reason, threadId, description, since);
+      },
+      resumed: () => {
+        this.isStopped = false;
+        this.trapThread = undefined;
+        this.exception = undefined;
+        this.stacks?.invalidate();
+      },
+      onStopped: (e) => this.onStopped(e),
+    };
   }
 
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
