@@ -9,11 +9,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, Session, latencyLine, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
-import { buildFixtures, tagLine, type FixturePaths } from '../debug/fixtures';
+import { ADAPTER, EVENT_MS, Session, latencyLine, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
+import { buildFixtures, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
 
 const TEST_MS = 120_000;
 /** Generous against a loaded CI machine; the measured values are printed. */
@@ -204,6 +205,41 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
         // The native step the breakpoint interrupted does not stop later (LLDB would finish it).
         await toEnd(s, threadId);
         assert.equal(s.all('stopped').length, 2, JSON.stringify(s.all('stopped').map((e) => e.body)));
+      });
+
+      test('attach: from a C line calling a Python callable, the callback\'s first line', { timeout: TEST_MS }, async () => {
+        const child = spawn(fx.python, [script()], { cwd: fx.scenarios, env: scenarioEnv(fx, { SEAM_HOLD: '1', PYTHONDONTWRITEBYTECODE: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+        try {
+          let out = '';
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`pycallback.py never printed READY: ${out}`)), EVENT_MS);
+            child.stdout!.on('data', () => { if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); } });
+          });
+          const s = new Session();
+          sessions.push(s);
+          await s.start();
+          const init = s.next('initialized');
+          await s.dc.attachRequest({ type: 'seam', request: 'attach', processId: child.pid, python: fx.python, ...sessionLog('pycallback', 'attach') } as DebugProtocol.AttachRequestArguments);
+          await init;
+          await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: tagLine(cext(), 'CALL') }] });
+          await s.dc.configurationDoneRequest();
+          child.stdin!.write('go\n');
+          const stop = await s.stopped();
+          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+          const threadId = stop.body.threadId!;
+          await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [] });
+          const r = await stepIn(s, threadId);
+          assert.equal(r.reason, 'step', r.where);
+          assert.equal(r.top.name, '[Py] twice', r.where);
+          assert.equal(r.top.line, tagLine(script(), 'TWICE_FIRST'), r.where);
+          await s.dc.disconnectRequest({ terminateDebuggee: false });
+          const code = await new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('exit', (c) => res(c))));
+          assert.equal(code, 0, out);
+          assert.match(out, /result 16/);
+        } finally {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }
       });
 
       test('from native lines that call no Python: into the C or Rust function called', { timeout: TEST_MS }, async () => {
