@@ -21,7 +21,8 @@
  * Median and max per kind. Target < 150 ms.
  *
  * SEAM_BENCH_PYTHONS=3.12,3.13 narrows the interpreters (default: every pyenv 3.10-3.13);
- * SEAM_BENCH_PYRUNS the runs per peer (default 3, the median is shown); SEAM_BENCH_STEP_ROUNDS
+ * SEAM_BENCH_PYRUNS the runs per peer (default 3, interleaved across the peers; the median is shown;
+ * SEAM_BENCH_VERBOSE=1 prints each run's loop seconds on stderr); SEAM_BENCH_STEP_ROUNDS
  * the step rounds (default 10: 20 Python steps, 20 steps into native code, 20 step-outs);
  * SEAM_BENCH_VENV the bench venv's bin directory (debugpy is found beside it).
  */
@@ -334,14 +335,23 @@ interface Row {
   steps: Result<StepFigures>;
 }
 
-async function runs(what: string, n: number, one: () => Promise<LoopRun>): Promise<Result<LoopRun>> {
-  const all: LoopRun[] = [];
-  try {
-    for (let i = 0; i < n; i++) all.push(await one());
-  } catch (e) {
-    return { error: `${what}: ${(e as Error).message}` };
+/** The peers' runs interleaved (plain, Seam, debugpy, plain, …): a drift of the machine over
+ *  the minutes a row takes weighs on all three alike. Medians per peer. */
+async function interleaved(n: number, peers: { what: string; one: () => Promise<LoopRun> }[]): Promise<Result<LoopRun>[]> {
+  const all: (LoopRun[] | { error: string })[] = peers.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (const [k, p] of peers.entries()) {
+      const got = all[k];
+      if ('error' in got) continue;
+      try {
+        got.push(await p.one());
+        if (process.env.SEAM_BENCH_VERBOSE) process.stderr.write(`${p.what} ${got[got.length - 1].loopS}\n`);
+      } catch (e) {
+        all[k] = { error: `${p.what}: ${(e as Error).message}` };
+      }
+    }
   }
-  return { loopS: median(all.map((r) => r.loopS)), wallS: median(all.map((r) => r.wallS)) };
+  return all.map((r) => ('error' in r ? r : { loopS: median(r.map((x) => x.loopS)), wallS: median(r.map((x) => x.wallS)) }));
 }
 
 function fmtS(r: Result<LoopRun>): [string, string] {
@@ -372,11 +382,16 @@ async function main(): Promise<void> {
     const fx = await buildFixtures(python);
     process.stderr.write(`bench: pytrace ${fx.version} ...\n`);
     const dir = debugpyDir(fx);
+    const [plainRun, seamRun, debugpyRun] = await interleaved(RUNS, [
+      { what: 'plain', one: () => plain(fx) },
+      { what: 'Seam', one: () => seam(fx) },
+      ...(typeof dir === 'string' ? [{ what: 'debugpy', one: () => debugpy(fx, dir) }] : []),
+    ]);
     const row: Row = {
       python: fx.version,
-      plain: await runs('plain', RUNS, () => plain(fx)),
-      seam: await runs('Seam', RUNS, () => seam(fx)),
-      debugpy: typeof dir === 'string' ? await runs('debugpy', RUNS, () => debugpy(fx, dir)) : dir,
+      plain: plainRun,
+      seam: seamRun,
+      debugpy: typeof dir === 'string' ? debugpyRun : dir,
       steps: await stepLatency(fx).catch((e: Error) => ({ error: `steps: ${e.message}` })),
     };
     rows.push(row);
