@@ -98,6 +98,30 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         assert.equal(s.all('stopped').length, 1);
       });
 
+      test('Debug Console in Python frames: expressions and statements run in the program, in the selected frame; errors reported; breakpoints stay quiet', { timeout: TEST_MS }, async () => {
+        const s = await launched('evaluate', async (s) => {
+          await setPy(s, [{ line: line('STEP'), condition: 'i == 3' }]);
+        });
+        const stop = await s.stopped();
+        const frames = (await s.frames(stop.body.threadId!)).filter((f) => f.presentationHint !== 'label');
+        assert.equal(frames[1].name, '[Py] main');
+        const ev = async (expression: string, frameId: number, context = 'repl'): Promise<string> =>
+          (await s.dc.evaluateRequest({ expression, frameId, context })).body.result;
+        assert.equal(await ev('i * 10 + 1', frames[0].id), '31');
+        assert.equal(await ev('total + 1000', frames[1].id), '1036'); // the caller's local (0+2, +12, +22 so far)
+        assert.equal(await ev('sorted({"b": 1, "a": 2})', frames[0].id, 'watch'), "['a', 'b']");
+        // A call that reaches a breakpoint: it runs to the end, nothing stops.
+        await setPy(s, [{ line: line('STEP'), condition: 'i == 3' }, { line: line('RET') }]);
+        assert.equal(await ev('step(7)', frames[0].id), '70');
+        assert.equal(await ev('seen = [i]', frames[0].id), 'None');
+        await assert.rejects(s.dc.evaluateRequest({ expression: '1 / 0', frameId: frames[0].id, context: 'repl' }), /ZeroDivisionError/);
+        await assert.rejects(s.dc.evaluateRequest({ expression: 'i + 1', frameId: frames[0].id, context: 'hover' }), /hover/);
+        assert.equal(s.all('stopped').length, 1, JSON.stringify(s.all('stopped').map((e) => e.body)));
+        await setPy(s, []);
+        await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        await toEnd(s);
+      });
+
       test('a hit count (% 2) stops at the 2nd and 4th hit; a logpoint prints and does not stop', { timeout: TEST_MS }, async () => {
         const s = await launched('hitcount', async (s) => {
           await setPy(s, [{ line: line('STEP'), hitCondition: '% 2' }, { line: line('RET'), logMessage: 'ret {scaled} at {i}' }]);

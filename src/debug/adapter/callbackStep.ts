@@ -87,6 +87,15 @@ export function armExpression(callNoArgs: bigint, hook: bigint): string {
  * Throws with the reason when it could not.
  */
 export async function armNativeStep(backend: DebugBackend, threadId: number, level: number, hook: bigint): Promise<void> {
+  if (!await callHook(backend, threadId, level, hook)) throw new Error('the bootstrap did not take the step');
+}
+
+/**
+ * Calls one of the bootstrap's hooks (a Python callable, by address) on a thread that holds the
+ * GIL, in its frame `level` (a C frame: the casts are C); releases what it returns. True when it
+ * returned True. Throws when the call fails or the hook raised (NULL).
+ */
+export async function callHook(backend: DebugBackend, threadId: number, level: number, hook: bigint): Promise<boolean> {
   const fn = async (name: string): Promise<bigint> => {
     const a = await backend.symbols.address(name);
     if (a === undefined) throw new Error(`no ${name} in the program`);
@@ -96,7 +105,7 @@ export async function armNativeStep(backend: DebugBackend, threadId: number, lev
   const result = integerValue(await backend.evaluateCall(armExpression(callNoArgs, hook), threadId, level));
   if (result === undefined || result === 0n) throw new Error('the bootstrap\'s hook failed');
   await backend.evaluateCall(`((void (*)(void *))0x${decRef.toString(16)})((void *)0x${result.toString(16)})`, threadId, level).catch(() => undefined);
-  if (result !== pyTrue) throw new Error('the bootstrap did not take the step');
+  return result === pyTrue;
 }
 
 export type NativeStepEnd =

@@ -141,8 +141,13 @@ export class PythonBreakpoints {
 
   /** The address of the bootstrap's native-step hook (CONTROL + ".hooks"), once it published it. */
   nativeStepHook(): bigint | undefined {
+    return this.hook('nativeStep');
+  }
+
+  /** The address of one of the bootstrap's hooks (CONTROL + ".hooks"), once it published them. */
+  hook(name: 'nativeStep' | 'evaluate'): bigint | undefined {
     try {
-      const v = (JSON.parse(readFileSync(`${this.controlPath}.hooks`, 'utf8')) as { nativeStep?: unknown }).nativeStep;
+      const v = (JSON.parse(readFileSync(`${this.controlPath}.hooks`, 'utf8')) as Record<string, unknown>)[name];
       return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? BigInt(v) : undefined;
     } catch {
       return undefined;
@@ -270,15 +275,16 @@ export class PythonBreakpoints {
  * and the bootstrap's own frames at the bottom (its `_main`, runpy for `module` launches).
  */
 export function hideTrap(frames: MergedFrame[], bootstrap: string): MergedFrame[] {
-  const top = frames.findIndex((f) => f.language === 'python' && !isOwn(f, bootstrap));
+  const top = frames.findIndex((f) => f.language === 'python' && !isOwnFrame(f, bootstrap));
   return hideBootstrap(top < 0 ? frames : frames.slice(top), bootstrap);
 }
 
 /** The bootstrap's own frames (and runpy's, for `module` launches), hidden at any stop. */
 export function hideBootstrap(frames: MergedFrame[], bootstrap: string): MergedFrame[] {
-  return frames.filter((f) => !isOwn(f, bootstrap));
+  return frames.filter((f) => !isOwnFrame(f, bootstrap));
 }
 
-function isOwn(f: MergedFrame, bootstrap: string): boolean {
+/** A Python frame of the bootstrap or of runpy (never shown; the bootstrap does not count them). */
+export function isOwnFrame(f: MergedFrame, bootstrap: string): boolean {
   return f.language === 'python' && (f.file === bootstrap || /(^|\/)runpy\.py$|^<frozen runpy>$/.test(f.file ?? ''));
 }

@@ -23,6 +23,7 @@ import { describeValue, pythonLocals } from './values';
 import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE } from './pythonStepping';
 import { Stepping, type StepHost } from './stepping';
+import { evaluatePython } from './pythonEvaluate';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -461,21 +462,40 @@ export class SeamDebugSession extends LoggingDebugSession {
     void this.run(response, async () => {
       const fr = args.frameId !== undefined ? this.frames.get(args.frameId) : undefined;
       if (fr?.frame.language === 'python') {
-        // Read from memory, never run in the program: a local's name (hover, watch) is answered.
+        // A local's name (hover, watch) is read from memory: no code runs in the program.
         const name = args.expression.trim();
         const local = fr.frame.python && /^[A-Za-z_]\w*$/.test(name)
           ? (await this.pythonLocals(fr.frame.python.address)).find((l) => l.name === name) : undefined;
-        if (!local) {
-          throw new UserError(/^[A-Za-z_]\w*$/.test(name)
-            ? `${name} is not a local of ${fr.frame.function} (Seam reads Python frames from memory and runs no code in the program: locals only)`
-            : 'in a Python frame Seam shows local names only (it reads the frame from memory and runs no code in the program): select a C or Rust frame for debugger expressions');
+        if (local) {
+          response.body = { result: local.value, type: local.type, variablesReference: 0 };
+          return;
         }
-        response.body = { result: local.value, type: local.type, variablesReference: 0 };
+        if (args.context === 'hover') throw new UserError(`${name} is not a local of ${fr.frame.function} (hovers run no code in the program)`);
+        response.body = await this.evaluateInPython(fr.threadId, fr.frame, args.expression);
         return;
       }
       const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
       response.body = { result: await describeValue(v, this.backend!, this.stacks), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
     });
+  }
+
+  /** Any other expression in a Python frame: the bootstrap evaluates it (pythonEvaluate.ts). */
+  private async evaluateInPython(threadId: number, frame: MergedFrame, expression: string): Promise<DebugProtocol.EvaluateResponse['body']> {
+    if (!this.python) throw new UserError('Python expressions need Seam\'s bootstrap in the program (launch, or an attach that brought it in); local names are read from memory');
+    const snap = await this.stacks!.snapshot();
+    const t = snap.threads.find((x) => x.id === threadId);
+    if (!t) throw new UserError(`thread ${threadId} is gone`);
+    this.steps.internalRun = true; // the debugger's call into the program is not the user's resume
+    let r;
+    try {
+      r = await evaluatePython(this.backend!, this.python, this.bootstrap, t, frame, expression);
+    } finally {
+      this.steps.internalRun = false;
+    }
+    // The expression may have changed the program's state: read it again.
+    this.stacks?.invalidate();
+    if (!r.ok) throw new UserError(r.value);
+    return { result: r.value, type: r.type, variablesReference: 0 };
   }
 
   protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {

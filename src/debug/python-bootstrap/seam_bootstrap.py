@@ -139,6 +139,7 @@ class _Controller:
         self.exc_busy = False  # in our own exception stop (its work may raise)
         self.exc_seen = None  # id of the last exception stopped at as uncaught
         self.exc_last = {}  # 3.10/3.11: id(top frame) -> the exception passing through it
+        self.quiet = False  # evaluating for the debugger: no stop of ours may happen
         self.stdlib = _norm(os.path.dirname(os.__file__)) + os.sep
         self.user_cache = {}  # co_filename -> the program's own code?
 
@@ -166,16 +167,69 @@ class _Controller:
         except Exception:  # noqa: BLE001  (called from the debugger: an exception would be left set)
             return False
 
+    def evaluate(self):
+        """Called by the debugger on a thread stopped holding the GIL: evaluates the expression of
+        CONTROL + ".eval" (JSON {"seq", "expression", "frame": n}) in the thread's n-th Python frame
+        of the program (innermost 0; the bootstrap's and runpy's frames not counted, as the
+        adapter hides them) and writes CONTROL + ".eval.out" (JSON {"seq", "ok", "value",
+        "type"}). A statement (`x = 1`) is executed. No breakpoint, step or exception stop
+        happens meanwhile. Never raises."""
+        import json
+
+        out = {"seq": None, "ok": False, "value": "", "type": ""}
+        was, self.quiet = self.quiet, True
+        try:
+            with open(self.control + ".eval", encoding="utf-8") as f:
+                req = json.load(f)
+            out["seq"] = req.get("seq")
+            n = int(req.get("frame") or 0)
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename != _HERE and frame.f_globals.get("__name__") != "runpy":
+                    if n == 0:
+                        break
+                    n -= 1
+                frame = frame.f_back
+            if frame is None:
+                out["value"] = "no such Python frame in this thread"
+            else:
+                source = str(req.get("expression") or "")
+                try:
+                    code = compile(source, "<debug console>", "eval")
+                except SyntaxError:
+                    code = compile(source, "<debug console>", "exec")
+                value = eval(code, frame.f_globals, frame.f_locals)
+                out["ok"] = True
+                out["type"] = type(value).__qualname__
+                try:
+                    text = repr(value)
+                except Exception as e:  # noqa: BLE001
+                    text = f"<repr() failed: {type(e).__name__}: {e}>"
+                out["value"] = text if len(text) <= 4000 else text[:4000] + "…"
+        except BaseException as e:  # noqa: BLE001  (the expression's own error, reported)
+            out["value"] = f"{type(e).__name__}: {e}"
+        finally:
+            self.quiet = was
+        try:
+            tmp = self.control + ".eval.tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(out, f)
+            os.replace(tmp, self.control + ".eval.out")
+        except OSError:
+            return False
+        return True
+
     def publish_hooks(self):
-        """CONTROL + ".hooks": the address (id) of the callable the debugger calls to arm a step
-        from native code; kept alive by this controller."""
+        """CONTROL + ".hooks": the addresses (ids) of the callables the debugger calls: to arm a
+        step from native code, to evaluate an expression; kept alive by this controller."""
         import json
 
         self.native_step_hook = self.native_step  # one bound method object, its id stays valid
+        self.evaluate_hook = self.evaluate
         try:
             tmp = self.control + ".hooks.tmp"
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"nativeStep": id(self.native_step_hook)}, f)
+                json.dump({"nativeStep": id(self.native_step_hook), "evaluate": id(self.evaluate_hook)}, f)
             os.replace(tmp, self.control + ".hooks")
         except OSError:
             pass
@@ -692,6 +746,8 @@ class _Controller:
 
     def exc_stop(self, frame, exc, kind, tb=None):
         """`tb`: the traceback so far (3.10/3.11 trace events pass it; exc.__traceback__ lags)."""
+        if self.quiet:
+            return
         self.exc_busy = True
         try:
             self.write_exception(exc, kind, tb or exc.__traceback__)
@@ -779,7 +835,7 @@ class _Controller:
 
     def step_done(self, frame):
         step = self.step
-        if self.cancelled(step):
+        if self.quiet or self.cancelled(step):
             return
         self.end_step()
         sys.audit(_EVENT, STEP_DONE)  # the debugger stops here
@@ -791,7 +847,7 @@ class _Controller:
         step = self.step
         if type(func).__name__ not in ("builtin_function_or_method", "method_descriptor", "wrapper_descriptor", "classmethod_descriptor"):
             return
-        if self.cancelled(step):
+        if self.quiet or self.cancelled(step):
             return
         step.kind = "over"
         if self.mon is not None:
@@ -804,6 +860,8 @@ class _Controller:
 
     # ---- a breakpoint line is reached ----
     def hit(self, frame, bps):
+        if self.quiet:
+            return False
         stop = None
         for bp in bps:
             if bp.condition:
