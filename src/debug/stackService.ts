@@ -4,7 +4,7 @@
  * Caches per stop; `invalidate()` on every resume.
  */
 import type { DebugBackend } from './backend';
-import type { MergedFrame, NativeFrame, NativeThread } from './types';
+import type { MergedFrame, NativeFrame, NativeThread, PyThread } from './types';
 import { detectLayout, type PythonLayout } from './python/layout';
 import { readPythonThreads, type PyThreadRead } from './python/reader';
 import { lwpsByPthread } from './python/pthreadMatch';
@@ -135,7 +135,7 @@ export class StackService {
       for (const p of unmatched) p.nativeThreadId = byPthread.get(p.threadId);
     }
     const out = await Promise.all(threads.map(async (t, i): Promise<ThreadStack> => {
-      const py = pyThreads.find((p) => belongsTo(p, t));
+      const py = threadStateFor(pyThreads, t);
       const native = placedByAddress(py) ? await this.withStackBounds(t, natives[i]) : natives[i];
       return {
         id: t.id,
@@ -171,7 +171,28 @@ export class StackService {
 }
 
 /** The Python thread state of a native thread: by native thread id, else (3.10) by pthread_t. */
-function belongsTo(p: PyThreadRead, t: NativeThread): boolean {
+/**
+ * The Python thread state of a native thread. CPython (3.11 at least) fills a new thread state's
+ * native id in the creating thread and corrects it only once the new thread starts: until then
+ * two states claim the creator's id (seen: a thread stopped right after it started another lost
+ * its Python frames to the new, empty state). Of several claimants, the one holding the GIL, else
+ * the one with the most Python frames, is the thread's.
+ */
+export function threadStateFor<P extends Pick<PyThread, 'nativeThreadId' | 'holdsGil' | 'segments'> & { threadId: bigint }>(pyThreads: P[], t: Pick<NativeThread, 'lwp' | 'pthread'>): P | undefined {
+  let best: P | undefined;
+  let bestScore = -1;
+  for (const p of pyThreads) {
+    if (!belongsTo(p, t)) continue;
+    const score = (p.holdsGil ? 1e9 : 0) + p.segments.reduce((n, seg) => n + seg.frames.length, 0);
+    if (score > bestScore) {
+      best = p;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function belongsTo(p: Pick<PyThreadRead, 'nativeThreadId' | 'threadId'>, t: Pick<NativeThread, 'lwp' | 'pthread'>): boolean {
   return p.nativeThreadId !== undefined
     ? p.nativeThreadId === t.lwp
     : t.pthread !== undefined && p.threadId === t.pthread;
