@@ -4,7 +4,7 @@
  * close that ends the adapter, GDB and the program whatever state they are in.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -162,4 +162,32 @@ export function latencyLine(what: string, latencies: number[]): string | undefin
   if (!latencies.length) return undefined;
   const sorted = [...latencies].sort((a, b) => a - b);
   return `# ${what} latency (request -> stopped), ${sorted.length} steps: median ${sorted[sorted.length >> 1]} ms, max ${sorted[sorted.length - 1]} ms`;
+}
+
+/** A scenario started for an attach: it printed READY and (SEAM_HOLD=1 in `env`) waits for a
+ *  line on stdin. `out()` is its stdout so far; `exited()` resolves with its exit code. */
+export interface HeldProgram {
+  child: ChildProcess;
+  out(): string;
+  exited(): Promise<number | null>;
+}
+
+export async function spawnHeld(python: string, script: string, env: NodeJS.ProcessEnv, cwd?: string): Promise<HeldProgram> {
+  const child = spawn(python, [script], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${script} never printed READY: ${out}`)), EVENT_MS);
+      child.stdout!.on('data', () => { if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); } });
+    });
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    child,
+    out: () => out,
+    exited: () => new Promise((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('exit', (c) => res(c)))),
+  };
 }

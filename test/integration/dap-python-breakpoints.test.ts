@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, EVENT_MS, Session, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
+import { ADAPTER, EVENT_MS, Session, selectedPythons, spawnHeld, logFile as sessionLog } from '../debug/dapSession';
 import { buildFixtures, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
 
 const TEST_MS = 120_000;
@@ -253,14 +253,9 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
 
       test('attach: a Python breakpoint in a running program stops once the main thread runs Python again', { timeout: TEST_MS }, async () => {
         const nested = join(fx.scenarios, 'nested.py');
-        const child = spawn(fx.python, [nested], { env: scenarioEnv(fx, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+        const held = await spawnHeld(fx.python, nested, scenarioEnv(fx, { SEAM_HOLD: '1' }));
+        const child = held.child;
         try {
-          let out = '';
-          child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-          await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`nested.py never printed READY: ${out}`)), EVENT_MS);
-            child.stdout!.on('data', () => { if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); } });
-          });
           const s = new Session();
           sessions.push(s);
           await s.start();
@@ -278,9 +273,8 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
           const frames = await s.frames(stop.body.threadId!);
           assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] innermost:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
           await s.dc.disconnectRequest({ terminateDebuggee: false });
-          const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
-          assert.equal(code, 0, out);
-          assert.match(out, /leaf result 43/);
+          assert.equal(await held.exited(), 0, held.out());
+          assert.match(held.out(), /leaf result 43/);
         } finally {
           if (child.exitCode === null) child.kill('SIGKILL');
         }

@@ -9,11 +9,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, EVENT_MS, Session, latencyLine, selectedPythons, logFile as sessionLog } from '../debug/dapSession';
+import { ADAPTER, Session, latencyLine, selectedPythons, spawnHeld, logFile as sessionLog } from '../debug/dapSession';
 import { buildFixtures, scenarioEnv, tagLine, type FixturePaths } from '../debug/fixtures';
 
 const TEST_MS = 120_000;
@@ -208,14 +207,9 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
       });
 
       test('attach: from a C line calling a Python callable, the callback\'s first line', { timeout: TEST_MS }, async () => {
-        const child = spawn(fx.python, [script()], { cwd: fx.scenarios, env: scenarioEnv(fx, { SEAM_HOLD: '1', PYTHONDONTWRITEBYTECODE: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+        const held = await spawnHeld(fx.python, script(), scenarioEnv(fx, { SEAM_HOLD: '1' }), fx.scenarios);
+        const child = held.child;
         try {
-          let out = '';
-          child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-          await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`pycallback.py never printed READY: ${out}`)), EVENT_MS);
-            child.stdout!.on('data', () => { if (/^READY$/m.test(out)) { clearTimeout(timer); resolve(); } });
-          });
           const s = new Session();
           sessions.push(s);
           await s.start();
@@ -234,9 +228,8 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
           assert.equal(r.top.name, '[Py] twice', r.where);
           assert.equal(r.top.line, tagLine(script(), 'TWICE_FIRST'), r.where);
           await s.dc.disconnectRequest({ terminateDebuggee: false });
-          const code = await new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('exit', (c) => res(c))));
-          assert.equal(code, 0, out);
-          assert.match(out, /result 16/);
+          assert.equal(await held.exited(), 0, held.out());
+          assert.match(held.out(), /result 16/);
         } finally {
           if (child.exitCode === null) child.kill('SIGKILL');
         }

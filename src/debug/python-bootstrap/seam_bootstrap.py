@@ -533,8 +533,11 @@ class _Controller:
         if by_file and not self.import_patched:
             self.import_patched = _patch_imports(self)
         if by_file and not self.audit_hooked:
-            sys.addaudithook(self.on_audit)
             self.audit_hooked = True
+            try:
+                sys.addaudithook(self.on_audit)
+            except Exception:  # noqa: BLE001  (a program's own audit hook may refuse new ones)
+                pass
 
     def on_audit(self, event, args):
         """Code run by exec() without hooks (a module loaded by a loader of its own, as pytest's):
