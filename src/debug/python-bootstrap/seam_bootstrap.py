@@ -130,6 +130,7 @@ class _Controller:
         self.hook = _Hook(self)  # the constant in every patched code
         self.import_patched = False
         self.audit_hooked = False
+        self.unhooked = False  # a code object could not get hooks: breakpoints are traced as before
         self.execs = {}  # thread ident -> code objects exec'd without hooks, running (innermost last)
         self.step_seq = 0  # the control file's latest step request
         self.step_kind = None
@@ -483,7 +484,7 @@ class _Controller:
         if self.cp is not None:
             self.apply_patches()
         mine = self.step is not None and self.step.thread == _get_ident()
-        if not self.exc_filters and (self.cp is not None or not self.by_file):
+        if not self.exc_filters and (self.cp is not None and not self.unhooked or not self.by_file):
             # no trace function (hooks in the code find the breakpoints), but for the frames
             # of this thread already running code that holds breakpoint lines without hooks
             threading.settrace(None)
@@ -570,7 +571,8 @@ class _Controller:
         try:
             new = self.cp.patch(code, self.lines_for, self.hook, {} if memo is None else memo)
         except Exception as e:  # noqa: BLE001  (an unknown bytecode shape: tracing still finds it)
-            self.log(f"Seam could not hook breakpoints into {code.co_name} ({code.co_filename}): {type(e).__name__}: {e}; they are traced instead")
+            self.log(f"Seam could not hook breakpoints into {code.co_name} ({code.co_filename}): {type(e).__name__}: {e}; they are traced instead (slower)")
+            self.unhooked = True
             return code
         if new is not code:
             self.originals[id(new)] = (new, code)
@@ -595,7 +597,7 @@ class _Controller:
 
     def restore_trace(self):
         """This thread's trace function once a step in it ends or tracing changes."""
-        if self.tracing or self.cp is None and self.by_file or self.execs.get(_get_ident()):
+        if self.tracing or (self.cp is None or self.unhooked) and self.by_file or self.execs.get(_get_ident()):
             sys.settrace(self.global_trace)
         elif self.armed.get(_get_ident()):
             sys.settrace(_NO_CALL_TRACE)
