@@ -1,6 +1,6 @@
 /**
- * Python expressions in Python frames (Debug Console, watch): the bootstrap evaluates them in the
- * program. The adapter writes the request to CONTROL + ".eval", has the debugger call the
+ * Python expressions in Python frames (Debug Console, watch) of a thread stopped at a Python
+ * breakpoint or step: the bootstrap evaluates them in the program. The adapter writes the request to CONTROL + ".eval", has the debugger call the
  * bootstrap's `evaluate` hook on the frame's thread (it must hold the GIL: a thread stopped at a
  * Python breakpoint or step does), and reads the answer from CONTROL + ".eval.out"
  * (seam_bootstrap.py, `_Controller.evaluate`). Nothing reaches the program but that one call;

@@ -470,9 +470,15 @@ export class SeamDebugSession extends LoggingDebugSession {
           response.body = { result: local.value, type: local.type, variablesReference: 0 };
           return;
         }
-        if (args.context === 'hover') throw new UserError(`${name} is not a local of ${fr.frame.function} (hovers run no code in the program)`);
-        response.body = await this.evaluateInPython(fr.threadId, fr.frame, args.expression);
-        return;
+        // Code runs in the program only where the interpreter stopped cleanly: at a Python
+        // breakpoint or step (a native stop may be inside the interpreter's own work). Hovers never.
+        if (args.context !== 'hover' && fr.threadId === this.trapThread && this.python) {
+          response.body = await this.evaluateInPython(fr.threadId, fr.frame, args.expression);
+          return;
+        }
+        throw new UserError(/^[A-Za-z_]\w*$/.test(name)
+          ? `${name} is not a local of ${fr.frame.function} (Seam reads Python frames from memory here; other Python names and expressions run at a Python breakpoint or step, hovers never)`
+          : 'in a hover, or in a Python frame of a thread not stopped at a Python breakpoint or step, Seam shows local names only (read from memory: no code runs in the program there); for debugger expressions select a C or Rust frame');
       }
       const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
       response.body = { result: await describeValue(v, this.backend!, this.stacks), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
