@@ -48,6 +48,15 @@ export class Session {
     return (await this.dc.initializeRequest({ adapterID: 'seam', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' })).body ?? {};
   }
 
+  /** Starts the adapter and attaches to `pid` (configurationDone is the caller's, after its
+   *  breakpoints). */
+  async attach(pid: number, python: string, extra: { logFile?: string } = {}): Promise<void> {
+    await this.start();
+    const init = this.next('initialized');
+    await this.dc.attachRequest({ type: 'seam', request: 'attach', processId: pid, python, ...extra } as DebugProtocol.AttachRequestArguments);
+    await init;
+  }
+
   all(name: string): DebugProtocol.Event[] {
     return this.seen.get(name) ?? [];
   }

@@ -258,10 +258,7 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         try {
           const s = new Session();
           sessions.push(s);
-          await s.start();
-          const init = s.next('initialized');
-          await s.dc.attachRequest({ type: 'seam', request: 'attach', processId: child.pid, python: fx.python, ...logFile('attach') } as DebugProtocol.AttachRequestArguments);
-          await init;
+          await s.attach(child.pid!, fx.python, logFile('attach'));
           const at = tagLine(nested, 'LEAF_CALL');
           const [bp] = (await s.dc.setBreakpointsRequest({ source: { path: nested }, breakpoints: [{ line: at }] })).body.breakpoints;
           assert.ok(bp.verified, JSON.stringify(bp));

@@ -212,10 +212,7 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
         try {
           const s = new Session();
           sessions.push(s);
-          await s.start();
-          const init = s.next('initialized');
-          await s.dc.attachRequest({ type: 'seam', request: 'attach', processId: child.pid, python: fx.python, ...sessionLog('pycallback', 'attach') } as DebugProtocol.AttachRequestArguments);
-          await init;
+          await s.attach(child.pid!, fx.python, sessionLog('pycallback', 'attach'));
           await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: tagLine(cext(), 'CALL') }] });
           await s.dc.configurationDoneRequest();
           child.stdin!.write('go\n');
