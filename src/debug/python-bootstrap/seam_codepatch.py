@@ -68,13 +68,15 @@ def hooked_lines(code):
 
 
 class _Ins:
-    """One instruction: its original start (first EXTENDED_ARG) or None for a hook's, opcode,
-    argument, jump target (original byte offset) and position (one per code unit)."""
+    """One instruction: its original start (first EXTENDED_ARG) or None for a hook's, the code
+    unit of its opcode (after the EXTENDED_ARGs), opcode, argument, jump target (original byte
+    offset) and position (one per code unit)."""
 
-    __slots__ = ("orig", "op", "arg", "target", "pos", "size", "at")
+    __slots__ = ("orig", "unit", "op", "arg", "target", "pos", "size", "at")
 
-    def __init__(self, orig, op, arg, target, pos):
+    def __init__(self, orig, op, arg, target, pos, unit=None):
         self.orig = orig
+        self.unit = unit
         self.op = op
         self.arg = arg
         self.target = target
@@ -112,7 +114,7 @@ def _read(code):
             target = arg * 2
         elif op in _JREL:
             target = i + 2 - arg * 2 if op in _BACKWARD else i + 2 + arg * 2
-        out.append(_Ins(begin, op, arg, target, None))
+        out.append(_Ins(begin, op, arg, target, None, i // 2))
         i = end
         ext = 0
         begin = None
@@ -163,16 +165,10 @@ def _inject(code, want, hook, new_consts):
     ins = _read(code)
     raw = code.co_code
     unit_pos = _unit_positions(code)
-    op_units = []  # the code unit of each instruction's opcode (after its EXTENDED_ARGs)
-    for x in ins:
-        u = x.orig // 2
-        while raw[u * 2] == _EXT:
-            u += 1
-        op_units.append(u)
-    line_of = [unit_pos[u][0] for u in op_units]
+    line_of = [unit_pos[x.unit][0] for x in ins]
     index_of = {x.orig: k for k, x in enumerate(ins)}
-    for k in range(len(ins)):
-        index_of.setdefault(op_units[k] * 2, k)
+    for k, x in enumerate(ins):
+        index_of.setdefault(x.unit * 2, k)
     handlers = set()
     if _V >= (3, 11):
         for _s, _e, target, _dl in _read_exception_table(code.co_exceptiontable):
@@ -194,7 +190,7 @@ def _inject(code, want, hook, new_consts):
     in_seq = {}  # original index -> its seq index
     skips = []  # (seq index of a skip jump, original index it jumps to)
     for k, x in enumerate(ins):
-        u = op_units[k]
+        u = x.unit
         x.pos = unit_pos[u : u + 1 + _caches(x.op)]
         if k in points:
             block[k] = len(seq)
