@@ -92,13 +92,18 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
         assert.match(s.output('stdout'), /result 16/);
       }
 
+      /** The step ended as a step at `name`, line `tag` of `file`. */
+      function assertStepAt(r: { reason: string; top: DebugProtocol.StackFrame; where: string }, name: string, file: string, tag: string): void {
+        assert.equal(r.reason, 'step', r.where);
+        assert.equal(r.top.name, name, r.where);
+        assert.equal(r.top.source?.path, file, r.where);
+        assert.equal(r.top.line, tagLine(file, tag), r.where);
+      }
+
       test('from a C line calling a Python callable: the callback\'s first line', { timeout: TEST_MS }, async () => {
         const { s, threadId } = await stoppedAt('c', cext(), 'CALL');
         const r = await stepIn(s, threadId);
-        assert.equal(r.reason, 'step', r.where);
-        assert.equal(r.top.name, '[Py] twice', r.where);
-        assert.equal(r.top.source?.path, script(), r.where);
-        assert.equal(r.top.line, tagLine(script(), 'TWICE_FIRST'), r.where);
+        assertStepAt(r, '[Py] twice', script(), 'TWICE_FIRST');
         await toEnd(s, threadId);
         assert.equal(s.all('stopped').length, 2, 'no stop after the step');
       });
@@ -106,10 +111,7 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
       test('from a Rust line (PyO3 call1): the callback\'s first line', { timeout: TEST_MS }, async () => {
         const { s, threadId } = await stoppedAt('rust', lib(), 'CALL_BACK');
         const r = await stepIn(s, threadId);
-        assert.equal(r.reason, 'step', r.where);
-        assert.equal(r.top.name, '[Py] half', r.where);
-        assert.equal(r.top.source?.path, script(), r.where);
-        assert.equal(r.top.line, tagLine(script(), 'HALF_FIRST'), r.where);
+        assertStepAt(r, '[Py] half', script(), 'HALF_FIRST');
         // Python steps go on from there: the callback's next line.
         const stopped = s.stopped();
         await s.dc.nextRequest({ threadId });
@@ -221,9 +223,7 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
           const threadId = stop.body.threadId!;
           await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [] });
           const r = await stepIn(s, threadId);
-          assert.equal(r.reason, 'step', r.where);
-          assert.equal(r.top.name, '[Py] twice', r.where);
-          assert.equal(r.top.line, tagLine(script(), 'TWICE_FIRST'), r.where);
+          assertStepAt(r, '[Py] twice', script(), 'TWICE_FIRST');
           await s.dc.disconnectRequest({ terminateDebuggee: false });
           assert.equal(await held.exited(), 0, held.out());
           assert.match(held.out(), /result 16/);
@@ -235,9 +235,7 @@ describe('Step in from native code into Python callbacks (seam DAP adapter, boot
       test('from native lines that call no Python: into the C or Rust function called', { timeout: TEST_MS }, async () => {
         const { s, threadId } = await stoppedAt('plain-c', cext(), 'ADD_CALL');
         let r = await stepIn(s, threadId);
-        assert.equal(r.reason, 'step', r.where);
-        assert.equal(r.top.name, '[C] add_values', r.where);
-        assert.equal(r.top.line, tagLine(cext(), 'ADD_FIRST'), r.where);
+        assertStepAt(r, '[C] add_values', cext(), 'ADD_FIRST');
         // On to the Rust one, with a breakpoint there.
         const bp = await s.dc.setBreakpointsRequest({ source: { path: lib() }, breakpoints: [{ line: tagLine(lib(), 'PY_LEAF') }] });
         assert.equal(bp.body.breakpoints[0].verified, true);
