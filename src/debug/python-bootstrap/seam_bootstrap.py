@@ -149,7 +149,7 @@ class _Controller:
         module's doc): arms the "native-in" / "native-over" step the control file asks for, as
         a step "in" / "over" of the thread's innermost Python frame. Never raises."""
         try:
-            if self.step is not None and self.step.thread == _get_ident():
+            if self.stepping_here():
                 self.end_step()  # stale (its thread is in native code): not while reading the file
             self.refresh(force=True)
             kind = {"native-in": "in", "native-over": "over"}.get(self.step_kind)
@@ -483,7 +483,7 @@ class _Controller:
 
         if self.cp is not None:
             self.apply_patches()
-        mine = self.step is not None and self.step.thread == _get_ident()
+        mine = self.stepping_here()
         if not self.exc_filters and (self.cp is not None and not self.unhooked or not self.by_file):
             # no trace function (hooks in the code find the breakpoints), but for the frames
             # of this thread already running code that holds breakpoint lines without hooks
@@ -550,7 +550,7 @@ class _Controller:
             if type(code) is not type(_norm.__code__) or id(code) in self.originals or not self.needs_hooks(code):
                 return
             self.execs.setdefault(_get_ident(), []).append(code)
-            if self.step is None or self.step.thread != _get_ident():
+            if not self.stepping_here():
                 sys.settrace(self.global_trace)
         except Exception:  # noqa: BLE001  (an audit hook that raises would stop the exec)
             pass
@@ -592,7 +592,7 @@ class _Controller:
             self.armed[ident] = armed
         else:
             self.armed.pop(ident, None)
-        if self.step is None or self.step.thread != ident:
+        if not self.stepping_here():
             self.restore_trace()
 
     def restore_trace(self):
@@ -608,14 +608,23 @@ class _Controller:
         """Called by the hooks patched into code (3.10/3.11) where a breakpoint line begins
         (`frame`: the frame running it): what a 'line' trace event does there."""
         try:
-            lines = self.lines_for(frame.f_code)
-            bps = lines.get(line) if lines else None
-            stopped = bool(bps) and self.hit(frame, bps)
-            step = self.step
-            if not stopped and step is not None and step.thread == _get_ident() and step.stops_at(frame):
-                self.step_done(frame)
+            self.line_begins(frame, line)
         except Exception:  # noqa: BLE001  (never into the program)
             pass
+
+    def line_begins(self, frame, line):
+        """3.10/3.11, `line` begins in `frame` (a hook or a 'line' trace event): its breakpoints,
+        else the step of this thread."""
+        lines = self.lines_for(frame.f_code)
+        bps = lines.get(line) if lines else None
+        stopped = bool(bps) and self.hit(frame, bps)
+        step = self.step
+        if not stopped and step is not None and step.thread == _get_ident() and step.stops_at(frame):
+            self.step_done(frame)
+
+    def stepping_here(self):
+        """A step runs in this thread (its trace function is the step's)."""
+        return self.step is not None and self.step.thread == _get_ident()
 
     def global_trace(self, frame, event, arg):
         if event != "call":
@@ -654,12 +663,7 @@ class _Controller:
         if event == "line":
             if self.cp is not None and frame.f_lasti in self.cp.starts(frame.f_code):
                 return self.local_trace  # a hook begins here: it does what this event would
-            lines = self.lines_for(frame.f_code)
-            bps = lines.get(frame.f_lineno) if lines else None
-            stopped = bool(bps) and self.hit(frame, bps)
-            step = self.step
-            if not stopped and step is not None and step.thread == _get_ident() and step.stops_at(frame):
-                self.step_done(frame)
+            self.line_begins(frame, frame.f_lineno)
         elif event == "return":
             step = self.step
             if step is not None and step.thread == _get_ident():
@@ -667,13 +671,13 @@ class _Controller:
             armed = self.armed.get(_get_ident())
             if armed and id(frame) in armed:
                 armed.discard(id(frame))
-                if not armed and (self.step is None or self.step.thread != _get_ident()):
+                if not armed and not self.stepping_here():
                     self.restore_trace()
             execs = self.execs.get(_get_ident())
             if execs and frame.f_code is execs[-1]:
                 execs.pop()
                 self.apply_patches()
-                if self.step is None or self.step.thread != _get_ident():
+                if not self.stepping_here():
                     self.restore_trace()
             last = self.exc_last.pop(id(frame), None)
             if last is not None and "uncaught" in self.exc_filters and self.unwinding(frame):
@@ -756,7 +760,7 @@ class _Controller:
         self.exc_busy = True
         try:
             self.write_exception(exc, kind, tb or exc.__traceback__)
-            if self.step is not None and self.step.thread == _get_ident():
+            if self.stepping_here():
                 self.end_step()
             sys.audit(_EVENT, kind)  # the debugger stops here
         finally:
@@ -889,7 +893,7 @@ class _Controller:
                 stop = bp
         if stop is None:
             return False
-        if self.step is not None and self.step.thread == _get_ident():
+        if self.stepping_here():
             self.end_step()  # a breakpoint during a step wins
         sys.audit(_EVENT, stop.id)  # the debugger stops here
         self.take_step(frame)  # (re-reads the control file: breakpoints set while stopped apply)
