@@ -295,9 +295,22 @@ class _Controller:
             self.holds_cache = {}
             self.apply()
 
-    def poll(self):
+    def start_polling(self):
+        """The polling thread (a `_thread`, not a threading.Thread: invisible to the program),
+        returned once it runs: a program that ends at once would otherwise finalize while the
+        thread registers itself (Debian's 3.11.2 then dies: "Couldn't create autoTSSkey mapping")."""
+        import _thread
+
+        started = _thread.allocate_lock()
+        started.acquire()
+        _thread.start_new_thread(self.poll, (started,))
+        started.acquire()
+
+    def poll(self, started=None):
         import time
 
+        if started is not None:
+            started.release()
         while True:
             time.sleep(_POLL_SECONDS)
             try:
@@ -1111,9 +1124,7 @@ def attach(control):
     ctl.refresh(force=True)
     ctl.publish_hooks()
     _publish_thread_names(control + ".threads")
-    import _thread
-
-    _thread.start_new_thread(ctl.poll, ())
+    ctl.start_polling()
 
 
 def _main():
@@ -1130,9 +1141,7 @@ def _main():
         ctl.refresh()
         ctl.publish_hooks()
         _publish_thread_names(control + ".threads")
-        import _thread
-
-        _thread.start_new_thread(ctl.poll, ())  # not a threading.Thread: invisible to the program
+        ctl.start_polling()
     if argv[0] == "-m":
         module = argv[1]
         sys.argv = [argv[1], *argv[2:]]  # runpy puts the module's path in argv[0]
