@@ -74,6 +74,22 @@ export function killIfAlive(pid: number | undefined): void {
   }
 }
 
+/**
+ * Lets an attached program go on after its debugger died. The kernel detaches a dead tracer's
+ * tracees, but a program caught in the group stop of the attach (or with the attach's SIGSTOP
+ * still pending) stops again on detach and would stay stopped for good. SIGCONT ends that stop
+ * and drops a pending SIGSTOP; a running program ignores it. Called after the debugger is reaped,
+ * so the program is no longer traced.
+ */
+export function releaseOrphan(pid: number | undefined): void {
+  if (pid === undefined || !processState(pid).alive) return;
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // gone meanwhile, or not ours to signal
+  }
+}
+
 /** `file:line` (the last colon splits), `*0x…` (an address), or a function name. */
 export type NativeLocation = { file: string; line: number } | { address: bigint } | { function: string };
 

@@ -12,7 +12,7 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
-import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState } from '../nativeStop';
+import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
 export interface GdbBackendOptions {
   gdbPath?: string;
@@ -54,6 +54,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private closing = false;
   private interrupted = false;
   private attaching = false;
+  /** The process attached to (it outlives the session: detached, or released if GDB dies). */
+  private attachedPid: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private nextRef = 1;
   private refs = new Map<number, VarRefEntry>();
@@ -94,6 +96,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     });
     conn.on('gdb-exit', (e) => {
       this.unwatch();
+      releaseOrphan(this.attachedPid);
       if (!this.closing) this.emit('terminated', { reason: `gdb ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
     });
   }
@@ -179,6 +182,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async attach(pid: number): Promise<void> {
     this.pid = pid;
+    this.attachedPid = pid;
     this.attaching = true;
     try {
       await this.gdb.attach(pid);

@@ -18,7 +18,7 @@ import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, S
 import type { NativeFrame, NativeThread } from '../types';
 import { UserError } from '../errors';
 import { cleanRustName, isRustName } from '../stack/rustNames';
-import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation } from '../nativeStop';
+import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
 import { DapClient, DapRequestError, LLDB_DAP_NAMES, LldbNotFoundError } from './dapClient';
 import { LldbMemory, LldbSymbols, type LldbCommands } from './memory';
 import { commandError, commandOutput, cutAtEvalLoop, frameFormatCommand, lldbMajorVersion, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
@@ -112,6 +112,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     });
     dap.on('exit', (e: { code: number | null; signal: string | null }) => {
       this.stopPolling();
+      if (this.attached) releaseOrphan(this.pid);
       if (!this.closing) this.emit('terminated', { reason: `${dap.path} ended unexpectedly (${e.signal ?? `exit code ${e.code}`}): the debug session is over` });
     });
   }
