@@ -9,9 +9,9 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from '
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Facts } from './extractFile';
-import type { LinkOutput } from '../core/model';
+import type { LinkOutput, Target } from '../core/model';
 
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 const MAGIC = 'seam-index-cache';
 
 export interface CachedFile {
@@ -33,7 +33,46 @@ interface CacheFile {
   extractors: string;
   roots: string[];
   files: Record<string, CachedFile>;
-  link?: CachedLink;
+  link?: PackedLink;
+}
+
+/**
+ * The linkers' output as written: each target's file an index into `files`. Some 20,000
+ * bindings of CPython name a few thousand files; written out in full the paths were a quarter
+ * of the cache. (Rows instead of objects would halve it again, but building 20,000 objects
+ * from rows on a warm start costs more than JSON.parse building them.)
+ */
+interface PackedLink {
+  key: string;
+  files: string[];
+  outputs: { bindings: { name: string; target: Omit<Target, 'file'> & { file: number } }[]; aliases: LinkOutput['aliases'] }[];
+}
+
+function packLink(link: CachedLink): PackedLink {
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const outputs = link.outputs.map((o) => ({
+    aliases: o.aliases,
+    bindings: o.bindings.map(({ name, target }) => {
+      let f = fileIndex.get(target.file);
+      if (f === undefined) {
+        f = files.length;
+        files.push(target.file);
+        fileIndex.set(target.file, f);
+      }
+      return { name, target: { ...target, file: f } };
+    }),
+  }));
+  return { key: link.key, files, outputs };
+}
+
+/** In place: the parsed packed link becomes the link. */
+function unpackLink(p: PackedLink): CachedLink {
+  for (const o of p.outputs) {
+    for (const b of o.bindings) (b.target as unknown as Target).file = p.files[b.target.file];
+    (o as unknown as LinkOutput).warnings = [];
+  }
+  return { key: p.key, outputs: p.outputs as unknown as LinkOutput[] };
 }
 
 export function cachePathFor(cacheDir: string, roots: string[]): string {
@@ -66,7 +105,7 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
     if (JSON.stringify([...c.roots].sort()) !== JSON.stringify([...roots].sort()) || typeof c.files !== 'object') {
       return { ok: false, reason: 'made for other roots; rebuilding' };
     }
-    return { ok: true, files: new Map(Object.entries(c.files)), link: c.link };
+    return { ok: true, files: new Map(Object.entries(c.files)), link: c.link && unpackLink(c.link) };
   } catch (e) {
     try {
       unlinkSync(path);
@@ -111,6 +150,6 @@ function cacheText(extractors: string, roots: string[], files: Map<string, Cache
     parts.push(`${first ? '' : ','}${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)},"facts":${f.factsJson ?? JSON.stringify(f.facts)}${skip}}`);
     first = false;
   }
-  parts.push(link === undefined ? '}}' : `},"link":${JSON.stringify(link)}}`);
+  parts.push(link === undefined ? '}}' : `},"link":${JSON.stringify(packLink(link))}}`);
   return parts.join('');
 }

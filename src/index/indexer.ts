@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
+import { cUndefinedRefs } from '../core/c/refs';
 import { cColumn0Names, type CFileFacts } from '../core/c/extract';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
@@ -145,6 +146,13 @@ export class Indexer {
     const pythonDone = pool.extract(python, report(1), false, (w, n) => n >= 2 && w >= Math.ceil(n / 2));
     pythonDone.catch(() => undefined); // awaited below, unless the C files failed first
     this.apply(await nativeDone);
+    // The skipped C files that define what C tables name and no parsed file defines are parsed
+    // now, first in the workers' queues, so that the link below is the only one.
+    if (todo.length > 0) {
+      const cFacts: CFileFacts[] = [];
+      for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) cFacts.push(e.facts as CFileFacts);
+      await this.parseDefinitions(this.findDefinitions(cUndefinedRefs(cFacts)));
+    }
     // The main thread links C now and cannot feed the workers meanwhile: they get the rest.
     pool.hold(Infinity);
     const cLinked = todo.length > 0 ? this.linkCOnDemand() : undefined;
@@ -258,6 +266,14 @@ export class Indexer {
     if (out.unresolved.length === 0) return { out, added: false };
     const paths = this.findDefinitions(new Set(out.unresolved));
     if (paths.length === 0) return { out, added: false };
+    const added = await this.parseDefinitions(paths);
+    return { out: added ? this.linkC() : out, added };
+  }
+
+  /** Parses C files the cheap scan skipped (they define functions linking needs); returns
+   *  whether any gave facts. */
+  private async parseDefinitions(paths: string[]): Promise<boolean> {
+    if (paths.length === 0) return false;
     const reqs = paths.map((path) => ({ path, lang: 'c' as const, force: true }));
     let added = false;
     for (const r of await (this.pool ? this.pool.extract(reqs, undefined, true) : extractAll(reqs))) {
@@ -268,7 +284,7 @@ export class Indexer {
         added = true;
       }
     }
-    return { out: added ? this.linkC() : out, added };
+    return added;
   }
 
   /** Links all facts (the C part given when already linked); returns whether on-demand parsing

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cNeedsParse, extractC, type CFileFacts } from '../../src/core/c/extract';
+import { cColumn0Names, cNeedsParse, extractC, type CFileFacts } from '../../src/core/c/extract';
+import { cUndefinedRefs } from '../../src/core/c/refs';
 import { linkC } from '../../src/core/c/link';
 import { queryFor } from '../../src/parse/parsers';
 import type { Binding } from '../../src/core/model';
@@ -85,6 +86,24 @@ for (const reverse of [false, true]) {
     assert.deepEqual(problems, []);
   });
 }
+
+test('the files the indexer parses before linking (what tables name and no parsed file defines) hold every one the link then asks for', () => {
+  const texts = new Map(sourcesUnder(FIXTURES).map((p) => [p, readFileSync(p, 'utf8')]));
+  const facts = new Map<string, CFileFacts>();
+  for (const [p, t] of texts) if (cNeedsParse(t)) facts.set(p, extractC(t));
+  const skipped = [...texts.keys()].filter((p) => !facts.has(p));
+  const defining = (names: Set<string>): string[] => skipped.filter((p) => cColumn0Names(texts.get(p)!).some((n) => names.has(n)));
+  const refs = cUndefinedRefs(facts.values());
+  for (const [, f] of facts) for (const fn of f.functions) assert.ok(!refs.has(fn.name), `${fn.name} is defined in a parsed file`);
+  const early = defining(refs);
+  assert.ok(early.length > 0, 'the fixtures have a table naming a function in a skipped file');
+  const asked = defining(new Set(linkC(facts).unresolved));
+  assert.deepEqual(asked.filter((p) => !early.includes(p)), [], 'a file the link asks for was not parsed before it');
+  // With those parsed, one link leaves nothing more to parse.
+  for (const p of early) facts.set(p, extractC(texts.get(p)!));
+  const rest = new Set(linkC(facts).unresolved);
+  assert.deepEqual(skipped.filter((p) => !facts.has(p) && cColumn0Names(texts.get(p)!).some((n) => rest.has(n))), []);
+});
 
 test('kinds, symbols and evidence', () => {
   const { bindings } = linkFixtures(false);

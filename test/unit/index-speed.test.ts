@@ -15,7 +15,7 @@ import { cColumn0Names, cNeedsParse, extractC } from '../../src/core/c/extract';
 import { extractPython, pythonFactsOfTree, pythonFactsOfWalk } from '../../src/core/python/extract';
 import { pythonOutline } from '../../src/core/python/skeleton';
 import { parse } from '../../src/parse/parsers';
-import { cachePathFor, loadCache, saveCache } from '../../src/index/cache';
+import { CACHE_FORMAT, cachePathFor, loadCache, saveCache } from '../../src/index/cache';
 import { ExtractPool, extractAll, type ExtractRequest } from '../../src/index/pool';
 import { extractFile, type FileResult } from '../../src/index/extractFile';
 
@@ -268,8 +268,9 @@ test('the cache written from JSON text reads back as the facts', () => {
   const link = { key: 'k', outputs: [{ bindings: [], aliases: [], warnings: [] }] };
   assert.equal(saveCache(p, d, 'v1', ['/r'], files, link), undefined);
   const text = readFileSync(p, 'utf8');
-  const plain = { format: 2, extractors: 'v1', roots: ['/r'], files: Object.fromEntries([...files].map(([k, { factsJson: _j, ...f }]) => [k, f])), link };
-  assert.match(text, /^seam-index-cache 2 sha256=[0-9a-f]{64}\n/);
+  const packed = { key: 'k', files: [], outputs: [{ aliases: [], bindings: [] }] };
+  const plain = { format: CACHE_FORMAT, extractors: 'v1', roots: ['/r'], files: Object.fromEntries([...files].map(([k, { factsJson: _j, ...f }]) => [k, f])), link: packed };
+  assert.match(text, new RegExp(`^seam-index-cache ${CACHE_FORMAT} sha256=[0-9a-f]{64}\n`));
   assert.equal(text.slice(text.indexOf('\n') + 1), JSON.stringify(plain), 'the body: the same text JSON.stringify writes');
   const back = loadCache(p, 'v1', ['/r']);
   assert.ok(back.ok);
