@@ -44,7 +44,7 @@ export class NameIndex {
       for (const b of out.bindings) this.addBinding(b);
       for (const a of out.aliases) this.addAlias(a);
     }
-    for (const list of this.byName.values()) list.sort((a, b) => rankOf(a) - rankOf(b));
+    for (const list of this.byName.values()) if (list.length > 1) list.sort((a, b) => rankOf(a) - rankOf(b));
     for (const name of this.byName.keys()) {
       for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) this.prefixes.add(name.slice(0, i));
       this.prefixes.add(name);
@@ -70,8 +70,8 @@ export class NameIndex {
   private addBinding(b: Binding): void {
     let list = this.byName.get(b.name);
     if (!list) this.byName.set(b.name, (list = []));
-    const k = targetKey(b.target);
-    if (!list.some((t) => targetKey(t) === k)) list.push(b.target);
+    const n = b.target;
+    if (!list.some((t) => t.line === n.line && t.symbol === n.symbol && t.file === n.file)) list.push(n); // = targetKey
     if (b.target.language !== 'python') {
       let syms = this.byFile.get(b.target.file);
       if (!syms) this.byFile.set(b.target.file, (syms = new Map()));

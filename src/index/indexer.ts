@@ -172,9 +172,10 @@ export class Indexer {
       this.index = new NameIndex(cachedLink.outputs);
     } else {
       const c = await cLinked;
-      // No more parsing in this build: the workers' memory is given back before linking.
-      await pool.close();
+      // No more parsing in this build: the workers' memory is given back while linking.
+      const closed = pool.close();
       changed = await this.relink(c);
+      await closed;
     }
     const tLink = performance.now();
     if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size || cachedLink?.key !== this.link?.key)) {
