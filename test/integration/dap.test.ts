@@ -263,6 +263,18 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         return s;
       }
 
+      test('address-space randomization as outside the debugger; off only with disableAslr', { timeout: TEST_MS }, async () => {
+        const ADDR_NO_RANDOMIZE = 0x0040000;
+        for (const disableAslr of [undefined, true]) {
+          const s = await launched('personality', async () => undefined, disableAslr === undefined ? {} : { disableAslr });
+          assert.equal((await s.next('exited')).body.exitCode, 0);
+          await s.next('terminated');
+          const m = /personality ([0-9a-f]+)/.exec(s.output());
+          assert.ok(m, `the program's output: ${s.output().slice(-500)}`);
+          assert.equal((parseInt(m[1], 16) & ADDR_NO_RANDOMIZE) !== 0, disableAslr === true, `disableAslr ${disableAslr}: personality ${m[1]}`);
+        }
+      });
+
       test('nested: function + pending line breakpoint, merged stack, Python locals, C evaluate, run to the end', { timeout: TEST_MS }, async () => {
         const leafLine = tagLine(engine(), 'LEAF');
         let lineBp: DebugProtocol.Breakpoint | undefined;

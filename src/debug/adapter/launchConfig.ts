@@ -21,6 +21,9 @@ export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments, Common
   env?: Record<string, string>;
   cwd?: string;
   stopOnEntry?: boolean;
+  /** Run the program with address-space randomization off (GDB's and LLDB's own default). Off
+   *  by default: the program runs as it does outside the debugger. */
+  disableAslr?: boolean;
 }
 
 export interface AttachArgs extends DebugProtocol.AttachRequestArguments, CommonArgs {
@@ -28,5 +31,5 @@ export interface AttachArgs extends DebugProtocol.AttachRequestArguments, Common
   coreFile?: string;
 }
 
-export const LAUNCH_KEYS = ['python', 'gdbPath', 'debugger', 'lldbDapPath', 'showGlue', 'stopOnPanic', 'logFile', 'program', 'module', 'args', 'env', 'cwd', 'stopOnEntry'] as const;
+export const LAUNCH_KEYS = ['python', 'gdbPath', 'debugger', 'lldbDapPath', 'showGlue', 'stopOnPanic', 'logFile', 'program', 'module', 'args', 'env', 'cwd', 'stopOnEntry', 'disableAslr'] as const;
 export const ATTACH_KEYS = ['python', 'gdbPath', 'debugger', 'lldbDapPath', 'showGlue', 'stopOnPanic', 'logFile', 'processId', 'coreFile'] as const;

@@ -201,7 +201,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.python = new PythonBreakpoints();
       this.breakpoints.python = this.python;
       const scriptArgs = args.module ? ['-m', args.module, ...(args.args ?? [])] : [args.program!, ...(args.args ?? [])];
-      await backend.launch({ program: python, args: [this.bootstrap, ...scriptArgs], cwd: args.cwd, env: { ...args.env, SEAM_CONTROL: this.python.controlPath } });
+      await backend.launch({ program: python, args: [this.bootstrap, ...scriptArgs], cwd: args.cwd, env: { ...args.env, SEAM_CONTROL: this.python.controlPath }, disableAslr: args.disableAslr });
       if (args.stopOnPanic !== false) await backend.insertBreakpoint({ location: 'rust_panic' }).catch(() => undefined);
       await this.python.installTrap(backend).catch((e) =>
         this.sendEvent(new OutputEvent(`[seam] Python breakpoints will not stop: no trap on sys_audit (${(e as Error).message})\n`, 'console')));

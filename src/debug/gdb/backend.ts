@@ -173,7 +173,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async launch(req: LaunchRequest): Promise<void> {
     // Loaded only: the program starts in run(), once the breakpoints are in.
-    await this.gdb.load({ program: req.program, args: req.args, cwd: req.cwd, env: { PYTHONUNBUFFERED: '1', ...req.env } }).catch(rethrowUser);
+    await this.gdb.load({ program: req.program, args: req.args, cwd: req.cwd, env: { PYTHONUNBUFFERED: '1', ...req.env }, disableAslr: req.disableAslr }).catch(rethrowUser);
   }
 
   async run(): Promise<void> {

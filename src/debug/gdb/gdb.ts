@@ -17,6 +17,8 @@ export interface LaunchOptions {
   env?: Record<string, string | null>;
   /** Stop at the program's `main` (`-exec-run --start`). */
   stopAtEntry?: boolean;
+  /** Address-space randomization off (GDB's default; here off only when asked). */
+  disableAslr?: boolean;
 }
 
 export interface BreakpointSpec {
@@ -91,6 +93,7 @@ export class Gdb {
   async load(o: LaunchOptions): Promise<void> {
     const c = this.connection;
     await c.run(mi.fileExecAndSymbols(o.program));
+    await c.run(mi.gdbSet('disable-randomization', o.disableAslr ? 'on' : 'off'));
     await c.run(mi.execArguments(o.args ?? [], { stdin: '/dev/null', stdoutFd: PROGRAM_STDOUT_FD, stderrFd: PROGRAM_STDERR_FD }));
     if (o.cwd !== undefined) await c.run(mi.environmentCd(o.cwd));
     // GDB runs the startup shell from SHELL, forced to /bin/sh: the program gets the user's back.

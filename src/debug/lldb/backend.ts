@@ -205,10 +205,12 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const env = Object.entries({ PYTHONUNBUFFERED: '1', ...req.env }).map(([k, v]) => `${k}=${v}`);
     try {
       await this.dap.request('launch', {
-        program: req.program, args: req.args, cwd: req.cwd ?? process.cwd(), env, stopOnEntry: false,
+        program: req.program, args: req.args, cwd: req.cwd ?? process.cwd(), env, stopOnEntry: false, disableASLR: req.disableAslr ?? false,
         initCommands: [...INIT_COMMANDS, frameFormatCommand(),
           `settings set target.output-path ${lldbQuote(out)}`, `settings set target.error-path ${lldbQuote(err)}`,
-          'settings set target.input-path /dev/null'],
+          'settings set target.input-path /dev/null',
+          // The launch argument alone does not clear the flag the target's setting gives.
+          `settings set target.disable-aslr ${req.disableAslr ? 'true' : 'false'}`],
       });
     } catch (e) {
       throw new UserError(`cannot launch ${req.program} under LLDB: ${(e as Error).message}`);
