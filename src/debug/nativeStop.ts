@@ -66,11 +66,15 @@ export function processState(pid: number): { alive: boolean; exitCode?: number }
 
 /** Kills a launched program that must not outlive its session (whatever its debugger left). */
 export function killIfAlive(pid: number | undefined): void {
+  signalIfAlive(pid, 'SIGKILL');
+}
+
+function signalIfAlive(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined || !processState(pid).alive) return;
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
-    // gone meanwhile, or not ours to kill
+    // gone meanwhile, or not ours to signal
   }
 }
 
@@ -82,12 +86,7 @@ export function killIfAlive(pid: number | undefined): void {
  * so the program is no longer traced.
  */
 export function releaseOrphan(pid: number | undefined): void {
-  if (pid === undefined || !processState(pid).alive) return;
-  try {
-    process.kill(pid, 'SIGCONT');
-  } catch {
-    // gone meanwhile, or not ours to signal
-  }
+  signalIfAlive(pid, 'SIGCONT');
 }
 
 /** `file:line` (the last colon splits), `*0x…` (an address), or a function name. */
