@@ -40,15 +40,15 @@ export class NameIndex {
   private readonly prefixes = new Set<string>();
 
   constructor(outputs: Iterable<LinkOutput>) {
-    for (const out of outputs) {
-      for (const b of out.bindings) this.addBinding(b);
-      for (const a of out.aliases) this.addAlias(a);
-    }
-    for (const list of this.byName.values()) if (list.length > 1) list.sort((a, b) => rankOf(a) - rankOf(b));
-    for (const name of this.byName.keys()) {
-      for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) this.prefixes.add(name.slice(0, i));
-      this.prefixes.add(name);
-    }
+    for (const out of outputs) this.add(out);
+  }
+
+  /** Adds a linker's output: the same index as building with it last (a build adds C's while
+   *  the Python files are still parsed). */
+  add(out: LinkOutput): void {
+    for (const b of out.bindings) this.addBinding(b);
+    for (const a of out.aliases) this.addAlias(a);
+    this.sortedNames = undefined;
   }
 
   /** Whether expanding `name` can give anything: it is bound (or a prefix of a bound name), or
@@ -69,9 +69,20 @@ export class NameIndex {
 
   private addBinding(b: Binding): void {
     let list = this.byName.get(b.name);
-    if (!list) this.byName.set(b.name, (list = []));
+    if (!list) {
+      this.byName.set(b.name, (list = []));
+      const name = b.name;
+      for (let i = name.indexOf('.'); i >= 0; i = name.indexOf('.', i + 1)) this.prefixes.add(name.slice(0, i));
+      this.prefixes.add(name);
+    }
     const n = b.target;
-    if (!list.some((t) => t.line === n.line && t.symbol === n.symbol && t.file === n.file)) list.push(n); // = targetKey
+    if (!list.some((t) => t.line === n.line && t.symbol === n.symbol && t.file === n.file)) { // = targetKey
+      // Best rank first, in the order added among equals (a stable sort's order).
+      const r = rankOf(n);
+      let at = list.length;
+      while (at > 0 && rankOf(list[at - 1]) > r) at--;
+      list.splice(at, 0, n);
+    }
     if (b.target.language !== 'python') {
       let syms = this.byFile.get(b.target.file);
       if (!syms) this.byFile.set(b.target.file, (syms = new Map()));

@@ -5,7 +5,7 @@
  * not match (damaged even inside valid JSON), that does not parse, or that comes from other
  * extractors or roots, is discarded and rebuilt, never trusted.
  */
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Facts } from './extractFile';
@@ -123,33 +123,110 @@ export function saveCache(
   path: string, dir: string, extractors: string, roots: string[],
   files: Map<string, CachedFile & { factsJson?: string }>, link?: CachedLink,
 ): string | undefined {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    const body = cacheText(extractors, roots, files, link);
-    writeFileSync(tmp, `${MAGIC} ${CACHE_FORMAT} sha256=${createHash('sha256').update(body).digest('hex')}\n${body}`);
-    renameSync(tmp, path);
-    return undefined;
-  } catch (e) {
+  const w = new CacheWriter(path, dir, extractors, roots);
+  for (const [p, f] of files) w.file(p, f);
+  return w.finish(link);
+}
+
+/** Body text gathered before a write: few system calls, no one huge string. */
+const FLUSH_CHARS = 1 << 20;
+
+/**
+ * Writes a cache file as a build goes: each file's entry once its facts are final (a cold build
+ * writes and digests most of the cache while the workers still parse, instead of after linking),
+ * the linkers' output last. The body is `JSON.stringify` of a `CacheFile` (each file's facts
+ * taken from its `factsJson` when it has one); the header, of fixed length, is written over its
+ * placeholder once the digest is known; the file is renamed into place when complete. A failure
+ * (disk full, no permission) is kept and reported by `finish`, and the partial file removed.
+ */
+export class CacheWriter {
+  private readonly tmp: string;
+  private fd: number | undefined;
+  private readonly hash = createHash('sha256');
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private first = true;
+  private error: unknown;
+
+  constructor(private readonly path: string, dir: string, extractors: string, roots: string[]) {
+    this.tmp = `${path}.${process.pid}.tmp`;
     try {
-      unlinkSync(tmp);
+      mkdirSync(dir, { recursive: true });
+      this.fd = openSync(this.tmp, 'w');
+      writeSync(this.fd, header('0'.repeat(64)));
+    } catch (e) {
+      this.fail(e);
+    }
+    this.body(`{"format":${CACHE_FORMAT},"extractors":${JSON.stringify(extractors)},"roots":${JSON.stringify(roots)},"files":{`);
+  }
+
+  /** A file's entry (each path once). */
+  file(p: string, f: CachedFile & { factsJson?: string }): void {
+    const skip = f.skip === undefined ? '' : `,"skip":${JSON.stringify(f.skip)}`;
+    this.body(`${this.first ? '' : ','}${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)},"facts":${f.factsJson ?? JSON.stringify(f.facts)}${skip}}`);
+    this.first = false;
+  }
+
+  /** Ends the file with the linkers' output and puts it in place; the error message, if any. */
+  finish(link?: CachedLink): string | undefined {
+    this.body(link === undefined ? '}}' : `},"link":${JSON.stringify(packLink(link))}}`);
+    this.flush();
+    try {
+      if (this.error !== undefined) throw this.error;
+      writeSync(this.fd!, header(this.hash.digest('hex')), 0);
+      closeSync(this.fd!);
+      this.fd = undefined;
+      renameSync(this.tmp, this.path);
+      return undefined;
+    } catch (e) {
+      this.abort();
+      return `index cache not saved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next start will index from scratch`;
+    }
+  }
+
+  /** Drops the partial file (a build that failed). */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
+      this.fd = undefined;
+    }
+    try {
+      unlinkSync(this.tmp);
     } catch {
       /* nothing written */
     }
-    return `index cache not saved (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next start will index from scratch`;
+  }
+
+  private body(text: string): void {
+    if (this.error !== undefined) return;
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= FLUSH_CHARS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.error !== undefined || this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
+    this.hash.update(bytes);
+    try {
+      for (let off = 0; off < bytes.length;) off += writeSync(this.fd!, bytes, off, bytes.length - off);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.error ??= e;
+    this.pending = [];
   }
 }
 
-/** The cache file's text: `JSON.stringify` of a `CacheFile`, with each file's facts taken from
- *  its `factsJson` when it has one. */
-function cacheText(extractors: string, roots: string[], files: Map<string, CachedFile & { factsJson?: string }>, link?: CachedLink): string {
-  const parts: string[] = [`{"format":${CACHE_FORMAT},"extractors":${JSON.stringify(extractors)},"roots":${JSON.stringify(roots)},"files":{`];
-  let first = true;
-  for (const [p, f] of files) {
-    const skip = f.skip === undefined ? '' : `,"skip":${JSON.stringify(f.skip)}`;
-    parts.push(`${first ? '' : ','}${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)},"facts":${f.factsJson ?? JSON.stringify(f.facts)}${skip}}`);
-    first = false;
-  }
-  parts.push(link === undefined ? '}}' : `},"link":${JSON.stringify(packLink(link))}}`);
-  return parts.join('');
+function header(digest: string): string {
+  return `${MAGIC} ${CACHE_FORMAT} sha256=${digest}\n`;
 }

@@ -19,7 +19,7 @@ import { NameIndex } from '../core/nameIndex';
 import { walkRoots, langOf, type FileLang } from './walk';
 import { ExtractPool, IN_PROCESS_BELOW, extractAll, type ExtractRequest } from './pool';
 import { EXTRACTORS_VERSION, type Facts, type FileResult } from './extractFile';
-import { cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
+import { CacheWriter, cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
 import { readSource } from './fileReader';
 
 export interface IndexerOptions {
@@ -62,6 +62,8 @@ export class Indexer {
   private link: CachedLink | undefined;
   /** Workers of the build under way (on-demand parsing uses them too). */
   private pool: ExtractPool | undefined;
+  /** The cache file the build under way writes as it goes. */
+  private writer: CacheWriter | undefined;
 
   constructor(private readonly opts: IndexerOptions) {
     this.log = opts.log ?? (() => undefined);
@@ -78,7 +80,11 @@ export class Indexer {
     this.pool = pool;
     try {
       return await this.buildWith(pool);
+    } catch (e) {
+      this.writer?.abort(); // no half-written cache left behind
+      throw e;
     } finally {
+      this.writer = undefined;
       this.pool = undefined;
       await pool.close();
     }
@@ -128,6 +134,25 @@ export class Indexer {
         todo.push({ path: f.path, lang: f.lang, size: st.size });
       }
     }
+    // A build that extracts writes the cache as it goes: each file's entry once its facts are
+    // final (parsed, or skipped for a reason; a file the cheap scan passed over may still be
+    // parsed on demand, so it waits for the end), the linkers' output last.
+    const writer = cachePath && todo.length > 0 ? new CacheWriter(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots) : undefined;
+    this.writer = writer;
+    const written = new Set<string>();
+    const write = (path: string, e: CachedFile & { factsJson?: string }): void => {
+      if (!writer || written.has(path) || (!e.facts && !e.skip)) return;
+      writer.file(path, e);
+      written.add(path);
+    };
+    for (const [p, e] of this.entries) if (e.facts || e.skip) write(p, e); // from the cache
+    const onResults = writer && ((results: FileResult[]): void => {
+      for (const r of results) {
+        const e = this.entries.get(r.path)!;
+        write(r.path, { mtimeMs: e.mtimeMs, size: e.size, facts: r.facts, skip: r.skip, factsJson: r.factsJson });
+        if (written.has(r.path)) r.factsJson = undefined; // written: not kept in memory
+      }
+    });
     // C and Rust files go to half the workers, Python files to the other half (a worker warms
     // up one extractor, not two: on a small machine the JIT's warm-up is a good part of the
     // work), each largest first; a worker whose files are done takes the others'. The C linker
@@ -142,8 +167,8 @@ export class Indexer {
       done[k] = n;
       progress(done[0] + done[1], todo.length);
     });
-    const nativeDone = pool.extract(native, report(0), false, (w, n) => n < 2 || w < Math.ceil(n / 2));
-    const pythonDone = pool.extract(python, report(1), false, (w, n) => n >= 2 && w >= Math.ceil(n / 2));
+    const nativeDone = pool.extract(native, { onProgress: report(0), onResults, prefer: (w, n) => n < 2 || w < Math.ceil(n / 2) });
+    const pythonDone = pool.extract(python, { onProgress: report(1), onResults, prefer: (w, n) => n >= 2 && w >= Math.ceil(n / 2) });
     pythonDone.catch(() => undefined); // awaited below, unless the C files failed first
     this.apply(await nativeDone);
     // The skipped C files that define what C tables name and no parsed file defines are parsed
@@ -155,7 +180,8 @@ export class Indexer {
     }
     // The main thread links C now and cannot feed the workers meanwhile: they get the rest.
     pool.hold(Infinity);
-    const cLinked = todo.length > 0 ? this.linkCOnDemand() : undefined;
+    // C's bindings go into the name index while the Python files are still parsed.
+    const cLinked = todo.length > 0 ? this.linkCOnDemand().then((c) => ({ ...c, index: new NameIndex([c.out]) })) : undefined;
     cLinked?.catch(() => undefined); // awaited below, unless the Python files failed first
     this.apply(await pythonDone);
     let skipped = 0;
@@ -178,7 +204,14 @@ export class Indexer {
       await closed;
     }
     const tLink = performance.now();
-    if (cachePath && (todo.length > 0 || changed || cached.size !== this.entries.size || cachedLink?.key !== this.link?.key)) {
+    if (writer) {
+      for (const [p, e] of this.entries) {
+        if (!written.has(p)) writer.file(p, e);
+        e.factsJson = undefined;
+      }
+      const err = writer.finish(this.link);
+      if (err) this.log(err);
+    } else if (cachePath && (changed || cached.size !== this.entries.size || cachedLink?.key !== this.link?.key)) {
       this.save(cachePath);
     }
     const warm = fromCache > 0;
@@ -277,7 +310,7 @@ export class Indexer {
     if (paths.length === 0) return false;
     const reqs = paths.map((path) => ({ path, lang: 'c' as const, force: true }));
     let added = false;
-    for (const r of await (this.pool ? this.pool.extract(reqs, undefined, true) : extractAll(reqs))) {
+    for (const r of await (this.pool ? this.pool.extract(reqs, { first: true }) : extractAll(reqs))) {
       const e = this.entries.get(r.path);
       if (e && r.facts) {
         e.facts = r.facts;
@@ -290,15 +323,18 @@ export class Indexer {
 
   /** Links all facts (the C part given when already linked); returns whether on-demand parsing
    *  added facts. */
-  private async relink(cLinked?: { out: ReturnType<typeof linkC>; added: boolean }): Promise<boolean> {
+  private async relink(cLinked?: { out: ReturnType<typeof linkC>; added: boolean; index: NameIndex }): Promise<boolean> {
     // Rust and Python link while the files C linking needs are parsed.
     const c = cLinked ? Promise.resolve(cLinked) : this.linkCOnDemand();
     const rust = this.linkRust();
     const py = this.linkPy();
-    const { out: cOut, added } = await c;
+    const got: { out: ReturnType<typeof linkC>; added: boolean; index?: NameIndex } = await c;
+    const { out: cOut, added } = got;
+    const index = got.index ?? new NameIndex([cOut]);
     const outputs: LinkOutput[] = [cOut, ...rust, py];
     for (const o of outputs) for (const w of o.warnings) this.log(w);
-    this.index = new NameIndex(outputs);
+    for (const o of outputs.slice(1)) index.add(o);
+    this.index = index;
     // Keyed after on-demand parsing, which changes which files have facts.
     this.link = { key: this.linkKey(), outputs: outputs.map((o) => ({ bindings: o.bindings, aliases: o.aliases, warnings: [] })) };
     return added;

@@ -54,6 +54,16 @@ function extractInProcess(reqs: ExtractRequest[], onProgress?: (done: number, to
   return out;
 }
 
+export interface ExtractOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Each batch's results as they come in (the job still resolves with all of them). */
+  onResults?: (results: FileResult[]) => void;
+  /** Served before the jobs already waiting. */
+  first?: boolean;
+  /** Workers (index, of `workers`) that serve this job before any other. */
+  prefer?: (worker: number, workers: number) => boolean;
+}
+
 interface Job {
   id: number;
   /** Workers (indexes) that serve this job before any other; the others take it when they have
@@ -64,6 +74,7 @@ interface Job {
   done: number;
   results: FileResult[];
   onProgress?: (done: number, total: number) => void;
+  onResults?: (results: FileResult[]) => void;
   resolve: (r: FileResult[]) => void;
   reject: (e: Error) => void;
 }
@@ -98,24 +109,24 @@ export class ExtractPool {
   }
 
   /** Extracts the files (order of results not guaranteed). Small jobs run in-process unless
-   *  the workers are already running. `first`: served before the jobs already waiting. */
-  extract(
-    reqs: ExtractRequest[], onProgress?: (done: number, total: number) => void, first = false,
-    prefer?: (worker: number, workers: number) => boolean,
-  ): Promise<FileResult[]> {
+   *  the workers are already running. */
+  extract(reqs: ExtractRequest[], opts: ExtractOptions = {}): Promise<FileResult[]> {
+    const { onProgress, onResults, first = false, prefer } = opts;
     if (reqs.length === 0) {
       onProgress?.(0, 0);
       return Promise.resolve([]);
     }
     if (!this.workerScript || this.closed || (!this.workers.length && reqs.length < IN_PROCESS_BELOW)) {
-      return Promise.resolve(extractInProcess(reqs, onProgress));
+      const results = extractInProcess(reqs, onProgress);
+      onResults?.(results);
+      return Promise.resolve(results);
     }
     if (this.failure) return Promise.reject(this.failure);
     this.start();
     return new Promise<FileResult[]>((resolve, reject) => {
       const size = this.size;
       const job: Job = {
-        id: this.nextId++, reqs, next: 0, done: 0, results: [], onProgress, resolve, reject,
+        id: this.nextId++, reqs, next: 0, done: 0, results: [], onProgress, onResults, resolve, reject,
         prefer: prefer && ((w: number) => prefer(w, size)),
       };
       if (first) this.jobs.unshift(job);
@@ -165,6 +176,7 @@ export class ExtractPool {
         if (r.factsJson !== undefined) r.facts = JSON.parse(r.factsJson) as FileResult['facts'];
         job.results.push(r);
       }
+      job.onResults?.(reply.results);
       job.done += reply.results.length;
       job.onProgress?.(job.done, job.reqs.length);
       if (job.done >= job.reqs.length) {
@@ -191,7 +203,7 @@ export async function extractAll(
 ): Promise<FileResult[]> {
   const pool = new ExtractPool(workerScript);
   try {
-    return await pool.extract(reqs, onProgress);
+    return await pool.extract(reqs, { onProgress });
   } finally {
     await pool.close();
   }

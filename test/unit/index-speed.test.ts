@@ -17,7 +17,8 @@ import { pythonOutline } from '../../src/core/python/skeleton';
 import { parse } from '../../src/parse/parsers';
 import { CACHE_FORMAT, cachePathFor, loadCache, saveCache } from '../../src/index/cache';
 import { ExtractPool, extractAll, type ExtractRequest } from '../../src/index/pool';
-import { extractFile, type FileResult } from '../../src/index/extractFile';
+import { EXTRACTORS_VERSION, extractFile, type FileResult } from '../../src/index/extractFile';
+import { Indexer } from '../../src/index/indexer';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 const CPYTHON = join(process.env.SEAM_CACHE ?? join(homedir(), '.cache', 'seam'), 'cpython-3.13');
@@ -246,7 +247,7 @@ test('the worker pool serves several jobs with the same results as in-process ex
     const [a, b, c] = await Promise.all([
       pool.extract(big).then((r) => (order.push('a'), r)),
       pool.extract(big).then((r) => (order.push('b'), r)),
-      pool.extract(files.slice(0, 2), undefined, true).then((r) => (order.push('c'), r)),
+      pool.extract(files.slice(0, 2), { first: true }).then((r) => (order.push('c'), r)),
     ]);
     assert.equal(a.length + b.length + c.length, 2 * big.length + 2);
     assert.ok(order.indexOf('c') < order.indexOf('b'), `served in the order ${order.join(', ')}`);
@@ -277,4 +278,27 @@ test('the cache written from JSON text reads back as the facts', () => {
   assert.deepEqual(back.files.get('/r/a.py')?.facts, facts);
   assert.equal(back.files.get('/r/c.c')?.skip, 'binary (NUL byte)');
   writeFileSync(p, '');
+});
+
+test('a build writes the cache as it goes: every file in it with the facts the build has, and a warm start gives the same index', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seam-cache-stream-'));
+  const roots = [join(FIXTURES, 'c'), join(FIXTURES, 'sample')];
+  const cold = new Indexer({ roots, cacheDir: dir });
+  const s1 = await cold.build();
+  assert.equal(s1.warm, false);
+  const c = loadCache(cachePathFor(dir, roots), EXTRACTORS_VERSION, roots);
+  assert.ok(c.ok, 'the cache reads back (digest, format, roots)');
+  assert.equal(c.files.size, s1.files);
+  let onDemand = 0;
+  for (const [p, f] of c.files) {
+    assert.deepEqual(f.facts, cold.factsOf(p) ?? null, p);
+    if (f.facts && /\.[ch]$/.test(p) && !cNeedsParse(readFileSync(p, 'utf8'))) onDemand++;
+  }
+  assert.ok(onDemand > 0, 'a file parsed on demand (after the cheap scan passed over it) is written with its facts');
+  const warm = new Indexer({ roots, cacheDir: dir });
+  const s2 = await warm.build();
+  assert.equal(s2.warm, true);
+  assert.equal(s2.fromCache, s1.files);
+  assert.equal(s2.names, s1.names);
+  for (const name of cold.index.allNames()) assert.deepEqual(warm.index.resolve(name), cold.index.resolve(name), name);
 });

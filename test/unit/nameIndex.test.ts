@@ -88,3 +88,34 @@ test('star imports of star imports do not blow up: a query stays fast', () => {
   assert.deepEqual(idx.resolve('m0.nothing.deeper.still'), []);
   assert.ok(performance.now() - t0 < 200, `took ${performance.now() - t0} ms`);
 });
+
+test('an index grown output by output answers as one built from all of them', () => {
+  const native: LinkOutput = {
+    bindings: [
+      { name: 'm.f', target: c('f_py', 3) },
+      { name: 'm.f', target: c('f_impl', 5) },
+      { name: 'm.g', target: { ...c('g', 7), rank: 2 } },
+    ],
+    aliases: [],
+    warnings: [],
+  };
+  const python: LinkOutput = {
+    bindings: [
+      { name: 'm.f', target: py('f', 11) }, // unranked Python: after the C targets
+      { name: 'm.g', target: py('g', 12, 1) }, // ranked ahead of the C target of rank 2
+      { name: 'm.g', target: py('g2', 13, 2) }, // a tie: after the C target added first
+      { name: 'p.h', target: py('h', 14) },
+    ],
+    aliases: [{ from: 'p', to: 'm', star: true, file: '/cpy/Lib/p.py', line: 1 }],
+    warnings: [],
+  };
+  const whole = new NameIndex([native, python]);
+  const grown = new NameIndex([native]);
+  assert.deepEqual(grown.resolve('p.f'), [], 'nothing of p before its output is in');
+  grown.add(python);
+  for (const name of ['m.f', 'm.g', 'p.f', 'p.g', 'p.h', 'm']) assert.deepEqual(grown.resolve(name), whole.resolve(name), name);
+  assert.deepEqual(whole.resolve('m.g').map((t) => t.symbol), ['g', 'g', 'g2']);
+  assert.deepEqual([...grown.allNames()].sort(), [...whole.allNames()].sort());
+  assert.deepEqual(grown.search('g').map((n) => n.name), whole.search('g').map((n) => n.name));
+  assert.deepEqual(grown.namesFor('/cpy/Modules/m.c', 'g'), whole.namesFor('/cpy/Modules/m.c', 'g'));
+});
