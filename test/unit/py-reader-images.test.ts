@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryError, type Memory, type Symbols } from '../../src/debug/types';
-import { detectLayout, LayoutError, layoutFromDebugOffsets, parseDebugOffsets } from '../../src/debug/python/layout';
+import { detectLayout, LayoutError, layoutFromDebugOffsets, parseDebugOffsets, pythonMinorOfModules } from '../../src/debug/python/layout';
 import { readLocals, readPythonThreads, type PyThreadRead } from '../../src/debug/python/reader';
 import { decodeLineTable, lineForOffset } from '../../src/debug/python/lineTable';
 
@@ -558,4 +558,25 @@ test('location tables: the encoder is the decoder\'s inverse and agrees with a r
   const perUnit = entries.flatMap((e) => Array<number | null>(e.units).fill(e.line));
   assert.deepEqual(decoded.flatMap((r) => Array<number | null>((r.end - r.start) / 2).fill(r.line)), perUnit);
   assert.ok(decoded.length > entries.length, 'the 10-unit entry was split');
+});
+
+test('the version from the modules\' names: 3.10 (libpython3.10 or python3.10) is not asked for Py_Version, a lookup that costs a full symbol search', async () => {
+  assert.equal(pythonMinorOfModules(['/lib/x86_64-linux-gnu/libc.so.6', '/root/.pyenv/versions/3.10.13/lib/libpython3.10.so.1.0']), 10);
+  assert.equal(pythonMinorOfModules(['/usr/bin/python3.11', '/usr/lib/libfoo.so']), 11);
+  assert.equal(pythonMinorOfModules(['/usr/bin/python3.13t']), 13);
+  assert.equal(pythonMinorOfModules(['/usr/bin/python3', '/opt/mypython3.12-tools/lib.so']), undefined);
+  const runtime = 0x1000n;
+  const zeros = new RecordedMemory([[runtime, new Uint8Array(64)]]); // no debug offsets cookie: DWARF
+  for (const [named, asksPyVersion] of [[10, false], [12, true], [undefined, true]] as const) {
+    const asked: string[] = [];
+    const symbols: Symbols = {
+      address: async (n) => { asked.push(n); return n === '_PyRuntime' ? runtime : undefined; },
+      offsetOf: async () => 8,
+      sizeOf: async () => 64,
+      pythonMinor: async () => named,
+    };
+    const layout = await detectLayout(zeros, symbols);
+    assert.equal(asked.includes('Py_Version'), asksPyVersion, `named ${named}: asked ${asked.join(', ')}`);
+    assert.equal(layout.minor, 10, 'no Py_Version: 3.10');
+  }
 });

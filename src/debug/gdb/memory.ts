@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { MemoryError, type Memory, type Symbols } from '../types';
 import * as mi from '../mi/commands';
 import { ProcMemory } from '../python/procMemory';
+import { pythonMinorOfModules } from '../python/layout';
 import { GdbCommandError, type GdbConnection } from './connection';
 
 /** What these classes need of a connection (a GdbConnection, or a fake in tests); `pid` is GDB's. */
@@ -201,9 +202,22 @@ export class GdbSymbols implements Symbols {
   private readonly cache = new Map<string, Promise<string | undefined>>();
   private batch: Array<{ expr: string; resolve: (v: string | undefined) => void; reject: (e: unknown) => void }> = [];
 
+  /** Names of the libraries loaded so far. */
+  private readonly libraries: string[] = [];
+
   constructor(private readonly conn: MiRunner) {
     // A symbol missing before libpython (or an extension) loaded may be there now.
-    conn.on('library-loaded', () => this.clear());
+    conn.on('library-loaded', (l: { id: string; targetName?: string; hostName?: string }) => {
+      this.libraries.push(l.targetName ?? l.hostName ?? l.id);
+      this.clear();
+    });
+  }
+
+  async pythonMinor(): Promise<number | undefined> {
+    const fromLibraries = pythonMinorOfModules(this.libraries);
+    if (fromLibraries !== undefined) return fromLibraries;
+    const groups = await this.conn.run(mi.listThreadGroups()).catch(() => []);
+    return pythonMinorOfModules(groups.map((g) => g.executable ?? ''));
   }
 
   async address(name: string): Promise<bigint | undefined> {

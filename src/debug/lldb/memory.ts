@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryError, type Memory, type Symbols } from '../types';
 import { ProcMemory } from '../python/procMemory';
+import { pythonMinorOfModules } from '../python/layout';
 import { commandError, commandOutput } from './parse';
 
 /** What the memory and symbol readers need of the backend. */
@@ -151,8 +152,7 @@ export class LldbSymbols implements Symbols {
 
   async pythonMinor(): Promise<number | undefined> {
     const names = await this.lldb.command('image list --basename').catch(() => '');
-    const m = /\blibpython3\.(\d+)/.exec(names) ?? /\bpython3\.(\d+)\b/.exec(names);
-    return m ? Number(m[1]) : undefined;
+    return pythonMinorOfModules(names.split('\n').map((l) => l.trim().split(/\s+/).pop() ?? ''));
   }
 
   async offsetOf(type: string, field: string): Promise<number | undefined> {
