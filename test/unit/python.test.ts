@@ -18,6 +18,7 @@ import { tagsUnder } from '../helpers/tags';
 import defsScm from '../../queries/python/defs.scm';
 import importsScm from '../../queries/python/imports.scm';
 import allScm from '../../queries/python/all.scm';
+import assignsScm from '../../queries/python/assigns.scm';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures');
 const PY_FIXTURES = join(FIXTURES, 'python');
@@ -77,8 +78,8 @@ function atWord(text: string, word: string, module: string, nth = 0): string[] {
 describe('python queries', () => {
   test('every query compiles against the pinned grammar', () => {
     assert.equal(typeof PY_EXTRACTOR_VERSION, 'number');
-    const root = parse('python', 'import a\nfrom b import c\n__all__ = ["f"]\nclass C:\n    def f(self): pass\n').rootNode;
-    for (const [k, s] of Object.entries({ defs: defsScm, imports: importsScm, all: allScm })) {
+    const root = parse('python', 'import a\nfrom b import c\n__all__ = ["f"]\nclass C:\n    def f(self): pass\ng = c\n').rootNode;
+    for (const [k, s] of Object.entries({ defs: defsScm, imports: importsScm, all: allScm, assigns: assignsScm })) {
       assert.ok(queryFor('python', k, s).captures(root).length > 0, k);
     }
   });
@@ -105,6 +106,61 @@ describe('python extractor', () => {
     const slowDef = f.defs.find((d) => d.name === 'slow')!;
     const slowImp = f.imports.find((i) => i.name === 'slow')!;
     assert.ok(slowImp.order > slowDef.order && !slowImp.guarded);
+  });
+
+  test('module-level `name = dotted.name`: kept by the outline, read as assigns; other assignments and local ones are not', () => {
+    const src = [
+      'import _json as j',                 // 1
+      'from _bisect import *',             // 2
+      'insort = insort_right',             // 3
+      'loads = j.loads  # the C one',      // 4
+      'a = 1; b = c.d',                    // 5
+      'if True:',                          // 6
+      '    e = f',                         // 7
+      'g = h()',                           // 8
+      'k: int = m',                        // 9
+      'n = o = p',                         // 10
+      'q = \\',                            // 11
+      '    r',                             // 12
+      'class C:',                          // 13
+      '    __iter__ = keys',               // 14
+      'def fn():',                         // 15
+      '    s = t',                         // 16
+      '"u = v"',                           // 17
+      '',
+    ].join('\n');
+    const f = extractPython(src);
+    assert.deepEqual(f.assigns, [
+      { name: 'insort', value: 'insort_right', line: 3 },
+      { name: 'loads', value: 'j.loads', line: 4 },
+      { name: 'b', value: 'c.d', line: 5 },
+      { name: 'e', value: 'f', line: 7 },
+      { name: 'q', value: 'r', line: 11 },
+    ]);
+    const linked = linkPython(new Map([['/r/m.py', { module: 'm', facts: f, stub: false }]]));
+    const to = (from: string): string[] => linked.aliases.filter((a) => a.from === from).map((a) => a.to);
+    assert.deepEqual(to('m.insort'), ['m.insort_right'], 'a name of the module itself');
+    assert.deepEqual(to('m.loads'), ['_json.loads'], 'through `import _json as j`');
+    assert.deepEqual(to('m.b'), ['m.c.d']);
+    assert.equal(extractPython('x = 1\n').assigns, undefined, 'absent when there are none');
+  });
+
+  test('class bases that are dotted names; the linker reads a class\'s missing names from them', () => {
+    const f = extractPython([
+      'import _random',
+      'from _collections import deque as _deque',
+      'class Random(_random.Random, metaclass=Meta):',
+      '    def seed(self): pass',
+      'class Q(_deque, Generic[T], mixin()):',
+      '    class Inner(Base): pass',
+      'class Plain: pass',
+      '',
+    ].join('\n'));
+    const bases = Object.fromEntries(f.defs.filter((d) => d.kind === 'class').map((d) => [d.name, d.bases]));
+    assert.deepEqual(bases, { Random: ['_random.Random'], Q: ['_deque'], 'Q.Inner': ['Base'], Plain: undefined });
+    const linked = linkPython(new Map([['/r/m.py', { module: 'm', facts: f, stub: false }]]));
+    const stars = linked.aliases.filter((a) => a.star).map((a) => [a.from, a.to]);
+    assert.deepEqual(stars, [['m.Random', '_random.Random'], ['m.Q', 'm._deque'], ['m.Q.Inner', 'm.Base']]);
   });
 
   test('import forms: plain, dotted, as, star, relative, parenthesised, local', () => {
@@ -430,6 +486,17 @@ describe('python on CPython 3.13 Lib/', { skip: !existsSync(CPYTHON_LIB) && 'run
       if (guarded !== undefined) assert.equal(!!a.guarded, guarded, `${from} -> ${to} guarded`);
       assert.match(lineText(a), /\bimport\b|^\s+\w/, `${from}: line ${a.line} is not an import`);
       assert.ok(lineText(a).includes(to.split('.').pop()!) || star, `${from}: line ${a.line}`);
+    }
+  });
+
+  test('module-level aliases of names the native module replaces; classes read what they lack from their bases', () => {
+    const random = alias(out, 'random.Random', '_random.Random');
+    assert.ok(random?.star, 'random.Random has what _random.Random has');
+    assert.match(lineText(random), /^class Random\(_random\.Random\)/);
+    for (const [from, to] of [['bisect.insort', 'bisect.insort_right'], ['bisect.bisect', 'bisect.bisect_right']]) {
+      const a = alias(out, from, to);
+      assert.ok(a, `no alias ${from} -> ${to}`);
+      assert.match(lineText(a), new RegExp(`^${from.split('.').pop()} = ${to.split('.').pop()}\\b`));
     }
   });
 

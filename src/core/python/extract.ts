@@ -14,9 +14,10 @@ import type { QueryMatch, Tree } from 'tree-sitter';
 import defsScm from '../../../queries/python/defs.scm';
 import importsScm from '../../../queries/python/imports.scm';
 import allScm from '../../../queries/python/all.scm';
+import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 2;
+export const PY_EXTRACTOR_VERSION = 3;
 
 export type PyDefKind =
   | 'function'
@@ -40,6 +41,8 @@ export interface PyDef {
   /** Lines of the `try` statements whose except handlers contain this def (a fallback defined
    *  when an import in that try's body failed). Absent when none. */
   inHandlerOf?: number[];
+  /** A class's bases that are plain dotted names (`_random.Random`), in order; absent when none. */
+  bases?: string[];
 }
 
 export interface PyImport {
@@ -68,10 +71,22 @@ export interface PyImport {
   local: boolean;
 }
 
+/** A module-level `name = other.name`: the module's `name` is whatever `other.name` is
+ *  (`insort = insort_right` in bisect.py, after `from _bisect import *`). */
+export interface PyAssign {
+  name: string;
+  /** A dotted name, as written (`insort_right`, `_json.scanstring`). */
+  value: string;
+  /** 1-based line of the name. */
+  line: number;
+}
+
 export interface PythonFileFacts {
   language: 'python';
   defs: PyDef[];
   imports: PyImport[];
+  /** Module-level `name = dotted.name` statements; absent when there are none. */
+  assigns?: PyAssign[];
   /** `__all__`, when every write to it is literal; absent otherwise (or when there is none). */
   all?: string[];
 }
@@ -96,6 +111,8 @@ export function extractPython(text: string): PythonFileFacts {
 /** The facts of an already parsed module, read with the queries (the reference reading). */
 export function pythonFactsOfTree(root: SyntaxNode): PythonFileFacts {
   const facts: PythonFileFacts = { language: 'python', defs: collectDefs(root), imports: collectImports(root) };
+  const assigns = collectAssigns(root);
+  if (assigns.length) facts.assigns = assigns;
   const all = root.text.includes('__all__') ? collectAll(root) : undefined;
   if (all) facts.all = all;
   return facts;
@@ -133,6 +150,7 @@ const NO_STATEMENTS = new Set([
 export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): PythonFileFacts {
   const defs: PyDef[] = [];
   const imports: PyImport[] = [];
+  const assigns: PyAssign[] = [];
   const allMatches: QueryMatch[] = [];
   const hasAll = text.includes('__all__');
   const cursor = tree.walk();
@@ -146,6 +164,7 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
   /** At a function or class definition: records it, then walks its children in its scope. */
   const definition = (scope: WalkScope, statementStart: number, decorators: string[] | undefined): void => {
     const isClass = cursor.nodeType === 'class_definition';
+    const bases = isClass ? basesOf(cursor.currentNode) : undefined;
     // A class's body is in its scope (`?` until its name is read, as `classChain` has it).
     const inner: WalkScope = { chain: isClass && scope.chain ? [...scope.chain, '?'] : undefined, local: true, guard: undefined, handlers: [] };
     if (!cursor.gotoFirstChild()) return;
@@ -163,6 +182,7 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
             order: statementStart,
           };
           if (scope.handlers.length) d.inHandlerOf = scope.handlers.slice();
+          if (bases?.length) d.bases = bases;
           defs.push(d);
         }
         if (isClass) inner.chain = chain && [...chain, name];
@@ -225,6 +245,13 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
       case 'lambda':
         // Nothing in a lambda is a statement; its `__all__` writes are local.
         return;
+      case 'expression_statement':
+        if (!scope.local) {
+          const a = assignOf(cursor.currentNode);
+          if (a) assigns.push(a);
+        }
+        leaf(scope);
+        return;
       default:
         if (NO_STATEMENTS.has(type) || !cursor.nodeIsNamed) {
           leaf(scope);
@@ -235,6 +262,7 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
   };
   visit({ chain: [], local: false, guard: undefined, handlers: [] });
   const facts: PythonFileFacts = { language: 'python', defs, imports };
+  if (assigns.length) facts.assigns = assigns;
   const all = hasAll ? allOf(allMatches) : undefined;
   if (all) facts.all = all;
   return facts;
@@ -261,6 +289,8 @@ function collectDefs(root: SyntaxNode): PyDef[] {
     };
     const handlers = handlerTries(def);
     if (handlers.length) d.inHandlerOf = handlers;
+    const bases = isClass ? basesOf(def) : [];
+    if (bases.length) d.bases = bases;
     out.push(d);
   }
   return out;
@@ -371,6 +401,41 @@ export function moduleRef(node: SyntaxNode): { module: string; level: number } {
 export function dottedText(node: SyntaxNode): string {
   if (node.type !== 'dotted_name') return node.text;
   return node.namedChildren.filter((c) => c.type === 'identifier').map((c) => c.text).join('.');
+}
+
+/** A plain dotted name: `a`, `a.b.c` (no calls, subscripts or spaces). */
+const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
+
+/** A class's positional bases that are plain dotted names (not `metaclass=`, `Generic[T]`). */
+function basesOf(cls: SyntaxNode): string[] {
+  const args = cls.childForFieldName('superclasses');
+  if (!args) return [];
+  return args.namedChildren.filter((c) => (c.type === 'identifier' || c.type === 'attribute') && DOTTED.test(c.text)).map((c) => c.text);
+}
+
+/** `name = dotted.name` as a statement (one target, no annotation), else undefined. */
+function assignOf(stmt: SyntaxNode): PyAssign | undefined {
+  if (stmt.namedChildCount !== 1) return undefined;
+  const a = stmt.namedChildren[0];
+  if (a.type !== 'assignment') return undefined;
+  const left = a.childForFieldName('left');
+  const right = a.childForFieldName('right');
+  if (!left || !right || left.type !== 'identifier' || a.childForFieldName('type')) return undefined;
+  if (right.type !== 'identifier' && right.type !== 'attribute') return undefined;
+  const value = right.text;
+  if (!DOTTED.test(value) || value === left.text) return undefined;
+  return { name: left.text, value, line: left.startPosition.row + 1 };
+}
+
+function collectAssigns(root: SyntaxNode): PyAssign[] {
+  const out: PyAssign[] = [];
+  for (const m of queryFor('python', 'assigns', assignsScm).matches(root)) {
+    const stmt = m.captures.find((c) => c.name === 'statement')!.node;
+    if (isLocal(stmt)) continue;
+    const a = assignOf(stmt);
+    if (a) out.push(a);
+  }
+  return out;
 }
 
 function collectImports(root: SyntaxNode): PyImport[] {

@@ -9,7 +9,7 @@
  * below both, so they are offered first.
  */
 import type { Alias, Binding, LinkOutput, TargetKind } from '../model';
-import type { PyDef, PyImport, PythonFileFacts } from './extract';
+import type { PyAssign, PyDef, PyImport, PythonFileFacts } from './extract';
 import { isPackageInit, resolveRelative } from './module';
 
 export interface PythonFileInput {
@@ -56,7 +56,8 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
   for (const [file, { module, facts, stub }] of ordered) {
     if (!module) continue;
     const imports = resolveImports(file, module, facts.imports, out.warnings);
-    for (const a of aliasesOf(file, module, imports)) {
+    const named = namedIn(module, imports);
+    for (const a of [...aliasesOf(file, module, imports), ...assignAliases(file, module, facts.assigns ?? [], named), ...baseAliases(file, module, facts.defs, named)]) {
       const k = `${a.from}\0${a.to}\0${a.star}`;
       if (seenAlias.has(k)) continue;
       seenAlias.add(k);
@@ -101,6 +102,53 @@ function aliasesOf(file: string, module: string, imports: ResolvedImport[]): Ali
     if (a && a.from !== a.to) out.push(a);
   }
   return out;
+}
+
+/** `insort = insort_right`: the module's `insort` is its `insort_right` (which a star import
+ *  from `_bisect` may make native); `loads = _json.loads` after `import _json`. */
+function assignAliases(file: string, module: string, assigns: PyAssign[], named: (dotted: string) => string): Alias[] {
+  const out: Alias[] = [];
+  for (const a of assigns) {
+    const name = `${module}.${a.name}`;
+    const to = named(a.value);
+    if (to !== name) out.push({ from: name, to, star: false, file, line: a.line });
+  }
+  return out;
+}
+
+/**
+ * `class Random(_random.Random)`: what the class does not define it has from its bases, as a
+ * star re-export has what the module does not define (`random.Random.random` is
+ * `_random.Random.random`). Bases are tried in order.
+ */
+function baseAliases(file: string, module: string, defs: PyDef[], named: (dotted: string) => string): Alias[] {
+  const out: Alias[] = [];
+  for (const d of defs) {
+    if (d.kind !== 'class' || !d.bases) continue;
+    const cls = `${module}.${d.name}`;
+    for (const b of d.bases) {
+      const to = named(b);
+      if (to !== cls) out.push({ from: cls, to, star: true, file, line: d.line });
+    }
+  }
+  return out;
+}
+
+/** What a dotted name written in `module` names, absolutely: a name starting with what
+ *  `import x` / `import x as y` binds is read from that module; any other is the module's own
+ *  (its defs, and what its `from` imports bind, which are aliases already). */
+function namedIn(module: string, imports: ResolvedImport[]): (dotted: string) => string {
+  const importedModules = new Map<string, string>();
+  for (const { imp, target } of imports) {
+    if (imp.name !== undefined) continue;
+    importedModules.set(imp.bound, imp.aliased ? target : imp.bound);
+  }
+  return (dotted) => {
+    const dot = dotted.indexOf('.');
+    const head = dot < 0 ? dotted : dotted.slice(0, dot);
+    const from = importedModules.get(head);
+    return from === undefined ? `${module}.${dotted}` : `${from}${dot < 0 ? '' : dotted.slice(dot)}`;
+  };
 }
 
 /** Is this def overridden by a re-export from a native-looking module? */

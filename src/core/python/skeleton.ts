@@ -137,6 +137,8 @@ function skeletonLines(text: string): { lines: string[]; cont: boolean[] } {
 const KEEP_STATEMENT = /^[ \t]*(?:@|(?:async|def|class|import|from|try|except|finally|else|elif|if|for|while|with|match|case)\b)/;
 /** A statement that starts with a string literal (a docstring): never an import. */
 const STRING_STATEMENT = /^[ \t]*(?:[rRbBuUfF]{1,2})?['"]/;
+/** `name = dotted.name` (possibly among other statements on the line): an alias the index reads. */
+const ALIAS_ASSIGN = /(?:^|;)[ \t]*[A-Za-z_]\w*[ \t]*=[ \t]*[A-Za-z_][\w.]*[ \t]*(?:[#;]|\r?$)/;
 /** `x = 1; import y`: an import after a semicolon. */
 const IMPORT_AFTER_SEMICOLON = /;[ \t]*(?:import|from)\b/;
 
@@ -199,6 +201,7 @@ export function pythonOutline(text: string): string {
       for (let k = i; k <= h && !keep; k++) {
         keep = lines[k].includes('__all__') || (!str && IMPORT_AFTER_SEMICOLON.test(lines[k]));
       }
+      if (!keep && !str) keep = ALIAS_ASSIGN.test(lines.slice(i, h + 1).join('\n').replace(/\\\r?\n/g, ' '));
       if (!keep) {
         lines[i] = `${line.slice(0, indentOf(line))}0`;
         for (let k = i + 1; k <= h; k++) lines[k] = '';
