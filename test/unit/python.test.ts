@@ -127,6 +127,10 @@ describe('python extractor', () => {
       'def fn():',                         // 15
       '    s = t',                         // 16
       '"u = v"',                           // 17
+      'w = c_w or py_w',                   // 18
+      'x = (c_x or',                       // 19
+      '     py_x)',                        // 20
+      'y = c_y or f()',                    // 21
       '',
     ].join('\n');
     const f = extractPython(src);
@@ -136,6 +140,10 @@ describe('python extractor', () => {
       { name: 'b', value: 'c.d', line: 5 },
       { name: 'e', value: 'f', line: 7 },
       { name: 'q', value: 'r', line: 11 },
+      { name: 'w', value: 'c_w', line: 18 },
+      { name: 'w', value: 'py_w', line: 18 },
+      { name: 'x', value: 'c_x', line: 19 },
+      { name: 'x', value: 'py_x', line: 19 },
     ]);
     const linked = linkPython(new Map([['/r/m.py', { module: 'm', facts: f, stub: false }]]));
     const to = (from: string): string[] => linked.aliases.filter((a) => a.from === from).map((a) => a.to);
@@ -498,6 +506,9 @@ describe('python on CPython 3.13 Lib/', { skip: !existsSync(CPYTHON_LIB) && 'run
       assert.ok(a, `no alias ${from} -> ${to}`);
       assert.match(lineText(a), new RegExp(`^${from.split('.').pop()} = ${to.split('.').pop()}\\b`));
     }
+    // `scanstring = c_scanstring or py_scanstring`: both, the C one first.
+    const or = out.aliases.filter((a) => a.from === 'json.decoder.scanstring').map((a) => a.to);
+    assert.deepEqual(or, ['json.decoder.c_scanstring', 'json.decoder.py_scanstring']);
   });
 
   test('pure-Python defs overridden by native re-exports are fallbacks', () => {

@@ -247,8 +247,7 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
         return;
       case 'expression_statement':
         if (!scope.local) {
-          const a = assignOf(cursor.currentNode);
-          if (a) assigns.push(a);
+          assigns.push(...assignsOf(cursor.currentNode));
         }
         leaf(scope);
         return;
@@ -413,18 +412,33 @@ function basesOf(cls: SyntaxNode): string[] {
   return args.namedChildren.filter((c) => (c.type === 'identifier' || c.type === 'attribute') && DOTTED.test(c.text)).map((c) => c.text);
 }
 
-/** `name = dotted.name` as a statement (one target, no annotation), else undefined. */
-function assignOf(stmt: SyntaxNode): PyAssign | undefined {
-  if (stmt.namedChildCount !== 1) return undefined;
+/** `name = dotted.name` as a statement (one target, no annotation): one assign; `name = a or b`
+ *  (`scanstring = c_scanstring or py_scanstring` in json/decoder.py), parenthesised or not: one
+ *  per operand, in order; anything else: none. */
+function assignsOf(stmt: SyntaxNode): PyAssign[] {
+  if (stmt.namedChildCount !== 1) return [];
   const a = stmt.namedChildren[0];
-  if (a.type !== 'assignment') return undefined;
+  if (a.type !== 'assignment') return [];
   const left = a.childForFieldName('left');
   const right = a.childForFieldName('right');
-  if (!left || !right || left.type !== 'identifier' || a.childForFieldName('type')) return undefined;
-  if (right.type !== 'identifier' && right.type !== 'attribute') return undefined;
-  const value = right.text;
-  if (!DOTTED.test(value) || value === left.text) return undefined;
-  return { name: left.text, value, line: left.startPosition.row + 1 };
+  if (!left || !right || left.type !== 'identifier' || a.childForFieldName('type')) return [];
+  const values = dottedOperands(right);
+  if (!values || values.includes(left.text)) return [];
+  return values.map((value) => ({ name: left.text, value, line: left.startPosition.row + 1 }));
+}
+
+/** `a.b` -> [a.b]; `a or b.c` -> [a, b.c]; `(…)` unwrapped; anything else undefined. */
+function dottedOperands(n: SyntaxNode): string[] | undefined {
+  if (n.type === 'identifier' || n.type === 'attribute') return DOTTED.test(n.text) ? [n.text] : undefined;
+  if (n.type === 'parenthesized_expression' && n.namedChildCount === 1) return dottedOperands(n.namedChildren[0]);
+  if (n.type === 'boolean_operator' && n.childForFieldName('operator')?.type === 'or') {
+    const l = n.childForFieldName('left');
+    const r = n.childForFieldName('right');
+    const lv = l && dottedOperands(l);
+    const rv = r && dottedOperands(r);
+    return lv && rv ? [...lv, ...rv] : undefined;
+  }
+  return undefined;
 }
 
 function collectAssigns(root: SyntaxNode): PyAssign[] {
@@ -432,8 +446,7 @@ function collectAssigns(root: SyntaxNode): PyAssign[] {
   for (const m of queryFor('python', 'assigns', assignsScm).matches(root)) {
     const stmt = m.captures.find((c) => c.name === 'statement')!.node;
     if (isLocal(stmt)) continue;
-    const a = assignOf(stmt);
-    if (a) out.push(a);
+    out.push(...assignsOf(stmt));
   }
   return out;
 }
