@@ -105,6 +105,12 @@ test('the files the indexer parses before linking (what tables name and no parse
   assert.deepEqual(skipped.filter((p) => !facts.has(p) && cColumn0Names(texts.get(p)!).some((n) => rest.has(n))), []);
 });
 
+test('PyDict_SetItemString adds to the module only on its dict (`d = PyModule_GetDict(m)`)', () => {
+  const { bindings } = linkFixtures(false);
+  assert.equal(targetsOf(bindings, 'spam.VectorType')[0]?.target.symbol, 'Vec_Type');
+  assert.deepEqual(targetsOf(bindings, 'spam.not_a_module_name'), [], 'a dict of its own is not the module');
+});
+
 test('kinds, symbols and evidence', () => {
   const { bindings } = linkFixtures(false);
   const best = (n: string): Binding => {
@@ -116,6 +122,7 @@ test('kinds, symbols and evidence', () => {
     ['spam', 'module', 'spam_module'],
     ['spam.system', 'function', 'spam_system', /m_methods/],
     ['spam.getcwd', 'function', 'spam_getcwd_impl', /Argument Clinic `spam\.getcwd`/],
+    ['spam.VectorType', 'class', 'Vec_Type'],
     ['spam.Vec', 'class', 'Vec_Type'],
     ['spam.Vec.norm', 'method', 'spam_Vec_norm_impl', /Argument Clinic `spam\.Vec\.norm`/],
     ['spam.Vec.from_pair', 'classmethod', 'vec_from_pair', /tp_methods` of `Vec/],

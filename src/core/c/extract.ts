@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 3;
+export const C_EXTRACTOR_VERSION = 4;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -137,7 +137,7 @@ export function cColumn0Names(text: string): string[] {
   return [...out];
 }
 
-const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN)\s*\(/g;
+const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString)\s*\(/g;
 /** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
 
 export function extractC(text: string): CFileFacts {

@@ -567,11 +567,15 @@ class CLinker {
     if (!f.calls.length) return;
     const typeVars = new Map<string, string>(); // `state->X` -> spec variable
     const excVars = new Map<string, { names: string[]; line: number }>();
+    /** Variables holding a module's dict (`d = PyModule_GetDict(m)`): what is set in them is
+     *  added to the module, as with `PyModule_AddObjectRef`. */
+    const moduleDicts = new Set<string>();
     for (const c of f.calls) {
       if (/^PyType_From/.test(c.fn) && c.lhs) {
         const spec = c.args.map((a) => stripCasts(a)).find((a) => this.typeByVar.has(a));
         if (spec) typeVars.set(stripCasts(c.lhs), spec);
       }
+      if (c.fn === 'PyModule_GetDict' && c.lhs) moduleDicts.add(stripCasts(c.lhs));
     }
     for (const c of f.calls) {
       const where = { file, line: c.line };
@@ -595,10 +599,12 @@ class CLinker {
           }
           break;
         }
+        case 'PyDict_SetItemString': // on the module's dict: as PyModule_AddObjectRef
         case 'PyModule_AddObject':
         case 'PyModule_AddObjectRef':
         case 'PyModule_Add':
         case 'SETBUILTIN': {
+          if (c.fn === 'PyDict_SetItemString' && !moduleDicts.has(stripCasts(c.args[0] ?? ''))) break;
           const isBuiltin = c.fn === 'SETBUILTIN';
           const pyName = literal(c.args[isBuiltin ? 0 : 1]);
           // `Py_NewRef(x)` adds x (a new reference to it).
