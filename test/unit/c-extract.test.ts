@@ -122,6 +122,7 @@ test('kinds, symbols and evidence', () => {
     ['spam', 'module', 'spam_module'],
     ['spam.system', 'function', 'spam_system', /m_methods/],
     ['spam.getcwd', 'function', 'spam_getcwd_impl', /Argument Clinic `spam\.getcwd`/],
+    ['spam.limit', 'constant', 'PyLong_FromLong(99)', /`PyDict_SetItemString` \(via `SET_SPAM`\)/],
     ['spam.VectorType', 'class', 'Vec_Type'],
     ['spam.Vec', 'class', 'Vec_Type'],
     ['spam.Vec.norm', 'method', 'spam_Vec_norm_impl', /Argument Clinic `spam\.Vec\.norm`/],

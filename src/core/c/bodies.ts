@@ -16,7 +16,7 @@
 const LONG = 256;
 
 /** Function-like macro bodies that may generate functions or call the C-API's adders. */
-export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*)\s*\(/;
+export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*|PyDict_SetItemString)\s*\(/;
 export const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
 
 /** Whether the C extractor keeps a `#define` (body: continuations joined, comments removed,

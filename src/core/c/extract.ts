@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 4;
+export const C_EXTRACTOR_VERSION = 5;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -519,13 +519,25 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
     if (/^\s*#\s*define\b/.test(text.slice(lineStart, f.index))) continue;
     const r = splitArgs(text, f.open);
     if (!r) continue;
-    const call: CCall = { fn: f.fn, args: r.args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };
+    // In an expanded macro body, an argument that is the macro's own local (`v` in CPython's
+    // `SET_SYS`: `PyObject *v = (value); ... PyDict_SetItemString(sysdict, key, v)`) stands for
+    // the expression it was set to.
+    const args = via ? r.args.map((a) => localValue(text.slice(0, f.index), a) ?? a) : r.args;
+    const call: CCall = { fn: f.fn, args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };
     const before = text.slice(Math.max(0, f.index - 200), f.index);
     const lhs = /([A-Za-z_][\w.\->\[\]]*)\s*=\s*(?:\(\s*\w+\s*\*?\s*\)\s*)?$/.exec(before);
     if (lhs && !/[=!<>]=\s*$/.test(before)) call.lhs = lhs[1];
     if (via) call.via = via;
     out.push(call);
   }
+}
+
+/** The expression an identifier was last set to in `before` (`PyObject *v = (expr);`). */
+function localValue(before: string, name: string): string | undefined {
+  if (!/^[A-Za-z_]\w*$/.test(name.trim())) return undefined;
+  let value: string | undefined;
+  for (const m of before.matchAll(new RegExp(`\\b${name.trim()}\\s*=(?!=)\\s*([^;]+);`, 'g'))) value = m[1].trim();
+  return value;
 }
 
 /** Invocations of this file's function-like macros that wrap API calls (`ADD_TYPE(m, &spec,
