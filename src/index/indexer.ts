@@ -145,7 +145,7 @@ export class Indexer {
       writer.file(path, e);
       written.add(path);
     };
-    for (const [p, e] of this.entries) if (e.facts || e.skip) write(p, e); // from the cache
+    for (const [p, e] of this.entries) write(p, e); // from the cache (final ones only, as below)
     const onResults = writer && ((results: FileResult[]): void => {
       for (const r of results) {
         const e = this.entries.get(r.path)!;

@@ -522,7 +522,8 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
     // In an expanded macro body, an argument that is the macro's own local (`v` in CPython's
     // `SET_SYS`: `PyObject *v = (value); ... PyDict_SetItemString(sysdict, key, v)`) stands for
     // the expression it was set to.
-    const args = via ? r.args.map((a) => localValue(text.slice(0, f.index), a) ?? a) : r.args;
+    const upToCall = via ? text.slice(0, f.index) : '';
+    const args = via ? r.args.map((a) => localValue(upToCall, a.trim()) ?? a) : r.args;
     const call: CCall = { fn: f.fn, args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };
     const before = text.slice(Math.max(0, f.index - 200), f.index);
     const lhs = /([A-Za-z_][\w.\->\[\]]*)\s*=\s*(?:\(\s*\w+\s*\*?\s*\)\s*)?$/.exec(before);
@@ -534,9 +535,9 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
 
 /** The expression an identifier was last set to in `before` (`PyObject *v = (expr);`). */
 function localValue(before: string, name: string): string | undefined {
-  if (!/^[A-Za-z_]\w*$/.test(name.trim())) return undefined;
+  if (!/^[A-Za-z_]\w*$/.test(name)) return undefined;
   let value: string | undefined;
-  for (const m of before.matchAll(new RegExp(`\\b${name.trim()}\\s*=(?!=)\\s*([^;]+);`, 'g'))) value = m[1].trim();
+  for (const m of before.matchAll(new RegExp(`\\b${name}\\s*=(?!=)\\s*([^;]+);`, 'g'))) value = m[1].trim();
   return value;
 }
 
