@@ -6,7 +6,7 @@
 import type { DebugBackend } from './backend';
 import type { MergedFrame, NativeFrame, NativeThread, PyThread } from './types';
 import { detectLayout, type PythonLayout } from './python/layout';
-import { readPythonThreads, type PyThreadRead } from './python/reader';
+import { newReaderMemo, readPythonThreads, type PyThreadRead } from './python/reader';
 import { lwpsByPthread } from './python/pthreadMatch';
 import { mergeStack } from './stack/merge';
 
@@ -34,6 +34,8 @@ export class StackService {
   /** The last detection failed: try again at the next stop. */
   private retryLayout = false;
   private current: Promise<Snapshot> | undefined;
+  /** What the reader keeps across stops (where `threading._active` is). */
+  private memo = newReaderMemo();
   /** Warnings already logged (each once a session). */
   private readonly said = new Set<string>();
 
@@ -47,6 +49,7 @@ export class StackService {
   /** Forget the interpreter layout too (a new program, an extension module just loaded). */
   reset(): void {
     this.current = undefined;
+    this.memo = newReaderMemo();
     if (this.layout === null) this.layout = undefined;
   }
 
@@ -94,10 +97,10 @@ export class StackService {
       let pyThreads: PyThreadRead[] = [];
       if (layout) {
         try {
-          pyThreads = await readPythonThreads(this.backend.memory, layout);
+          pyThreads = await readPythonThreads(this.backend.memory, layout, undefined, this.memo);
         } catch {
           try {
-            pyThreads = await readPythonThreads(this.backend.memory, layout); // once more (a read the debugger failed)
+            pyThreads = await readPythonThreads(this.backend.memory, layout, undefined, this.memo); // once more (a read the debugger failed)
           } catch (e) {
             warnings.push(`Python frames unreadable: ${(e as Error).message}`);
           }
@@ -116,7 +119,7 @@ export class StackService {
       belongsTo(p, t) || p.nativeThreadId === undefined) ? [t.id] : []));
     if (layout && lacking().length) {
       try {
-        pyThreads = await readPythonThreads(this.backend.memory, layout);
+        pyThreads = await readPythonThreads(this.backend.memory, layout, undefined, this.memo);
       } catch (e) {
         warnings.push(`Python frames unreadable: ${(e as Error).message}`);
       }

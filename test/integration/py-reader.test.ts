@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Memory, PyFrame, Symbols } from '../../src/debug/types';
@@ -62,8 +62,8 @@ def wait_for_worker(t):
             return walk(f)
 
 def report_and_wait(worker, caller):
-    report = {'main': {'ident': threading.get_ident(), 'native': threading.get_native_id(), 'locals': expected_locals(caller)},
-              'worker': {'ident': worker.ident, 'native': worker.native_id, 'frames': wait_for_worker(worker)}}
+    report = {'main': {'ident': threading.get_ident(), 'native': threading.get_native_id(), 'locals': expected_locals(caller), 'name': threading.current_thread().name},
+              'worker': {'ident': worker.ident, 'native': worker.native_id, 'frames': wait_for_worker(worker), 'name': worker.name}}
     report['main']['frames'] = walk(sys._getframe()); print('REPORT ' + json.dumps(report), flush=True); sys.stdin.readline()
 
 def multi(worker, a, b):
@@ -105,8 +105,10 @@ class Klass:
             pass
 
 def main():
-    t = threading.Thread(target=worker_outer, daemon=True)
+    t = threading.Thread(target=worker_outer, daemon=True, name='first name')
     t.start()
+    t.name = 'reader-worker, renamed once started'
+    vars(t)  # its attributes now in a dict object (3.11+); main's Thread keeps them as values only
     Klass().method(t)
 
 main()
@@ -118,8 +120,8 @@ interface Expected {
   line: number;
 }
 interface Report {
-  main: { ident: number; native: number; frames: Expected[]; locals: Record<string, { type: string; repr: string; len: number | null }> };
-  worker: { ident: number; native: number; frames: Expected[] };
+  main: { ident: number; native: number; name: string; frames: Expected[]; locals: Record<string, { type: string; repr: string; len: number | null }> };
+  worker: { ident: number; native: number; name: string; frames: Expected[] };
 }
 
 async function startFixture(exe: string, dir: string): Promise<{ child: ChildProcessWithoutNullStreams; report: Report }> {
@@ -218,6 +220,21 @@ for (const minor of [10, 11, 12, 13]) {
       const worker = threadFor(threads, minor, report.worker);
       assert.deepEqual(shape(flat(main)), report.main.frames, 'main thread frames');
       assert.deepEqual(shape(flat(worker)), report.worker.frames, 'worker thread frames');
+      // The `threading` names, from threading._active and each Thread's _name in memory.
+      assert.equal(main.name, report.main.name, 'main thread name');
+      assert.equal(worker.name, report.worker.name, 'worker thread name');
+      // The PyTypeObject / PyHeapTypeObject offsets the layout derives from tp_name, against DWARF.
+      const mapped = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/)[5] ?? '');
+      const lib = mapped.find((f) => new RegExp(`/libpython3\\.${minor}\\.so`).test(f)) ?? mapped.find((f) => new RegExp(`/python3\\.${minor}$`).test(f));
+      assert.ok(lib, 'libpython mapped');
+      const field = (e: string) => `printf "%ld\\n", (long)&(${e})`;
+      const dwarf = spawnSync(GDB, ['-batch', '-nx', lib, '-ex', field('((PyTypeObject*)0)->tp_flags'),
+        '-ex', field('((PyTypeObject*)0)->tp_basicsize'), '-ex', field('((PyTypeObject*)0)->tp_dictoffset'),
+        '-ex', field('((PyHeapTypeObject*)0)->ht_cached_keys'),
+        '-ex', field(`((PyInterpreterState*)0)->${minor >= 12 ? 'imports.modules' : 'modules'}`)], { encoding: 'utf8', timeout: 60_000 });
+      const a = layout.attrs;
+      assert.ok(a, 'attrs in the layout');
+      assert.deepEqual(dwarf.stdout.trim().split('\n').map(Number), [a.tpFlags, a.tpBasicsize, a.tpDictoffset, a.cachedKeys, a.modules], dwarf.stderr);
       assert.ok(main.holdsGil !== worker.holdsGil || (!main.holdsGil && !worker.holdsGil), 'at most one GIL holder');
       // A coroutine sent by hand runs in its own C-level activation: more than one segment.
       assert.ok(main.segments.length >= 2, `main has ${main.segments.length} segments`);

@@ -128,6 +128,8 @@ for (const py of interpreters) {
         assert.ok(j.threads.some((t) => t.frames.some((f) => f.language === 'python' && f.line === line && f.file?.endsWith('threads.py'))), `a thread at ${tag} (threads.py:${line})`);
       }
       assert.ok(j.threads.some((t) => /worker/.test(t.name)), `thread names: ${j.threads.map((t) => t.name).join(', ')}`);
+      // The main thread's OS name is the interpreter's: "MainThread" is read from threading._active.
+      assert.ok(j.threads.some((t) => t.name === 'MainThread'), `thread names: ${j.threads.map((t) => t.name).join(', ')}`);
     });
 
     test('segfault: the first stop is the signal, innermost frame the crashing C line', () => {

@@ -119,6 +119,34 @@ export interface PyLayout {
     /** Offset of `values[]` in PyDictValues (split tables). */
     values: number;
   };
+  /**
+   * Module globals and instance attributes, for the `threading` names (`threading._active`, each
+   * Thread's `_name`). Absent when unknown: threads then keep the debugger's names.
+   */
+  attrs?: {
+    /** PyInterpreterState: `modules` (3.10–3.11) / `imports.modules` (3.12+), sys.modules. */
+    modules: number;
+    /** PyModuleObject.md_dict: the first field after the object header. */
+    moduleDict: number;
+    /** PyTypeObject fields. */
+    tpFlags: number;
+    tpBasicsize: number;
+    tpDictoffset: number;
+    /** PyHeapTypeObject.ht_cached_keys: the shared keys of split (values-only) instance dicts. */
+    cachedKeys: number;
+    /**
+     * Where an instance dict lives when its type has Py_TPFLAGS_MANAGED_DICT (pycore_object.h);
+     * undefined in 3.10 (only `tp_dictoffset`):
+     * - 'values-pointer' (3.11): the dict at `managedDict`, a `PyDictValues*` one word before it;
+     * - 'dict-or-values' (3.12): one word at `managedDict`, a values pointer when its low bit is set
+     *   (stored as values - 1);
+     * - 'inline-values' (3.13+): the dict at `managedDict`; without one, the values inline after
+     *   the object (at tp_basicsize) when the type has Py_TPFLAGS_INLINE_VALUES and they are valid.
+     */
+    managed?: 'values-pointer' | 'dict-or-values' | 'inline-values';
+    /** Offset of the managed dict pointer from the object: -3 words (free-threaded 3.13+: -1). */
+    managedDict: number;
+  };
 }
 
 export type PythonLayout = PyLayout;
@@ -348,6 +376,15 @@ export function layoutFromDebugOffsets(d: DebugOffsets): PyLayout {
     // PyMutex 1,) version 4 (aligned), usable 8, nentries 8, indices; values[] after 4 uint8_t fields.
     dictKeys: { model: 'log2', size: 8, log2IndexBytes: 9, kind: 10, nentries: 24, indices: 32, values: 8 },
   };
+  // The debug offsets give tp_flags: where it is not where typeObjectAttrs puts it, PyTypeObject
+  // is not the struct known, and threads keep the debugger's names.
+  const typeAttrs = typeObjectAttrs(s.type_object.tp_name, 49);
+  if (s.type_object.tp_flags === typeAttrs.tpFlags) {
+    layout.attrs = {
+      modules: i.imports_modules, moduleDict: s.pyobject.size, ...typeAttrs,
+      managed: 'inline-values', managedDict: d.freeThreaded ? -8 : -24,
+    };
+  }
   if (d.freeThreaded) layout.freeThreaded = true;
   if (facts.codeTagBits) layout.frame.codeTagBits = facts.codeTagBits;
   if (facts.localsTagBits) layout.frame.localsTagBits = facts.localsTagBits;
@@ -357,6 +394,25 @@ export function layoutFromDebugOffsets(d: DebugOffsets): PyLayout {
     layout.code.tlbc = c.co_tlbc;
   }
   return layout;
+}
+
+/**
+ * PyHeapTypeObject (cpython/object.h, 3.10–3.14): PyTypeObject, then PyAsyncMethods (4 pointers),
+ * PyNumberMethods (36), PyMappingMethods (3), PySequenceMethods (10), PyBufferProcs (2) and
+ * ht_name, ht_slots, ht_qualname: ht_cached_keys is this many bytes after the PyTypeObject.
+ */
+const HEAP_TYPE_TO_CACHED_KEYS = (4 + 36 + 3 + 10 + 2 + 3) * 8;
+
+/**
+ * PyTypeObject's public layout (cpython/object.h, 3.10–3.14) from tp_name on, in words:
+ * tp_basicsize 1, tp_flags 18, tp_dictoffset 33; the struct ends `words` after tp_name (48 in
+ * 3.10–3.11; 3.12 added tp_watched, 49).
+ */
+function typeObjectAttrs(tpName: number, words: 48 | 49): Pick<NonNullable<PyLayout['attrs']>, 'tpFlags' | 'tpBasicsize' | 'tpDictoffset' | 'cachedKeys'> {
+  return {
+    tpBasicsize: tpName + 8, tpFlags: tpName + 18 * 8, tpDictoffset: tpName + 33 * 8,
+    cachedKeys: tpName + words * 8 + HEAP_TYPE_TO_CACHED_KEYS,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,6 +440,9 @@ interface DwarfTable {
   gil: { where: 'runtime'; holder: FieldRef; locked: FieldRef } | { where: 'interp-pointer'; pointer: FieldRef; holder: FieldRef; locked: FieldRef };
   long: { model: 'ob-size' | 'lv-tag'; tag: FieldRef; digits: FieldRef };
   dictKeys: { model: 'size' | 'log2'; size: string; log2IndexBytes?: string; kind?: string };
+  /** PyInterpreterState field holding sys.modules. */
+  modules: string;
+  managed?: NonNullable<PyLayout['attrs']>['managed'];
 }
 
 const VERSIONS: Record<number, DwarfTable> = {
@@ -399,6 +458,7 @@ const VERSIONS: Record<number, DwarfTable> = {
     gil: { where: 'runtime', holder: ['_PyRuntimeState', 'ceval.gil.last_holder'], locked: ['_PyRuntimeState', 'ceval.gil.locked'] },
     long: { model: 'ob-size', tag: ['PyVarObject', 'ob_size'], digits: ['PyLongObject', 'ob_digit'] },
     dictKeys: { model: 'size', size: 'dk_size' },
+    modules: 'modules',
   },
   11: {
     minor: 11,
@@ -415,6 +475,8 @@ const VERSIONS: Record<number, DwarfTable> = {
     gil: { where: 'runtime', holder: ['_PyRuntimeState', 'ceval.gil.last_holder'], locked: ['_PyRuntimeState', 'ceval.gil.locked'] },
     long: { model: 'ob-size', tag: ['PyVarObject', 'ob_size'], digits: ['PyLongObject', 'ob_digit'] },
     dictKeys: { model: 'log2', size: 'dk_log2_size', log2IndexBytes: 'dk_log2_index_bytes', kind: 'dk_kind' },
+    modules: 'modules',
+    managed: 'values-pointer',
   },
   12: {
     minor: 12,
@@ -434,6 +496,8 @@ const VERSIONS: Record<number, DwarfTable> = {
     },
     long: { model: 'lv-tag', tag: ['PyLongObject', 'long_value.lv_tag'], digits: ['PyLongObject', 'long_value.ob_digit'] },
     dictKeys: { model: 'log2', size: 'dk_log2_size', log2IndexBytes: 'dk_log2_index_bytes', kind: 'dk_kind' },
+    modules: 'imports.modules',
+    managed: 'dict-or-values',
   },
 };
 
@@ -500,6 +564,9 @@ export async function layoutFromDwarf(minor: number, symbols: Symbols, libName =
     dkIndices: at('PyDictKeysObject', 'dk_indices'),
     // 3.10's split-table values are a bare PyObject* array (ma_values); 3.11–3.12 `PyDictValues.values`.
     dvValues: minor >= 11 ? at('PyDictValues', 'values') : -1,
+    // For attrs (optional: threads keep the debugger's names without them). PyTypeObject's other
+    // fields follow from tp_name (typeObjectAttrs), not asked: each question is an MI round trip.
+    modules: at('PyInterpreterState', T.modules),
   };
   const sizeSlots = {
     tstate: sz('PyThreadState'),
@@ -521,6 +588,15 @@ export async function layoutFromDwarf(minor: number, symbols: Symbols, libName =
     const v = gotSizes[slot];
     if (v === undefined) throw noDwarf(`sizeof(${sizes[slot]})`);
     return v;
+  };
+  const modules = got[slots.modules];
+  const attrs: PyLayout['attrs'] = modules === undefined ? undefined : {
+    modules,
+    // PyModuleObject.md_dict and PyDictObject.ma_used both come right after PyObject_HEAD.
+    moduleDict: o(slots.dUsed),
+    ...typeObjectAttrs(o(slots.tpName), minor >= 12 ? 49 : 48),
+    managed: T.managed,
+    managedDict: -24,
   };
   const gil: GilPath = T.gil.where === 'runtime'
     ? { where: 'runtime', holder: o(slots.gilA), locked: o(slots.gilB) }
@@ -563,6 +639,7 @@ export async function layoutFromDwarf(minor: number, symbols: Symbols, libName =
       model: T.dictKeys.model, size: o(slots.dkSize), log2IndexBytes: opt(slots.dkLog2Index), kind: opt(slots.dkKind),
       nentries: o(slots.dkNentries), indices: o(slots.dkIndices), values: opt(slots.dvValues) ?? 0,
     },
+    ...(attrs ? { attrs } : {}),
   };
 }
 

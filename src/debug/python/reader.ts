@@ -55,13 +55,30 @@ interface CodeInfo {
   localCount?: number;
 }
 
+/**
+ * What one stop's reading learnt that holds across stops of the same process: where the
+ * `threading._active` dict is, and which sys.modules keys are not "threading" (so a program that
+ * never imports threading costs two reads a stop, not one per module). Kept by the caller; every
+ * use is checked against memory again.
+ */
+export interface ReaderMemo {
+  /** interpreter -> the `threading._active` dict. */
+  active: Map<bigint, bigint>;
+  /** str objects (sys.modules keys) known not to be "threading". */
+  notThreading: Set<bigint>;
+}
+
+export function newReaderMemo(): ReaderMemo {
+  return { active: new Map(), notThreading: new Set() };
+}
+
 /** One reading session: caches are valid while the debuggee stays stopped. */
 export class PyMemoryReader {
   private readonly codes = new Map<bigint, Promise<CodeInfo>>();
   private readonly strings = new Map<bigint, Promise<string>>();
   private readonly typeNames = new Map<bigint, Promise<string>>();
 
-  constructor(readonly memory: Memory, readonly layout: PyLayout) {}
+  constructor(readonly memory: Memory, readonly layout: PyLayout, readonly memo: ReaderMemo = newReaderMemo()) {}
 
   // ---- raw reads ------------------------------------------------------------------------------
 
@@ -348,6 +365,9 @@ export class PyMemoryReader {
         threadsHead = iv.getBigUint64(L.interp.threadsHead, true);
         nextInterp = iv.getBigUint64(L.interp.next, true);
       } catch { break; }
+      // Read while the frames are: a Memory with round trips overlaps the two.
+      const namesRead = this.threadingNames(interp).catch(() => new Map<bigint, string>());
+      const first = out.length;
       const holder = await this.gilHolder(runtime, interp);
       const seen = new Set<bigint>();
       for (let t = threadsHead; t !== 0n && out.length < MAX_THREADS && !seen.has(t);) {
@@ -361,6 +381,11 @@ export class PyMemoryReader {
           threadId: tv.getBigUint64(L.tstate.threadId, true),
         });
         t = tv.getBigUint64(L.tstate.next, true);
+      }
+      const names = await namesRead;
+      for (const p of out.slice(first)) {
+        const name = names.get(p.threadId);
+        if (name !== undefined) p.name = name;
       }
       interp = nextInterp;
     }
@@ -444,12 +469,20 @@ export class PyMemoryReader {
     }
   }
 
-  /** The first `max` (key, value) pointers of a dict, in entry order. */
-  private async dictItems(addr: bigint, max: number): Promise<[bigint, bigint][]> {
-    const L = this.layout, k = L.dictKeys;
+  /** The first `max` (key, value) pointers of a dict, in entry order, among its first `scan` entries. */
+  private async dictItems(addr: bigint, max: number, scan = 64): Promise<[bigint, bigint][]> {
+    const L = this.layout;
     const d = await this.read(addr, Math.max(L.dict.keys, L.dict.values) + 8);
-    const keys = d.getBigUint64(L.dict.keys, true);
     const values = d.getBigUint64(L.dict.values, true);
+    return this.keysItems(d.getBigUint64(L.dict.keys, true), values === 0n ? undefined : values, max, scan);
+  }
+
+  /**
+   * (key, value) pointers of a PyDictKeysObject's entries, in entry order; with `values` (a
+   * PyDictValues: a split table, or an object's own values) the values come from there.
+   */
+  private async keysItems(keys: bigint, values: bigint | undefined, max: number, scan: number): Promise<[bigint, bigint][]> {
+    const k = this.layout.dictKeys;
     const h = await this.read(keys, k.indices);
     const nentries = Number(h.getBigInt64(k.nentries, true));
     let indexBytes: number;
@@ -464,15 +497,111 @@ export class PyMemoryReader {
     if (nentries < 0 || nentries > 1 << 30 || indexBytes > 1 << 30) throw new BadMemory('bad dict keys');
     const entrySize = general ? 24 : 16;
     const keyAt = general ? 8 : 0;
-    const n = Math.min(nentries, 64);
+    const n = Math.min(nentries, scan);
     if (!n) return [];
     const e = await this.read(keys + BigInt(k.indices + indexBytes), n * entrySize);
-    const split = values !== 0n ? await this.read(values + BigInt(k.values), n * 8) : undefined;
+    const split = values !== undefined ? await this.read(values + BigInt(k.values), n * 8) : undefined;
     const out: [bigint, bigint][] = [];
     for (let i = 0; i < n && out.length < max; i++) {
       const key = e.getBigUint64(i * entrySize + keyAt, true);
       const value = split ? split.getBigUint64(i * 8, true) : e.getBigUint64(i * entrySize + keyAt + 8, true);
       if (key !== 0n && value !== 0n) out.push([key, value]);
+    }
+    return out;
+  }
+
+  /** Whether the object at `addr` is a str equal to `s` (ASCII): one read for most keys that differ. */
+  private async strIs(addr: bigint, s: string): Promise<boolean> {
+    const u = this.layout.unicode;
+    const h = await this.read(addr, u.asciiSize);
+    if (Number(h.getBigInt64(u.length, true)) !== s.length) return false;
+    try { return (await this.str(addr, s.length + 1)) === s; } catch { return false; }
+  }
+
+  /** The value under the str key `name` in the dict at `addr` (0n when absent), by scanning its entries. */
+  async dictGet(addr: bigint, name: string, scan = 1 << 14, notIt?: Set<bigint>): Promise<bigint> {
+    const items = (await this.dictItems(addr, scan, scan)).filter(([key]) => !notIt?.has(key));
+    // In chunks read at once: a debugger-backed Memory answers a chunk in one round of requests.
+    for (let i = 0; i < items.length; i += 64) {
+      const chunk = items.slice(i, i + 64);
+      const hits = await Promise.all(chunk.map(([key]) => this.strIs(key, name).catch(() => undefined)));
+      const at = hits.indexOf(true);
+      if (at >= 0) return chunk[at][1];
+      chunk.forEach(([key], j) => { if (hits[j] === false) notIt?.add(key); });
+    }
+    return 0n;
+  }
+
+  /** The object's instance attribute `name` from its `__dict__` or its managed values; 0n when absent. */
+  async instanceAttr(obj: bigint, name: string): Promise<bigint> {
+    const A = this.layout.attrs;
+    if (!A) return 0n;
+    const type = await this.ptrAt(obj + BigInt(this.layout.object.type));
+    const t = await this.read(type, A.cachedKeys + 8);
+    const flags = t.getBigUint64(A.tpFlags, true);
+    const find = async (items: [bigint, bigint][]): Promise<bigint> => {
+      for (const [key, value] of items) if (await this.strIs(key, name)) return value;
+      return 0n;
+    };
+    const fromValues = async (values: bigint): Promise<bigint> => {
+      const keys = t.getBigUint64(A.cachedKeys, true);
+      return keys === 0n ? 0n : find(await this.keysItems(keys, values, 256, 256));
+    };
+    const fromDict = async (dict: bigint): Promise<bigint> => (dict === 0n ? 0n : find(await this.dictItems(dict, 256, 256)));
+    if (A.managed && flags & MANAGED_DICT) {
+      const at = obj + BigInt(A.managedDict);
+      const word = await this.ptrAt(at);
+      switch (A.managed) {
+        case 'values-pointer': {
+          const values = await this.ptrAt(at - 8n);
+          return values !== 0n ? fromValues(values) : fromDict(word);
+        }
+        case 'dict-or-values':
+          return word & 1n ? fromValues(word + 1n) : fromDict(word);
+        case 'inline-values': {
+          if (word !== 0n) return fromDict(word);
+          if (!(flags & INLINE_VALUES)) return 0n;
+          const values = obj + BigInt(t.getBigInt64(A.tpBasicsize, true));
+          // struct _dictvalues: capacity, size, embedded, valid (uint8_t each), then values[].
+          const valid = (await this.read(values, 4)).getUint8(3);
+          return valid ? fromValues(values) : 0n;
+        }
+      }
+    }
+    const offset = t.getBigInt64(A.tpDictoffset, true);
+    return offset > 0n ? fromDict(await this.ptrAt(obj + offset)) : 0n;
+  }
+
+  /**
+   * `threading` names by thread ident (`threading._active`: ident -> Thread, each Thread's `_name`)
+   * of the interpreter at `interp`; empty when the module is not imported or memory is unreadable.
+   */
+  async threadingNames(interp: bigint): Promise<Map<bigint, string>> {
+    const out = new Map<bigint, string>();
+    const A = this.layout.attrs;
+    if (!A) return out;
+    let active = this.memo.active.get(interp) ?? 0n;
+    if (active !== 0n && await this.typeName(active).catch(() => '') !== 'dict') {
+      this.memo.active.delete(interp);
+      active = 0n;
+    }
+    if (active === 0n) {
+      const modules = await this.ptrAt(interp + BigInt(A.modules));
+      if (modules === 0n || await this.typeName(modules) !== 'dict') return out;
+      const threading = await this.dictGet(modules, 'threading', 1 << 14, this.memo.notThreading);
+      if (threading === 0n) return out;
+      const globals = await this.ptrAt(threading + BigInt(A.moduleDict));
+      if (globals === 0n || await this.typeName(globals) !== 'dict') return out;
+      active = await this.dictGet(globals, '_active', 4096);
+      if (active === 0n || await this.typeName(active) !== 'dict') return out;
+      this.memo.active.set(interp, active);
+    }
+    for (const [key, thread] of await this.dictItems(active, MAX_THREADS, MAX_THREADS * 4)) {
+      try {
+        const nameObj = await this.instanceAttr(thread, '_name');
+        if (nameObj === 0n || await this.typeName(nameObj) !== 'str') continue;
+        out.set(BigInt.asUintN(64, await this.longValue(key)), await this.str(nameObj, 200));
+      } catch { /* this thread unnamed */ }
     }
     return out;
   }
@@ -513,10 +642,10 @@ export class PyMemoryReader {
 
 /** Every thread state of every interpreter, with its Python frames as segments. Never throws for bad memory. */
 export async function readPythonThreads(
-  memory: Memory, layout: PyLayout, runtimeAddr: bigint | undefined = layout.runtimeAddress,
+  memory: Memory, layout: PyLayout, runtimeAddr: bigint | undefined = layout.runtimeAddress, memo?: ReaderMemo,
 ): Promise<PyThreadRead[]> {
   if (runtimeAddr === undefined) return [];
-  return new PyMemoryReader(memory, layout).threads(runtimeAddr);
+  return new PyMemoryReader(memory, layout, memo).threads(runtimeAddr);
 }
 
 /** The locals (and cells) of a Python frame, by name, with value summaries. */
@@ -528,6 +657,10 @@ export async function readLocals(memory: Memory, layout: PyLayout, frameAddr: bi
 export async function summarizeObject(memory: Memory, layout: PyLayout, addr: bigint): Promise<ObjectSummary> {
   return new PyMemoryReader(memory, layout).summarize(addr);
 }
+
+/** tp_flags bits (object.h): Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
+const MANAGED_DICT = 1n << 4n;
+const INLINE_VALUES = 1n << 2n;
 
 /** A `_PyStackRef`'s object pointer: the value without its low tag bits (pycore_stackref.h). */
 function untag(ref: bigint, tagBits: number | undefined): bigint {
