@@ -109,6 +109,18 @@ test('PyDict_SetItemString adds to the module only on its dict (`d = PyModule_Ge
   const { bindings } = linkFixtures(false);
   assert.equal(targetsOf(bindings, 'spam.VectorType')[0]?.target.symbol, 'Vec_Type');
   assert.deepEqual(targetsOf(bindings, 'spam.not_a_module_name'), [], 'a dict of its own is not the module');
+  assert.deepEqual(targetsOf(bindings, 'spam.not_a_module_code'), [], 'nor through a helper');
+});
+
+test('names added through helpers and macros over macros (errno, SET_SYS_FROM_STRING, _curses)', () => {
+  const { bindings } = linkFixtures(false);
+  const evidence = (n: string): string => targetsOf(bindings, n)[0]?.target.evidence ?? '(none)';
+  // A function adding the name it is given, called directly and through a macro.
+  assert.match(evidence('spam.E_EGGS'), /`PyDict_SetItem` \(via `spam_add_code`\)/);
+  assert.match(evidence('spam.E_SPAM'), /`PyDict_SetItem` \(via `ADD_CODE`\)/);
+  assert.match(evidence('spam.flavour'), /`PyDict_SetItemString` \(via `SET_SPAM_STR`\)/);
+  // The module's dict kept in a static and set later.
+  assert.match(evidence('spam.LATE'), /`PyDict_SetItemString`/);
 });
 
 test('kinds, symbols and evidence', () => {

@@ -16,7 +16,7 @@
 const LONG = 256;
 
 /** Function-like macro bodies that may generate functions or call the C-API's adders. */
-export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*|PyDict_SetItemString)\s*\(/;
+export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*|PyDict_SetItem(?:String)?)\s*\(/;
 export const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
 
 /** Whether the C extractor keeps a `#define` (body: continuations joined, comments removed,
@@ -90,6 +90,10 @@ const ATTRIBUTE_WORD = /(?:__attribute__|__declspec|__asm__|__asm|asm|ATTRIBUTE|
 export interface LexedFunction {
   name: string;
   at: number;
+  /** The parameter list's parentheses and the body's braces (offsets of `(`, `)`, `{`, `}`);
+   *  the body's end is absent when the file ends inside it. */
+  params?: [number, number];
+  body?: [number, number];
 }
 
 export interface TopLevelScan {
@@ -161,6 +165,7 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
   const n = text.length;
   let depth = 0;
   let bodyOpen = -1;
+  let openFunction: LexedFunction | undefined;
   let wholeFrom = -1; // a definition left out whole: from its first token
   let initOpen = -1; // '{' of a top-level initialiser or aggregate body
   let initKeep = false; // it holds an #include or #define: parsed as it is
@@ -296,7 +301,11 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
         }
         const word = paramsOpen > 0 ? wordBefore(text, paramsOpen, Math.max(0, stmtStart)) : undefined;
         const name = word && text.slice(word[0], word[1]);
-        if (word && name) functions.push({ name, at: word[0] });
+        if (word && name) {
+          openFunction = { name, at: word[0], body: [i, -1] };
+          if (paramsOpen >= 0) openFunction.params = [paramsOpen, paramsClose];
+          functions.push(openFunction);
+        }
         // Left out whole only when the head is plain (`static PyObject *\nname(`): no macro
         // call before the name (`Py_LOCAL_INLINE(int)`, a run of macro-bodied definitions).
         if (more && name && !stmtPreproc && stmtStart >= 0 && text.lastIndexOf('(', paramsOpen - 1) < stmtStart) wholeFrom = stmtStart;
@@ -321,6 +330,8 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
         }
         bodyDefines.length = 0;
         if (to > from) cover(from, to);
+        if (openFunction?.body) openFunction.body[1] = i;
+        openFunction = undefined;
         bodyOpen = -1;
         wholeFrom = -1;
         stmtStart = -1; // a definition ends with its body
@@ -351,6 +362,7 @@ export function scanTopLevel(text: string, more: boolean): TopLevelScan {
       lastAt = i;
     }
   }
+  if (openFunction) delete openFunction.body; // the file ends inside it
   return { skip: out, functions };
 }
 

@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 5;
+export const C_EXTRACTOR_VERSION = 6;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -137,7 +137,7 @@ export function cColumn0Names(text: string): string[] {
   return [...out];
 }
 
-const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString)\s*\(/g;
+const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString|PyDict_SetItem)\s*\(/g;
 /** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
 
 export function extractC(text: string): CFileFacts {
@@ -165,7 +165,8 @@ export function extractC(text: string): CFileFacts {
   guard(() => collectFunctionsFromText(text, lines, facts));
   guard(() => collectClinic(text, lines, facts));
   guard(() => collectCalls(text, 0, lines, facts.calls));
-  guard(() => collectMacroCalls(text, lines, facts));
+  guard(() => collectMacroCalls(text, lines, facts, top.functions));
+  guard(() => collectDictAliases(text, lines, facts));
   guard(() => collectMacroUses(text, lines, facts));
   return facts;
 }
@@ -522,6 +523,9 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
     // In an expanded macro body, an argument that is the macro's own local (`v` in CPython's
     // `SET_SYS`: `PyObject *v = (value); ... PyDict_SetItemString(sysdict, key, v)`) stands for
     // the expression it was set to.
+    // PyDict_SetItem names its key with an object: only an expansion (a macro's, a helper's)
+    // can tell which (`PyUnicode_FromString("ENODEV")`); calls elsewhere are not kept.
+    if (f.fn === 'PyDict_SetItem' && !via) continue;
     const upToCall = via ? text.slice(0, f.index) : '';
     const args = via ? r.args.map((a) => localValue(upToCall, a.trim()) ?? a) : r.args;
     const call: CCall = { fn: f.fn, args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };
@@ -541,21 +545,151 @@ function localValue(before: string, name: string): string | undefined {
   return value;
 }
 
-/** Invocations of this file's function-like macros that wrap API calls (`ADD_TYPE(m, &spec,
- *  st->X, NULL)`): the body is expanded textually and scanned for API calls. */
-function collectMacroCalls(text: string, lines: LineIndex, facts: CFileFacts): void {
-  for (const d of facts.defines) {
-    if (!d.params || !API_WORDS.test(d.body)) continue;
-    const re = new RegExp(`\\b${d.name}\\s*\\(`, 'g');
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const lineStart = text.lastIndexOf('\n', m.index) + 1;
-      if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
-      const r = splitArgs(text, m.index + m[0].length - 1);
-      if (!r) continue;
-      const expanded = substitute(d.body, d.params, r.args);
-      collectCalls(expanded, lines.lineAt(m.index), undefined, facts.calls, d.name);
+/** A function-like macro or a function, as text: what an invocation expands to. */
+interface Expandable {
+  params: string[];
+  body: string;
+}
+
+/** Where a name that an adding call gives its module (`PyModule_AddObjectRef(m, NAME, v)`) sits. */
+const NAME_ARG: Readonly<Record<string, number>> = {
+  PyModule_AddObjectRef: 1, PyModule_AddObject: 1, PyModule_Add: 1, PyModule_AddIntConstant: 1,
+  PyModule_AddStringConstant: 1, PyDict_SetItemString: 1, PyDict_SetItem: 1,
+  PyErr_NewException: 0, PyErr_NewExceptionWithDoc: 0, SETBUILTIN: 0,
+};
+const ADDING_CALL = /\b(?:PyModule_Add(?:ObjectRef|Object|IntConstant|StringConstant)?|PyDict_SetItem(?:String)?|PyErr_NewException(?:WithDoc)?)\s*\(/g;
+
+/**
+ * Invocations of this file's adders, expanded textually and scanned for API calls, at the
+ * invocation's line. Adders: function-like macros whose body calls the C-API's adders
+ * (`ADD_TYPE(m, &spec, st->X, NULL)`, CPython's `SET_SYS`); functions that add a name given as
+ * one of their parameters (errno's `_add_errcode(module_dict, error_dict, name_str, code)`: its
+ * `PyDict_SetItem(module_dict, PyUnicode_FromString(name_str), ...)`); and, to any depth, macros
+ * that invoke adders (`SET_SYS_FROM_STRING(key, value)` -> `SET_SYS(key, ...)`, errno's
+ * `add_errcode(name, code, comment)` -> `_add_errcode(module_dict, error_dict, name, code)`).
+ * Macros are read from the text: the parse keeps only the #defines that call the API directly.
+ */
+function collectMacroCalls(text: string, lines: LineIndex, facts: CFileFacts, functions: LexedFunction[]): void {
+  const adders = new Map<string, Expandable>();
+  /** Text that defines adders: invocations inside are the definitions' own, not uses. */
+  const defining: [number, number][] = [];
+  const macros = textMacros(text);
+  for (const [name, m] of macros) if (API_WORDS.test(m.body)) adders.set(name, m);
+  for (const [name, h] of adderFunctions(text, functions)) {
+    if (!adders.has(name)) adders.set(name, h);
+  }
+  if (!adders.size) return;
+  for (let grew = true; grew;) {
+    grew = false;
+    const calls = invocationPattern([...adders.keys()]);
+    for (const [name, m] of macros) {
+      if (adders.has(name)) continue;
+      calls.lastIndex = 0;
+      if (calls.test(m.body)) {
+        adders.set(name, m);
+        grew = true;
+      }
     }
   }
+  for (const [name, m] of macros) if (adders.has(name)) defining.push(m.span);
+  for (const f of functions) if (adders.has(f.name) && f.body && f.body[1] >= 0) defining.push([f.at, f.body[1]]);
+  const calls = invocationPattern([...adders.keys()]);
+  const expand = (name: string, args: string[], line: number, via: string, depth: number): void => {
+    const a = adders.get(name)!;
+    const expanded = substitute(a.body, a.params, args);
+    collectCalls(expanded, line, undefined, facts.calls, via);
+    if (depth >= 4) return;
+    const inner = invocationPattern([...adders.keys()]);
+    for (let m = inner.exec(expanded); m; m = inner.exec(expanded)) {
+      const r = splitArgs(expanded, m.index + m[0].length - 1);
+      if (!r) continue;
+      expand(m[1], r.args, line, via, depth + 1);
+      inner.lastIndex = r.end;
+    }
+  };
+  for (let m = calls.exec(text); m; m = calls.exec(text)) {
+    if (defining.some(([a, b]) => m!.index >= a && m!.index < b)) continue;
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
+    const r = splitArgs(text, m.index + m[0].length - 1);
+    if (!r) continue;
+    expand(m[1], r.args, lines.lineAt(m.index), m[1], 0);
+  }
+}
+
+/**
+ * A module's dict kept in another variable (`_curses`: `d = PyModule_GetDict(m); ... ModDict = d;`,
+ * with `PyDict_SetItemString(ModDict, ...)` elsewhere): recorded as another `PyModule_GetDict`
+ * for that variable.
+ */
+function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): void {
+  const dicts = new Set(facts.calls.filter((c) => c.fn === 'PyModule_GetDict' && c.lhs && /^[A-Za-z_]\w*$/.test(c.lhs)).map((c) => c.lhs!));
+  for (const d of dicts) {
+    const re = new RegExp(`(?:^|[;{}])\\s*([A-Za-z_]\\w*)\\s*=\\s*${d}\\s*;`, 'gm');
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[1] !== d && !dicts.has(m[1])) facts.calls.push({ fn: 'PyModule_GetDict', args: [], lhs: m[1], line: lines.lineAt(m.index) });
+    }
+  }
+}
+
+/** A regex finding invocations of any of `names` (`NAME(`), the name in group 1. */
+function invocationPattern(names: string[]): RegExp {
+  return new RegExp(`\\b(${names.join('|')})\\s*\\(`, 'g');
+}
+
+/** The function-like #defines of a file, read from its text (the first of each name). */
+function textMacros(text: string): Map<string, Expandable & { span: [number, number] }> {
+  const out = new Map<string, Expandable & { span: [number, number] }>();
+  const re = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:\\\r?\n|[^\n])*)/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (out.has(m[1])) continue;
+    const body = m[3].replace(/\\\r?\n/g, ' ').replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ').trim();
+    const params = m[2].split(',').map((p) => p.trim()).filter(Boolean);
+    out.set(m[1], { params, body, span: [m.index, m.index + m[0].length] });
+  }
+  return out;
+}
+
+/**
+ * This file's functions that add to a module a name given as one of their parameters: the name
+ * argument of an adding call in the body is the parameter, or a local set from it
+ * (`PyObject *name = PyUnicode_FromString(name_str)`).
+ */
+function adderFunctions(text: string, functions: LexedFunction[]): Map<string, Expandable> {
+  const out = new Map<string, Expandable>();
+  const withBody = functions.filter((f) => f.params && f.body && f.body[1] > f.body[0]);
+  if (!withBody.length) return out;
+  const looked = new Set<LexedFunction>();
+  ADDING_CALL.lastIndex = 0;
+  for (let m = ADDING_CALL.exec(text); m; m = ADDING_CALL.exec(text)) {
+    const at = m.index;
+    // The function whose body holds the call (bodies are sorted and disjoint).
+    let lo = 0, hi = withBody.length - 1, f: LexedFunction | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [a, b] = withBody[mid].body!;
+      if (at < a) hi = mid - 1;
+      else if (at > b) lo = mid + 1;
+      else { f = withBody[mid]; break; }
+    }
+    if (!f || looked.has(f)) continue;
+    looked.add(f);
+    const [po, pc] = f.params!;
+    const params = text.slice(po + 1, pc).split(',').map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*$/.exec(p.trim())?.[1] ?? '')
+      .filter((p) => p && p !== 'void');
+    if (!params.length) continue;
+    const body = text.slice(f.body![0] + 1, f.body![1]);
+    const calls: CCall[] = [];
+    collectCalls(body, 1, undefined, calls, f.name);
+    const named = calls.some((c) => {
+      const i = NAME_ARG[c.fn];
+      if (i === undefined) return false;
+      const arg = stripCasts(c.args[i] ?? '').replace(/^PyUnicode_(?:Intern)?FromString\s*\(([\s\S]*)\)$/, '$1').trim();
+      return params.includes(arg);
+    });
+    if (named) out.set(f.name, { params, body });
+  }
+  return out;
 }
 
 /** Expands a function-like macro body: `#param` -> a string literal, `a ## b` -> pasted. */

@@ -600,13 +600,14 @@ class CLinker {
           break;
         }
         case 'PyDict_SetItemString': // on the module's dict: as PyModule_AddObjectRef
+        case 'PyDict_SetItem':
         case 'PyModule_AddObject':
         case 'PyModule_AddObjectRef':
         case 'PyModule_Add':
         case 'SETBUILTIN': {
-          if (c.fn === 'PyDict_SetItemString' && !moduleDicts.has(stripCasts(c.args[0] ?? ''))) break;
+          if (c.fn.startsWith('PyDict_') && !moduleDicts.has(stripCasts(c.args[0] ?? ''))) break;
           const isBuiltin = c.fn === 'SETBUILTIN';
-          const pyName = literal(c.args[isBuiltin ? 0 : 1]);
+          const pyName = c.fn === 'PyDict_SetItem' ? literal(strFrom(c.args[1])) : literal(c.args[isBuiltin ? 0 : 1]);
           // `Py_NewRef(x)` adds x (a new reference to it).
           const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
@@ -685,6 +686,11 @@ function fieldsOf(elems: CElem[], order: readonly string[]): Map<string, CElem> 
 }
 
 /** The value of a string literal element (`"pack"`), undefined for anything else. */
+/** The C string a str object is made from: `PyUnicode_FromString("x")` -> `"x"`. */
+function strFrom(text: string | undefined): string | undefined {
+  return /^PyUnicode_(?:Intern)?FromString\s*\(([\s\S]*)\)$/.exec(stripCasts(text ?? ''))?.[1];
+}
+
 function literal(text: string | undefined): string | undefined {
   const m = /^"((?:[^"\\]|\\.)*)"$/.exec((text ?? '').trim());
   return m ? m[1] : undefined;
