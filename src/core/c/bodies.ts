@@ -19,13 +19,16 @@ const LONG = 256;
 export const API_WORDS = /\b(?:PyType_From\w+|PyModule_Add\w*|PyErr_NewException\w*|PyDict_SetItem(?:String)?)\s*\(/;
 export const FUNCTION_SHAPED = /^(?:(?:static|inline)\s+)*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*[\s*]+[A-Za-z_]\w*(?:\s*##\s*\w+)*\s*\((?:[^()]|\([^()]*\))*\)\s*\{/;
 
+/** A macro body defining a type, a spec, a slot array or a table (`SHA3_TYPE_SLOTS(...)`). */
+const INIT_SHAPED = /\b(?:PyTypeObject|PyType_Spec|PyType_Slot|PyMethodDef|PyGetSetDef|PyMemberDef)\s+[\w\s#]+(?:\[\s*\])?\s*=\s*\{/;
+
 /** Whether the C extractor keeps a `#define` (body: continuations joined, comments removed,
  *  trimmed): token-pasting or API-calling or function-shaped function-like macros; string-valued
  *  object-like ones (MODNAME), clinic table-entry macros, aliases of functions. */
 export function defineMatters(name: string, params: boolean, body: string): boolean {
   if (/_(?:METHODDEF|GETSETDEF)$/.test(name)) return true;
-  if (params) return /##/.test(body) || API_WORDS.test(body) || FUNCTION_SHAPED.test(body);
-  return /^"/.test(body) || (/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body));
+  if (params) return /##/.test(body) || API_WORDS.test(body) || FUNCTION_SHAPED.test(body) || INIT_SHAPED.test(body);
+  return /^"/.test(body) || (/^[A-Za-z_]\w*$/.test(body) && /[a-z]/.test(body)) || /^_?Py_X?STRINGIFY\s*\(\s*\w+\s*\)$/.test(body);
 }
 
 /** What the lexer stops at inside braces: a brace, a quote, a slash, a directive's `#`. */

@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 6;
+export const C_EXTRACTOR_VERSION = 7;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -102,7 +102,7 @@ export interface CFileFacts {
 const TABLE_TYPES = new Set([
   'PyTypeObject*', 'PyMethodDef', 'PyGetSetDef', 'PyMemberDef', 'PyTypeObject', 'PyType_Spec', 'PyType_Slot',
   'PyNumberMethods', 'PySequenceMethods', 'PyMappingMethods', 'PyAsyncMethods', 'PyBufferProcs',
-  'PyModuleDef', 'PyModuleDef_Slot', 'PyStructSequence_Desc',
+  'PyModuleDef', 'PyModuleDef_Slot', 'PyStructSequence_Desc', 'PyStructSequence_Field',
 ]);
 
 /** What a file must mention to be parsed. A struct type named only through pointers
@@ -869,10 +869,13 @@ function readList(toks: Tok[], open: number, close: number): CElem[] {
     if (i > start) {
       const prev = toks[i - 1];
       const onlyId = i - start === 1 && toks[start].k === 'id';
-      const headInit = toks[start].k === 'id' && /HEAD_INIT$/.test(toks[start].s) && prev.s === ')' &&
-        findClose(toks, start + 1) === i - 1;
+      const call = toks[start].k === 'id' && prev.s === ')' && toks[start + 1]?.s === '(' && findClose(toks, start + 1) === i - 1;
+      const headInit = call && /HEAD_INIT$/.test(toks[start].s);
+      // An upper-case macro call that is a whole entry (`XMLPARSE_GETTER_DEF(ErrorCode)`)
+      // followed by another entry.
+      const entryMacro = call && /^[A-Z_][A-Z0-9_]*$/.test(toks[start].s) && (t.s === '{' || t.k === 'id');
       if ((onlyId && (t.s === '{' || t.k === 'id') && !/^(?:const|struct|unsigned|signed)$/.test(toks[start].s) && !/_STR$|^PyDoc_/.test(toks[start].s)) ||
-        (headInit && t.s !== ',')) {
+        (headInit && t.s !== ',') || entryMacro) {
         flush(i);
       }
     }

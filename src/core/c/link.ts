@@ -38,7 +38,21 @@ interface TypeInfo {
   fields: Map<string, CElem>;
   /** The macro whose invocation defines it, if any. */
   macro?: string;
+  /** A struct sequence named without its module (`"waitid_result"`): named once modules are known. */
+  bareName?: string;
 }
+
+/** A function-like macro body defining a type, a spec, a slot array or a table (`SHA3_TYPE_SPEC`,
+ *  CPython's `SimpleExtendsException`): each invocation defines one, at its line. */
+const MACRO_INIT = /\b(?:PyTypeObject|PyType_Spec|PyType_Slot|PyMethodDef|PyGetSetDef|PyMemberDef)\s+[\w\s#]+(?:\[\s*\])?\s*=\s*\{/;
+
+/** CPython's stringifying macros (pymacro.h). */
+const STRINGIFY = /^_?Py_X?STRINGIFY$/;
+/** A #define whose body stringifies a name: `#define MODULE_NAME_STR Py_STRINGIFY(MODULE_NAME)`. */
+const STRINGIFIED = /^_?Py_X?STRINGIFY\s*\(\s*[A-Za-z_]\w*\s*\)$/;
+
+/** PyStructSequence_Desc's fields (structseq.h). */
+const STRUCT_SEQ_DESC_FIELDS = ['name', 'doc', 'fields', 'n_in_sequence'] as const;
 
 const IDENT = /^[A-Za-z_]\w*$/;
 
@@ -78,6 +92,9 @@ class CLinker {
     this.collectTypes();
     const modulesOf = new Map<string, string[]>();
     for (const [file, f] of this.files) modulesOf.set(file, this.modules(file, f));
+    for (const t of this.types) {
+      if (t.bareName) t.names = (modulesOf.get(t.file) ?? []).map((m) => `${m}.${t.bareName}`);
+    }
     for (const [file, f] of this.files) this.linkCalls(file, f, modulesOf.get(file) ?? []);
     for (const t of this.types) this.linkType(t);
     return { bindings: this.bindings, aliases: [], warnings: this.warnings, unresolved: [...this.unresolved].sort() };
@@ -113,19 +130,47 @@ class CLinker {
   private indexMacroTypes(): void {
     const makers = new Map<string, Located<CDefine>[]>();
     for (const [name, defs] of this.defines) {
-      for (const d of defs) if (d.item.params && /PyTypeObject\s+[\w\s#]+=\s*\{/.test(d.item.body)) push(makers, name, d);
+      for (const d of defs) if (d.item.params && MACRO_INIT.test(d.item.body)) push(makers, name, d);
     }
     if (!makers.size) return;
+    // Macros over makers (`MiddlingExtendsException(...)` -> `static MiddlingExtendsExceptionEx(...)`).
+    const direct = new Set(makers.keys());
+    for (let grew = true; grew;) {
+      grew = false;
+      const calls = new RegExp(`\\b(?:${[...makers.keys()].join('|')})\\s*\\(`);
+      for (const [name, defs] of this.defines) {
+        if (makers.has(name)) continue;
+        for (const d of defs) {
+          if (d.item.params && calls.test(d.item.body)) {
+            push(makers, name, d);
+            grew = true;
+          }
+        }
+      }
+    }
+    /** The text a maker's invocation expands to, through macros over makers. */
+    const expand = (d: Located<CDefine>, args: string[], from: string, depth: number): string => {
+      const text = substitute(d.item.body, d.item.params ?? [], args);
+      if (direct.has(d.item.name) || depth >= 4) return text;
+      const inner = new RegExp(`\\b(${[...makers.keys()].join('|')})\\s*\\(`).exec(text);
+      const innerDef = inner && this.pick(makers.get(inner[1]), from);
+      const innerArgs = inner && splitArgsOf(text, inner.index + inner[0].length - 1);
+      return innerDef && innerArgs ? expand(innerDef, innerArgs, from, depth + 1) : text;
+    };
     for (const [file, f] of this.files) {
       for (const use of f.macroUses) {
         const d = this.pick(makers.get(use.name), file);
         if (!d) continue;
-        const text = substitute(d.item.body, d.item.params ?? [], use.args);
-        const m = /PyTypeObject\s+([A-Za-z_]\w*)\s*=\s*\{/.exec(text);
+        const text = expand(d, use.args, file, 0);
+        const m = /\b(PyTypeObject|PyType_Spec|PyType_Slot|PyMethodDef|PyGetSetDef|PyMemberDef)\s+([A-Za-z_]\w*)\s*(\[\s*\])?\s*=\s*\{/.exec(text);
         if (!m) continue;
         const open = m.index + m[0].length - 1;
-        const elems = scanInitialiser(text.slice(open, matchBrace(text, open)), use.line, true);
-        this.macroTypes.push({ file, init: { type: 'PyTypeObject', name: m[1], line: use.line, elems }, macro: use.name });
+        // Positional struct initialisers read their first #if branch only; arrays read all.
+        const elems = scanInitialiser(text.slice(open, matchBrace(text, open)), use.line, !m[3]);
+        const init: CInit = { type: m[1], name: m[2], line: use.line, elems };
+        if (m[1] === 'PyTypeObject' || m[1] === 'PyType_Spec') this.macroTypes.push({ file, init, macro: use.name });
+        // Tables and slot arrays are found by name (`initOf`), as if written out.
+        else push(this.inits, m[2], { file, item: init });
       }
     }
   }
@@ -274,7 +319,15 @@ class CLinker {
         out = out.map((s) => s + m![1]);
       } else if (m[2] !== undefined) {
         if (m[2] === 'PyDoc_STR') continue;
-        const defs = this.defines.get(m[2])?.filter((d) => !d.item.params && d.item.body.startsWith('"'));
+        // `Py_STRINGIFY(MODULE_NAME)` with `#define MODULE_NAME _interpreters`: "_interpreters".
+        const str = STRINGIFY.test(m[2]) ? /^\s*\(\s*([A-Za-z_]\w*)\s*\)/.exec(expr.slice(re.lastIndex)) : null;
+        if (str) {
+          const v = this.identValue(str[1], from);
+          out = out.map((x) => x + v);
+          re.lastIndex += str[0].length;
+          continue;
+        }
+        const defs = this.defines.get(m[2])?.filter((d) => !d.item.params && (d.item.body.startsWith('"') || STRINGIFIED.test(d.item.body)));
         const first = this.pick(defs, from);
         if (!first) return [];
         const vals = [...new Set(defs!.filter((d) => d.file === first.file).flatMap((d) => this.strings(d.item.body, d.file)))];
@@ -284,6 +337,12 @@ class CLinker {
       }
     }
     return out.filter(Boolean);
+  }
+
+  /** What an identifier expands to through object-like #defines naming another identifier. */
+  private identValue(name: string, from: string, depth = 0): string {
+    const d = this.pick(this.defines.get(name)?.filter((x) => !x.item.params && IDENT.test(x.item.body.trim())), from);
+    return d && depth < 4 ? this.identValue(d.item.body.trim(), d.file, depth + 1) : name;
   }
 
   private emit(name: string, kind: TargetKind, t: { file: string; line: number; symbol: string; evidence?: string }, rank?: number): void {
@@ -355,7 +414,7 @@ class CLinker {
 
   /** One PyMethodDef entry: a braced entry, or an `X_METHODDEF` macro from Argument Clinic. */
   private methodEntry(e: CElem, file: string): { pyName: string; cname: string; flags: string; evidence?: string } | undefined {
-    let items = e.items;
+    let items = e.items ?? this.callEntry(e, file);
     let evidence: string | undefined;
     if (!items && IDENT.test(e.text)) {
       const macro = this.macroEntry(e.text, file, '_METHODDEF');
@@ -374,6 +433,19 @@ class CLinker {
     const cname = stripCasts(f.get('ml_meth')?.text ?? '');
     if (!pyName || !IDENT.test(cname) || cname === 'NULL') return undefined;
     return { pyName, cname, flags: f.get('ml_flags')?.text ?? '', evidence };
+  }
+
+  /** A table entry written as a function-like macro call (`XMLPARSE_GETTER_DEF(ErrorCode)`,
+   *  whose #define is `{#name, (getter)xmlparse_##name##_getter, NULL, NULL},`): its fields. */
+  private callEntry(e: CElem, file: string): CElem[] | undefined {
+    const m = /^([A-Za-z_]\w*)\s*\(([\s\S]*)\)$/.exec(e.text);
+    if (!m) return undefined;
+    const d = this.pick(this.defines.get(m[1])?.filter((x) => x.item.params), file);
+    if (!d) return undefined;
+    const args = splitTopLevel(m[2]);
+    const text = substitute(d.item.body, d.item.params ?? [], args).trim().replace(/,\s*$/, '');
+    if (!text.startsWith('{')) return undefined;
+    return scanInitialiser(`{${text}}`, e.line)[0]?.items;
   }
 
   /** `X_METHODDEF` / `X_GETSETDEF` -> the entry its #define expands to (an empty fallback
@@ -408,7 +480,7 @@ class CLinker {
       return;
     }
     for (const e of table.item.elems) {
-      let items = e.items;
+      let items = e.items ?? this.callEntry(e, table.file);
       if (!items && IDENT.test(e.text)) {
         const m = this.macroEntry(e.text, table.file, '_GETSETDEF');
         items = m && 'items' in m ? m.items : undefined;
@@ -436,8 +508,9 @@ class CLinker {
       return;
     }
     for (const e of table.item.elems) {
-      if (!e.items) continue;
-      const f = fieldsOf(e.items, MEMBER_DEF_FIELDS);
+      const items = e.items ?? this.callEntry(e, table.file);
+      if (!items) continue;
+      const f = fieldsOf(items, MEMBER_DEF_FIELDS);
       const pyName = literal(f.get('name')?.text);
       if (!pyName) continue;
       const off = /offsetof\s*\(\s*(\w+)\s*,\s*([\w.]+)\s*\)/.exec(f.get('offset')?.text ?? '');
@@ -445,6 +518,18 @@ class CLinker {
       const symbol = off ? off[2] : name;
       const ev = off ? `${evidence}, field of \`${off[1]}\`` : evidence;
       for (const o of owners) this.emit(`${o}.${pyName}`, 'member', { file: table.file, line: e.line, symbol, evidence: ev }, 0);
+    }
+  }
+
+  /** A struct sequence's named fields: `{"tm_year", "doc"}` entries (PyStructSequence_Field). */
+  private linkStructSeqFields(expr: string, from: string, owners: string[], evidence: string): void {
+    const name = stripCasts(expr);
+    if (!owners.length || !IDENT.test(name) || name === 'NULL') return;
+    const table = this.initOf(name, from, 'PyStructSequence_Field');
+    if (!table) return;
+    for (const e of table.item.elems) {
+      const pyName = literal(e.items?.[0]?.text);
+      if (pyName) for (const o of owners) this.emit(`${o}.${pyName}`, 'member', { file: table.file, line: e.line, symbol: pyName, evidence }, 0);
     }
   }
 
@@ -471,6 +556,21 @@ class CLinker {
           const spec = fieldsOf(init.elems, TYPE_SPEC_FIELDS);
           nameExpr = spec.get('name');
           fields = this.specFields(spec.get('slots'), file);
+        } else if (init.type === 'PyStructSequence_Desc') {
+          // A struct sequence (`time.struct_time`, `os.stat_result`): a class whose fields are
+          // the named entries of its PyStructSequence_Field array.
+          const desc = fieldsOf(init.elems, STRUCT_SEQ_DESC_FIELDS);
+          nameExpr = desc.get('name');
+          fields = new Map();
+          const f = desc.get('fields');
+          if (f) fields.set('fields', f);
+          const bare = nameExpr && this.strings(nameExpr.text, file).find((n) => !n.includes('.'));
+          if (bare) {
+            const t: TypeInfo = { file, init, names: [], fields, bareName: bare };
+            this.types.push(t);
+            push(this.typeByVar, init.name, t);
+            continue;
+          }
         } else {
           continue;
         }
@@ -510,13 +610,16 @@ class CLinker {
     const spec = typeVars.get(x);
     const name = spec ?? x;
     if (!IDENT.test(name)) return undefined;
-    const hit = this.pick(this.typeByVar.get(name)?.map((t) => ({ file: t.file, item: t })), from);
+    // CPython's exceptions: `PyObject *PyExc_OSError = (PyObject *)&_PyExc_OSError`.
+    const types = this.typeByVar.get(name) ?? (name.startsWith('PyExc_') ? this.typeByVar.get(`_${name}`) : undefined);
+    const hit = this.pick(types?.map((t) => ({ file: t.file, item: t })), from);
     return hit?.item;
   }
 
   private linkType(t: TypeInfo): void {
     const { file, init } = t;
     const short = (n: string): string => n.split('.').pop()!;
+    if (!t.names.length) return; // a struct sequence named without a module, in a file of none
     const label = short(t.names[0]);
     for (const n of t.names) {
       const evidence = t.macro ? `generated by \`${t.macro}\`` : `\`${init.type}\` \`${init.name}\``;
@@ -528,6 +631,7 @@ class CLinker {
     if (getset) this.linkGetsets(getset.text, file, t.names, `\`tp_getset\` of \`${label}\``);
     const members = t.fields.get('tp_members');
     if (members) this.linkMembers(members.text, file, t.names, `\`tp_members\` of \`${label}\``);
+    if (init.type === 'PyStructSequence_Desc') this.linkStructSeqFields(t.fields.get('fields')?.text ?? '', file, t.names, `fields of struct sequence \`${init.name}\``);
 
     // Slots: top-level ones, and those of the tp_as_* sub-structs of a static type.
     const slots = new Map<string, { value: string; from: string }>();
@@ -595,7 +699,8 @@ class CLinker {
           const list = arr ? this.initOf(arr[1], file, 'PyTypeObject*')?.item.elems.map((e) => e.text) : [c.args[1] ?? ''];
           for (const x of list ?? []) {
             const t = this.typeOf(x, file, typeVars);
-            if (t) this.addTypeNames(t, modules.map((m) => `${m}.${t.names[0].split('.').pop()}`));
+            const short = t?.bareName ?? t?.names[0]?.split('.').pop();
+            if (t && short) this.addTypeNames(t, modules.map((m) => `${m}.${short}`));
           }
           break;
         }
@@ -685,12 +790,41 @@ function fieldsOf(elems: CElem[], order: readonly string[]): Map<string, CElem> 
   return out;
 }
 
-/** The value of a string literal element (`"pack"`), undefined for anything else. */
+/** The arguments of the call whose `(` is at `open` in `text`, or undefined when unbalanced. */
+function splitArgsOf(text: string, open: number): string[] | undefined {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return splitTopLevel(text.slice(open + 1, i));
+  }
+  return undefined;
+}
+
+/** A macro call's arguments: `a, f(b, c)` -> ['a', 'f(b, c)']. */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, cur = '';
+  for (const ch of text) {
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim() || out.length) out.push(cur.trim());
+  return out;
+}
+
 /** The C string a str object is made from: `PyUnicode_FromString("x")` -> `"x"`. */
 function strFrom(text: string | undefined): string | undefined {
   return /^PyUnicode_(?:Intern)?FromString\s*\(([\s\S]*)\)$/.exec(stripCasts(text ?? ''))?.[1];
 }
 
+/** The value of a string literal element (`"pack"`), undefined for anything else. */
 function literal(text: string | undefined): string | undefined {
   const m = /^"((?:[^"\\]|\\.)*)"$/.exec((text ?? '').trim());
   return m ? m[1] : undefined;
