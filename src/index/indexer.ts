@@ -9,6 +9,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
 import { cUndefinedRefs } from '../core/c/refs';
 import { cColumn0Names, type CFileFacts } from '../core/c/extract';
+import { packagingOf } from './packaging';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
 import { linkPython } from '../core/python/link';
@@ -54,7 +55,7 @@ interface Entry extends CachedFile {
 export class Indexer {
   index = new NameIndex([]);
   private entries = new Map<string, Entry>();
-  private manifests = new Map<string, string>(); // Cargo.toml / pyproject.toml path -> text
+  private manifests = new Map<string, string>(); // Cargo.toml / pyproject.toml / setup.py path -> text
   private packageDirs = new Set<string>();
   private readonly log: (line: string) => void;
   private readonly roots: string[];
@@ -242,11 +243,11 @@ export class Indexer {
     const todo: ExtractRequest[] = [];
     for (const p of paths) {
       const name = p.split(sep).pop() ?? '';
-      if (name === 'Cargo.toml' || name === 'pyproject.toml') {
+      if (name === 'Cargo.toml' || name === 'pyproject.toml' || name === 'setup.py') {
         const r = readSource(p, 1 << 20);
         if ('text' in r) this.manifests.set(p, r.text);
         else this.manifests.delete(p);
-        continue;
+        if (name !== 'setup.py') continue; // setup.py is Python source too
       }
       const lang = langOf(name);
       if (!lang) continue;
@@ -388,7 +389,7 @@ export class Indexer {
         outs.push(linkRustCrate({
           root,
           cargoToml: this.manifests.get(join(root, 'Cargo.toml')) ?? '',
-          pyprojectToml: this.manifests.get(join(root, 'pyproject.toml')) ?? this.pyprojectAbove(root),
+          ...packagingOf(root, this.manifests),
           files,
         }));
       } catch (e) {
@@ -396,13 +397,6 @@ export class Indexer {
       }
     }
     return outs;
-  }
-
-  /** maturin projects often keep pyproject.toml one level above the crate (manifest-path). */
-  private pyprojectAbove(root: string): string | undefined {
-    const up = join(dirname(root), 'pyproject.toml');
-    const text = this.manifests.get(up);
-    return text && text.includes('maturin') ? text : undefined;
   }
 
   private linkPy(): LinkOutput {

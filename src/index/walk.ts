@@ -15,7 +15,7 @@ export interface FoundFile {
 
 export interface WalkResult {
   files: FoundFile[];
-  /** Cargo.toml / pyproject.toml / __init__.py(i) paths: crate and package structure. */
+  /** Cargo.toml / pyproject.toml / setup.py / __init__.py(i) paths: crate and package structure. */
   manifests: string[];
   packageDirs: Set<string>;
   skipped: string[]; // one line each
@@ -103,7 +103,7 @@ export function walkRoots(roots: string[], opts: WalkOptions): WalkResult {
         if (isDir) {
           if (!skipDirs.has(name) && !name.startsWith('.')) subdirs.push([p, realDir]);
         } else if (isFile) {
-          if (name === 'Cargo.toml' || name === 'pyproject.toml') out.manifests.push(p);
+          if (name === 'Cargo.toml' || name === 'pyproject.toml' || name === 'setup.py') out.manifests.push(p);
           if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
           const lang = langOf(name);
           if (lang === 'python' && testDir) continue;

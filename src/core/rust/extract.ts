@@ -12,7 +12,7 @@ import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 1;
+export const RUST_EXTRACTOR_VERSION = 2;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -100,16 +100,35 @@ export interface RustModuleDef {
   methods?: string[];
 }
 
+/** A name a raw C-API module adds: `PyModule_AddIntConstant(m, c"OPT_X".as_ptr(), ..)`, directly or
+ *  through a `macro_rules!` of the file (orjson's `opt!(mptr, c"OPT_X", ..)`). */
+export interface RustModuleAttr {
+  name: string;
+  line: number;
+  /** The adding call (`PyModule_AddIntConstant`). */
+  call: string;
+  /** The macro it was written through, if any. */
+  via?: string;
+}
+
+/** `PyType_Spec { name: c"orjson.Fragment".as_ptr(), .. }`: a type's dotted name. */
+export interface RustTypeSpec {
+  name: string;
+  line: number;
+}
+
 export interface RustFileFacts {
   version: number;
   items: RustItem[];
   ops: RustModOp[];
   methodDefs: RustMethodDef[];
   moduleDefs: RustModuleDef[];
+  moduleAttrs?: RustModuleAttr[];
+  typeSpecs?: RustTypeSpec[];
 }
 
 const NEEDLES = [
-  '#[py', 'pyo3', 'PyMethodDef', 'PyModuleDef', 'export_module!', 'ClassDef', 'PyInit_',
+  '#[py', 'pyo3', 'PyMethodDef', 'PyModuleDef', 'export_module!', 'ClassDef', 'PyInit_', 'PyModule_Add', 'PyType_Spec',
   'create_exception!', 'wrap_pyfunction!', 'wrap_pymodule!', 'add_class', 'add_function',
 ];
 
@@ -454,10 +473,16 @@ export function extractRust(text: string): RustFileFacts {
   // Raw C-API struct literals.
   for (const m of queryFor('rust', 'ffi', ffiScm).matches(root)) {
     const type = typeName(m.captures.find((c) => c.name === 'type')!.node);
-    if (type !== 'PyMethodDef' && type !== 'PyModuleDef') continue;
+    if (type !== 'PyMethodDef' && type !== 'PyModuleDef' && type !== 'PyType_Spec') continue;
     const fields = m.captures.find((c) => c.name === 'fields')!.node;
     const field = (name: string): SyntaxNode | undefined =>
       fields.namedChildren.find((f) => f.type === 'field_initializer' && f.childForFieldName('field')?.text === name);
+    if (type === 'PyType_Spec') {
+      const nameField = field('name');
+      const name = nameField ? firstString(nameField.text) : undefined;
+      if (name && nameField) (facts.typeSpecs ??= []).push({ name, line: lineOf(nameField) });
+      continue;
+    }
     const staticNode = enclosing(fields, 'static_item');
     const table = staticNode?.childForFieldName('name')?.text;
     if (type === 'PyMethodDef') {
@@ -476,7 +501,103 @@ export function extractRust(text: string): RustFileFacts {
       facts.moduleDefs.push({ name, line: lineOf(nameField), ...(idents.length ? { methods: idents } : {}) });
     }
   }
+  const attrs = rawModuleAttrs(text);
+  if (attrs.length) facts.moduleAttrs = attrs;
   return facts;
+}
+
+const RAW_ADDER = /\b(PyModule_Add(?:IntConstant|StringConstant|ObjectRef|Object)?)\s*\(/g;
+
+/**
+ * Names added by raw C-API calls, read from the text (macro invocations are token trees to the
+ * parser): direct calls, and invocations of this file's `macro_rules!` whose body makes such a
+ * call with one of the macro's parameters as the name.
+ */
+function rawModuleAttrs(text: string): RustModuleAttr[] {
+  if (!text.includes('PyModule_Add')) return [];
+  const out: RustModuleAttr[] = [];
+  const lineAt = (i: number): number => text.slice(0, i).split('\n').length;
+  // macro_rules! NAME { ($a:expr, $name:expr, ..) => { .. PyModule_Add..($a, $name.as_ptr(), ..) .. } }
+  const macros = new Map<string, { param: number; call: string }>();
+  const bodies: [number, number][] = [];
+  const macroRe = /\bmacro_rules!\s*([A-Za-z_]\w*)\s*\{/g;
+  for (let m = macroRe.exec(text); m; m = macroRe.exec(text)) {
+    const open = m.index + m[0].length - 1;
+    const close = matchClose(text, open);
+    bodies.push([m.index, close]);
+    const body = text.slice(open + 1, close);
+    const rule = /\(([^()]*)\)\s*=>/.exec(body);
+    if (!rule) continue;
+    const params = rule[1].split(',').map((p) => /\$(\w+)/.exec(p)?.[1] ?? '');
+    RAW_ADDER.lastIndex = 0;
+    for (let c = RAW_ADDER.exec(body); c; c = RAW_ADDER.exec(body)) {
+      const args = rustArgs(body, c.index + c[0].length - 1);
+      const p = /^\$(\w+)/.exec(args?.[1]?.trim() ?? '')?.[1];
+      const i = p ? params.indexOf(p) : -1;
+      if (i >= 0 && !macros.has(m[1])) macros.set(m[1], { param: i, call: c[1] });
+    }
+  }
+  const inMacro = (i: number): boolean => bodies.some(([a, b]) => i >= a && i < b);
+  RAW_ADDER.lastIndex = 0;
+  for (let c = RAW_ADDER.exec(text); c; c = RAW_ADDER.exec(text)) {
+    if (inMacro(c.index) || text[c.index - 1] === '!' || /fn\s+$/.test(text.slice(Math.max(0, c.index - 8), c.index))) continue;
+    const name = firstString(rustArgs(text, c.index + c[0].length - 1)?.[1] ?? '');
+    if (name) out.push({ name, line: lineAt(c.index), call: c[1] });
+  }
+  if (macros.size) {
+    const useRe = new RegExp(`\\b(${[...macros.keys()].join('|')})!\\s*\\(`, 'g');
+    for (let u = useRe.exec(text); u; u = useRe.exec(text)) {
+      if (inMacro(u.index)) continue;
+      const mac = macros.get(u[1])!;
+      const name = firstString(rustArgs(text, u.index + u[0].length - 1)?.[mac.param] ?? '');
+      if (name) out.push({ name, line: lineAt(u.index), call: mac.call, via: `${u[1]}!` });
+    }
+  }
+  return out;
+}
+
+/** The index of the bracket closing the one at `open` (strings skipped), or the text's end. */
+function matchClose(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (ch === '(' || ch === '[' || ch === '{') {
+      depth++;
+    } else if ((ch === ')' || ch === ']' || ch === '}') && --depth === 0) {
+      return i;
+    }
+  }
+  return text.length;
+}
+
+/** The top-level arguments of the call whose `(` is at `open`. */
+function rustArgs(text: string, open: number): string[] | undefined {
+  const close = matchClose(text, open);
+  if (close >= text.length) return undefined;
+  const out: string[] = [];
+  let depth = 0, cur = '';
+  for (let i = open + 1; i < close; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      for (; j < close && text[j] !== '"'; j++) if (text[j] === '\\') j++;
+      cur += text.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
 }
 
 /** The Rust function named in an `ml_meth` value: `PyMethodDefPointer { PyCFunctionFast: f }`,

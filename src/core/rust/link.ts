@@ -12,8 +12,11 @@ export interface RustCrate {
   root: string;
   /** Its text. */
   cargoToml: string;
-  /** Text of a pyproject.toml beside it, if any. */
+  /** Text of the pyproject.toml that configures it (maturin's settings), if any. */
   pyprojectToml?: string;
+  /** The dotted module its packaging says it builds (maturin's module-name, setuptools-rust's
+   *  target), when known from elsewhere than `pyprojectToml`. */
+  moduleName?: string;
   /** Absolute .rs path -> facts. */
   files: Map<string, RustFileFacts>;
 }
@@ -230,7 +233,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
   const srcDir = libPath ? `${c.root}/${libPath.replace(/\/[^/]*$/, '')}` : `${c.root}/src`;
   const crate = new Crate(c, srcDir);
   const libName = tomlString(c.cargoToml, 'lib', 'name') ?? tomlString(c.cargoToml, 'package', 'name')?.replace(/-/g, '_');
-  const maturinName = c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined;
+  const maturinName = c.moduleName ?? (c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined);
   const cpythonApi = /cpython[-_]api/.test(c.cargoToml) || crate.refs.some((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
 
   const emit = (name: string, kind: TargetKind, file: string, line: number, symbol: string, style: Style, evidence: string, rank = 0): void => {
@@ -268,12 +271,33 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         emit(`${qual}.${po?.kv.name ?? f.name}`, 'member', cls.file, f.line, f.name, style, `${how} field of \`${cls.item.name}\``, rank);
       }
     }
+    const made = new Map<string, ItemRef>();
     for (const impl of implsOf.get(cls) ?? []) {
       for (const m of membersOf(impl)) {
         if (m.item.kind !== 'fn' && m.item.kind !== 'const') continue;
         const b = style === 'cpython-api' ? cpythonApiMethod(m.item) : pyo3Method(m.item);
         if (!b) continue;
+        if (!made.has(b.name)) made.set(b.name, m);
         emit(`${qual}.${b.name}`, b.kind, m.file, m.item.line, m.item.name, style, `${b.evidence} on \`${cls.item.name}\``, rank + (b.kind === 'setter' ? 1 : 0));
+      }
+    }
+    // What Python sees without a fn of that name: a #[new] class has no __init__ of its own, so
+    // `X(...)`'s arguments go to #[new]; __richcmp__ serves each comparison; #[pyclass(eq, ord,
+    // hash, str)] derive them from the Rust traits of the type.
+    const also = (name: string, at: ItemRef, kind: TargetKind, evidence: string): void => {
+      if (made.has(name)) return;
+      made.set(name, at);
+      emit(`${qual}.${name}`, kind, at.file, at.item.line, at.item.name, style, evidence, rank + 1);
+    };
+    const ctor = made.get('__new__');
+    if (ctor) also('__init__', ctor, 'constructor', `#[new] on \`${cls.item.name}\` (no __init__: #[new] takes the arguments)`);
+    const richcmp = made.get('__richcmp__');
+    if (richcmp) for (const op of COMPARISONS) also(op, richcmp, 'slot', `\`__richcmp__\` on \`${cls.item.name}\``);
+    if (pc && style === 'pyo3') {
+      const derived: [string, string[]][] = [['eq', ['__eq__', '__ne__']], ['ord', ['__lt__', '__le__', '__gt__', '__ge__']], ['hash', ['__hash__']], ['str', ['__str__']]];
+      for (const [option, dunders] of derived) {
+        if (!pc.pos.includes(option) && !(option in pc.kv)) continue;
+        for (const d of dunders) also(d, cls, 'slot', `#[pyclass(${option})] on \`${cls.item.name}\` (from its Rust traits)`);
       }
     }
   };
@@ -492,6 +516,21 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
 
   // ---- raw C-API tables in Rust (orjson, the Rust-for-CPython proof of concept) ----
   const moduleDefs = [...c.files].flatMap(([file, f]) => f.moduleDefs.map((d) => ({ file, d })));
+  for (const [file, f] of c.files) {
+    for (const t of f.typeSpecs ?? []) {
+      if (t.name.includes('.')) emit(t.name, 'class', file, t.line, t.name.split('.').pop()!, 'rust-c-api', `PyType_Spec \`${t.name}\``);
+    }
+  }
+  // Names added with PyModule_Add*: the crate's module when it defines exactly one.
+  if (moduleDefs.length === 1) {
+    const mod = moduleDefs[0].d.name;
+    for (const [file, f] of c.files) {
+      for (const a of f.moduleAttrs ?? []) {
+        const evidence = `\`${a.call}\`${a.via ? ` (via \`${a.via}\`)` : ''}`;
+        emit(`${mod}.${a.name}`, 'constant', file, a.line, a.name, 'rust-c-api', evidence, 5);
+      }
+    }
+  }
   if (moduleDefs.length) {
     const tables = new Set([...c.files.values()].flatMap((f) => f.methodDefs.map((m) => m.table)).filter(Boolean));
     const usedTables = new Set(moduleDefs.flatMap((m) => m.d.methods ?? []).filter((t) => tables.has(t)));
@@ -535,6 +574,9 @@ function splitFields(s: string): string[] {
   if (cur.trim()) out.push(cur.trim());
   return out;
 }
+
+/** The comparison dunders `__richcmp__` serves. */
+const COMPARISONS = ['__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__'];
 
 interface MethodBinding {
   name: string;
