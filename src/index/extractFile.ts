@@ -4,7 +4,7 @@
  */
 import { cColumn0Names, cNeedsParse, extractC, C_EXTRACTOR_VERSION, type CFileFacts } from '../core/c/extract';
 import { rustNeedsParse, extractRust, RUST_EXTRACTOR_VERSION, type RustFileFacts } from '../core/rust/extract';
-import { pythonNeedsParse, extractPython, PY_EXTRACTOR_VERSION, type PythonFileFacts } from '../core/python/extract';
+import { pythonNeedsParse, pythonLightFacts, extractPython, PY_EXTRACTOR_VERSION, type PythonFileFacts } from '../core/python/extract';
 import { readSource } from './fileReader';
 import type { FileLang } from './walk';
 
@@ -34,7 +34,7 @@ export function extractText(lang: FileLang, text: string, force: boolean): Facts
     case 'rust':
       return force || rustNeedsParse(text) ? extractRust(text) : null;
     case 'python':
-      return force || pythonNeedsParse(text) ? extractPython(text) : null;
+      return force || pythonNeedsParse(text) ? extractPython(text) : pythonLightFacts(text);
   }
 }
 

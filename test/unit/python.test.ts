@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { extractPython, pythonNeedsParse, PY_EXTRACTOR_VERSION } from '../../src/core/python/extract';
+import { extractPython, pythonLightFacts, pythonNeedsParse, PY_EXTRACTOR_VERSION } from '../../src/core/python/extract';
 import { moduleNameFor, resolveRelative } from '../../src/core/python/module';
 import { linkPython, looksNative, type PythonFileInput } from '../../src/core/python/link';
 import { namesAtCursor } from '../../src/core/python/cursor';
 import { parse, queryFor } from '../../src/parse/parsers';
 import type { Alias, Binding, LinkOutput } from '../../src/core/model';
+import { NameIndex } from '../../src/core/nameIndex';
 import { tagsUnder } from '../helpers/tags';
 import defsScm from '../../queries/python/defs.scm';
 import importsScm from '../../queries/python/imports.scm';
@@ -548,4 +549,27 @@ describe('python on CPython 3.13 Lib/', { skip: !existsSync(CPYTHON_LIB) && 'run
     assert.ok(files.size > 500, `${files.size} files`);
     assert.ok(out.bindings.length > 5000, `${out.bindings.length} bindings`);
   });
+});
+
+test('files the cheap scan skips still hand on their own package\'s names (absolute imports in __init__)', () => {
+  // cryptography/x509/__init__.py: `from cryptography.x509.base import Certificate`, where
+  // base.py has `Certificate = rust_x509.Certificate` from the native module.
+  const init = 'from pkg.sub.base import Cert, load\nfrom os.path import join\nfrom pkg.sub.base import (\n    Other,  # comment\n)\n';
+  assert.equal(pythonNeedsParse(init), false, 'the cheap scan skips it');
+  const light = pythonLightFacts(init)!;
+  assert.ok(light.light);
+  assert.deepEqual(light.imports.map((i) => `${i.module}:${i.name}:${i.bound}`), ['pkg.sub.base:Cert:Cert', 'pkg.sub.base:load:load', 'os.path:join:join', 'pkg.sub.base:Other:Other']);
+  assert.equal(pythonLightFacts('import os\nx = 1\n'), null);
+  // `from pkg import _native` names a private module: parsed.
+  const base = 'from pkg import _native\nCert = _native.Cert\n';
+  assert.equal(pythonNeedsParse(base), true);
+  const out = linkPython(new Map<string, PythonFileInput>([
+    ['/r/pkg/sub/__init__.py', { module: 'pkg.sub', facts: light, stub: false }],
+    ['/r/pkg/sub/base.py', { module: 'pkg.sub.base', facts: extractPython(base), stub: false }],
+  ]));
+  assert.ok(!out.aliases.some((a) => a.from === 'pkg.sub.join'), 'another package\'s name is not handed on');
+  const native: LinkOutput = { bindings: [{ name: 'pkg._native.Cert', target: { language: 'rust', kind: 'class', file: '/r/src/lib.rs', line: 4, symbol: 'Cert', style: 'pyo3' } }], aliases: [], warnings: [] };
+  const index = new NameIndex([native, out]);
+  assert.equal(index.resolve('pkg.sub.Cert')[0]?.file, '/r/src/lib.rs');
+  assert.equal(index.resolve('pkg.sub.base.Cert')[0]?.file, '/r/src/lib.rs');
 });

@@ -17,7 +17,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 3;
+export const PY_EXTRACTOR_VERSION = 4;
 
 export type PyDefKind =
   | 'function'
@@ -89,17 +89,41 @@ export interface PythonFileFacts {
   assigns?: PyAssign[];
   /** `__all__`, when every write to it is literal; absent otherwise (or when there is none). */
   all?: string[];
+  /** Read without a parse (`pythonLightFacts`): only its column-0 absolute `from` imports. */
+  light?: boolean;
 }
 
 /** An import that can hand a name to another module: a star import, a relative import, an
  *  import from a module with a private (`_x`) component, or any import renamed with `as`. */
 const REEXPORT_IMPORT =
-  /^[ \t]*(?:from[ \t]+(?:\.|[\w.]*\b_[A-Za-z0-9]|(?:posix|nt|math|cmath|time|sys|itertools|array|select|zlib|binascii|unicodedata|errno|gc|marshal|builtins)\b)|from[ \t]+[\w.]+[ \t]+import[ \t]*\(?[ \t]*\*|import[ \t]+[\w.]+[ \t]+as\b|from[ \t]+[\w.]+[ \t]+import[^\n]*\bas\b)/m;
+  /^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[^\n#]*[\s,(]_[A-Za-z0-9]|from[ \t]+(?:\.|[\w.]*\b_[A-Za-z0-9]|(?:posix|nt|math|cmath|time|sys|itertools|array|select|zlib|binascii|unicodedata|errno|gc|marshal|builtins)\b)|from[ \t]+[\w.]+[ \t]+import[ \t]*\(?[ \t]*\*|import[ \t]+[\w.]+[ \t]+as\b|from[ \t]+[\w.]+[ \t]+import[^\n]*\bas\b)/m;
 
 /** Cheap scan, no parse: can this file re-export anything? Files that cannot are skipped at
  *  indexing time (they bind no native name); `__init__` files and stubs are always read. */
 export function pythonNeedsParse(text: string): boolean {
   return REEXPORT_IMPORT.test(text);
+}
+
+/**
+ * The facts of a file the cheap scan skips, without a parse: its column-0 absolute imports
+ * `from a.b import x, y as z` (a package's `__init__` handing on its submodules' names:
+ * `from cryptography.x509.base import Certificate`). The linker keeps those from the file's own
+ * top-level package. Null when there are none.
+ */
+export function pythonLightFacts(text: string): PythonFileFacts | null {
+  if (!/^from[ \t]/m.test(text)) return null;
+  const imports: PyImport[] = [];
+  const re = /^from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const line = text.slice(0, m.index).split('\n').length;
+    const names = m[2].replace(/#[^\n]*/g, '').replace(/[()\\]/g, ' ').split(',');
+    for (const raw of names) {
+      const p = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(raw);
+      if (!p) continue;
+      imports.push({ module: m[1], level: 0, name: p[1], bound: p[2] ?? p[1], aliased: p[2] !== undefined, line, order: m.index, guarded: false, local: false });
+    }
+  }
+  return imports.length ? { language: 'python', defs: [], imports, light: true } : null;
 }
 
 export function extractPython(text: string): PythonFileFacts {

@@ -55,7 +55,10 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
   const ordered = [...files.entries()].sort((a, b) => Number(a[1].stub) - Number(b[1].stub));
   for (const [file, { module, facts, stub }] of ordered) {
     if (!module) continue;
-    const imports = resolveImports(file, module, facts.imports, out.warnings);
+    // A file read without a parse hands on only names from its own top-level package.
+    const top = module.split('.')[0];
+    const own = facts.light ? facts.imports.filter((i) => i.module.split('.')[0] === top) : facts.imports;
+    const imports = resolveImports(file, module, own, out.warnings);
     const named = namedIn(module, imports);
     for (const a of [...aliasesOf(file, module, imports), ...assignAliases(file, module, facts.assigns ?? [], named), ...baseAliases(file, module, facts.defs, named)]) {
       const k = `${a.from}\0${a.to}\0${a.star}`;
