@@ -51,6 +51,11 @@ const STRINGIFY = /^_?Py_X?STRINGIFY$/;
 /** A #define whose body stringifies a name: `#define MODULE_NAME_STR Py_STRINGIFY(MODULE_NAME)`. */
 const STRINGIFIED = /^_?Py_X?STRINGIFY\s*\(\s*[A-Za-z_]\w*\s*\)$/;
 
+/** What every struct sequence type has from Objects/structseq.c. */
+const STRUCT_SEQ_SHARED: readonly [string, string, TargetKind][] = [
+  ['__new__', 'structseq_new', 'constructor'], ['__repr__', 'structseq_repr', 'slot'], ['__reduce__', 'structseq_reduce', 'method'],
+];
+
 /** PyStructSequence_Desc's fields (structseq.h). */
 const STRUCT_SEQ_DESC_FIELDS = ['name', 'doc', 'fields', 'n_in_sequence'] as const;
 
@@ -631,7 +636,16 @@ class CLinker {
     if (getset) this.linkGetsets(getset.text, file, t.names, `\`tp_getset\` of \`${label}\``);
     const members = t.fields.get('tp_members');
     if (members) this.linkMembers(members.text, file, t.names, `\`tp_members\` of \`${label}\``);
-    if (init.type === 'PyStructSequence_Desc') this.linkStructSeqFields(t.fields.get('fields')?.text ?? '', file, t.names, `fields of struct sequence \`${init.name}\``);
+    if (init.type === 'PyStructSequence_Desc') {
+      this.linkStructSeqFields(t.fields.get('fields')?.text ?? '', file, t.names, `fields of struct sequence \`${init.name}\``);
+      // What every struct sequence shares, when CPython's Objects/structseq.c is indexed.
+      for (const [dunder, fn, kind] of STRUCT_SEQ_SHARED) {
+        const def = this.pick(this.funcs.get(`${fn}_impl`) ?? this.funcs.get(fn), file);
+        if (!def) continue;
+        const symbol = this.funcs.has(`${fn}_impl`) ? `${fn}_impl` : fn;
+        for (const n of t.names) this.emit(`${n}.${dunder}`, kind, { file: def.file, line: def.item.line, symbol, evidence: 'shared by every struct sequence' }, 2);
+      }
+    }
 
     // Slots: top-level ones, and those of the tp_as_* sub-structs of a static type.
     const slots = new Map<string, { value: string; from: string }>();
