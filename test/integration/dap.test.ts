@@ -374,6 +374,22 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
           assert.match(v('left'), left, `call ${i}: left`);
           assert.match(v('right'), right, `call ${i}: right`);
           if (i === 0) {
+            // A Python frame's local opened from memory: dict -> entry -> object -> attribute -> list.
+            const main = (await s.frames(tid)).find((f) => f.name === '[Py] main');
+            assert.ok(main, 'the [Py] main frame');
+            const open = async (ref: number): Promise<Map<string, DebugProtocol.Variable>> =>
+              new Map((await s.dc.variablesRequest({ variablesReference: ref })).body.variables.map((x) => [x.name, x]));
+            const mainScopes = (await s.dc.scopesRequest({ frameId: main.id })).body.scopes;
+            const inputs = (await open(mainScopes[0].variablesReference)).get('inputs');
+            assert.ok(inputs && inputs.variablesReference > 0, `inputs can be opened: ${JSON.stringify(inputs)}`);
+            const pair = (await open(inputs.variablesReference)).get("'pair'");
+            assert.ok(pair && pair.variablesReference > 0, `'pair' can be opened: ${JSON.stringify(pair)}`);
+            assert.match(pair.value, /<Pair object/);
+            const attrs = await open(pair.variablesReference);
+            assert.match(attrs.get('left')?.value ?? '', /<str.*'seam'/);
+            assert.equal(attrs.get('left')?.variablesReference, 0, 'a str is shown whole');
+            const items = await open(attrs.get('right')!.variablesReference);
+            assert.deepEqual([...items.values()].map((x) => `${x.name} ${x.value}`), ['[0] <int> 1', '[1] <int> 2']);
             const ev = await s.dc.evaluateRequest({ expression: 'left->ob_type->tp_name', frameId: top.id, context: 'repl' });
             assert.match(ev.body.result, /"str"/);
             const before = top.line;

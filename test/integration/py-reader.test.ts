@@ -14,7 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Memory, PyFrame, Symbols } from '../../src/debug/types';
 import { detectLayout, layoutFromDwarf, type PyLayout } from '../../src/debug/python/layout';
-import { readLocals, readPythonThreads, type PyThreadRead } from '../../src/debug/python/reader';
+import { readChildren, readLocals, readPythonThreads, type PyThreadRead } from '../../src/debug/python/reader';
 import { ProcMemory } from '../../src/debug/python/procMemory';
 import { ElfSymbols } from '../../src/debug/python/elfSymbols';
 
@@ -78,6 +78,7 @@ def multi(worker, a, b):
     class Obj: pass
     o = Obj(); o.a = 1; o.b = 'x'
     sd = o.__dict__
+    p = Obj(); p.a = 1; p.b = 'x'
     gd = {(1, 2): 3.0}
     report_and_wait(
         worker,
@@ -255,6 +256,20 @@ for (const minor of [10, 11, 12, 13]) {
         if (want.type !== 'Thread' && want.type !== 'type' && want.type !== 'Obj') assert.equal(got.value, want.repr, `value of ${name}`);
         if (want.len !== null) assert.equal(got.length, want.len, `len of ${name}`);
       }
+
+      // What the Variables view shows inside them: items, entries, instance attributes.
+      const kids = async (n: string): Promise<string[]> => {
+        const local = locals.find((l) => l.name === n);
+        assert.ok(local?.address, `${n} has an address`);
+        return (await readChildren(mem!, layout, local.address)).map((c) => `${c.name}=${c.summary.value}`);
+      };
+      assert.deepEqual(await kids('li'), ['[0]=1', "[1]='x'", '[2]=None']);
+      assert.deepEqual(await kids('tu'), ['[0]=True']);
+      assert.deepEqual(await kids('di'), ["'k'=1", "'j'=[2]"]);
+      assert.deepEqual(await kids('o'), ['a=1', "b='x'"], 'attributes of an object whose __dict__ was asked for');
+      assert.deepEqual(await kids('p'), ['a=1', "b='x'"], 'attributes kept as values only (3.11+), or in its __dict__');
+      assert.deepEqual(await kids('worker'), (await kids('worker')).filter((k) => k.startsWith('_')), 'a Thread: its attributes');
+      assert.ok((await kids('worker')).includes(`_name='${report.worker.name}'`), (await kids('worker')).join(', '));
 
       // Garbage for one frame's code object: that frame only is unreadable.
       const frames = flat(main);

@@ -7,7 +7,7 @@ import {
   TerminatedEvent, BreakpointEvent, Thread, Scope, Source, StackFrame, Handles, logger, Logger,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { BreakpointState, DebugBackend, StopEvent, Variable } from '../backend';
+import type { BreakpointState, DebugBackend, StopEvent } from '../backend';
 import { createBackend } from '../backendFactory';
 import { StackService } from '../stackService';
 import { Breakpoints } from './breakpoints';
@@ -19,7 +19,7 @@ import { resolvePython } from './python';
 import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
-import { describeValue, pythonLocals } from './values';
+import { describeValue, pythonChildren, pythonLocals, type PythonVariable } from './values';
 import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE } from './pythonStepping';
 import { Stepping, type StepHost } from './stepping';
@@ -28,7 +28,9 @@ import { evaluatePython } from './pythonEvaluate';
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
 
-type VarRef = { kind: 'locals'; threadId: number; frame: MergedFrame; level: number } | { kind: 'children'; ref: number };
+type VarRef = { kind: 'locals'; threadId: number; frame: MergedFrame; level: number } | { kind: 'children'; ref: number }
+  /** A Python object's insides, read from memory. */
+  | { kind: 'python'; address: bigint };
 
 /** How long the adapter waits for its debugger to end the session once the client is gone. */
 const CLIENT_GONE_MS = 5000;
@@ -434,27 +436,33 @@ export class SeamDebugSession extends LoggingDebugSession {
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     void this.run(response, async () => {
       const v = this.vars.get(args.variablesReference);
-      let list: Variable[] = [];
+      let list: PythonVariable[] = [];
+      let python = false;
       if (v?.kind === 'locals') {
-        if (v.frame.language === 'python' && v.frame.python) list = await this.pythonLocals(v.frame.python.address);
+        python = v.frame.language === 'python' && !!v.frame.python;
+        if (python) list = await this.pythonLocals(v.frame.python!.address);
         else if (v.level >= 0) list = await this.backend!.locals(v.threadId, v.level);
       } else if (v?.kind === 'children') {
         list = await this.backend!.children(v.ref);
+      } else if (v?.kind === 'python') {
+        python = true;
+        list = await pythonChildren(this.backend!, this.stacks!, v.address);
       }
       const out: DebugProtocol.Variable[] = [];
       for (const x of list) {
         out.push({
           name: x.name,
-          value: await describeValue(x, this.backend!, this.stacks),
+          value: python ? x.value : await describeValue(x, this.backend!, this.stacks),
           type: x.type,
-          variablesReference: x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
+          variablesReference: x.python !== undefined ? this.vars.create({ kind: 'python', address: x.python })
+            : x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
         });
       }
       response.body = { variables: out };
     });
   }
 
-  private async pythonLocals(frameAddress: bigint): Promise<Variable[]> {
+  private async pythonLocals(frameAddress: bigint): Promise<PythonVariable[]> {
     return pythonLocals(this.backend!, this.stacks!, frameAddress);
   }
 
@@ -467,7 +475,7 @@ export class SeamDebugSession extends LoggingDebugSession {
         const local = fr.frame.python && /^[A-Za-z_]\w*$/.test(name)
           ? (await this.pythonLocals(fr.frame.python.address)).find((l) => l.name === name) : undefined;
         if (local) {
-          response.body = { result: local.value, type: local.type, variablesReference: 0 };
+          response.body = { result: local.value, type: local.type, variablesReference: local.python !== undefined ? this.vars.create({ kind: 'python', address: local.python }) : 0 };
           return;
         }
         // Code runs in the program only where the interpreter stopped cleanly: at a Python

@@ -4,7 +4,7 @@
  */
 import type { DebugBackend, Variable } from '../backend';
 import type { StackService } from '../stackService';
-import { readLocals, summarizeObject } from '../python/reader';
+import { expandable, readChildren, readLocals, summarizeObject, type ObjectSummary } from '../python/reader';
 
 /** C and Rust types whose value is a pointer to a Python object. */
 const PYOBJECT_TYPE = /^(?:const\s+)?(?:PyObject|struct _object|Py\w*Object)\s*\*\s*$|^(?:pyo3::)?(?:instance::)?(?:Bound|Py|Borrowed)<|^&(?:pyo3::types::any::)?PyAny\b|^\*mut (?:pyo3_ffi::object::)?PyObject$/;
@@ -25,14 +25,32 @@ export async function describeValue(v: Variable, backend: DebugBackend, stacks?:
   return `<${s.type}${len}> ${s.value}`;
 }
 
-export async function pythonLocals(backend: DebugBackend, stacks: StackService, frameAddress: bigint): Promise<Variable[]> {
+/** A Python value as the Variables view shows it; `python` set when it can be opened. */
+export interface PythonVariable extends Variable {
+  python?: bigint;
+}
+
+function shown(name: string, summary: ObjectSummary | null, address: bigint | undefined): PythonVariable {
+  const v: PythonVariable = {
+    name,
+    value: summary ? `<${summary.type}${summary.length !== undefined ? ` (len ${summary.length})` : ''}> ${summary.value}` : '<unbound>',
+    type: summary?.type,
+    ref: 0,
+  };
+  if (summary && address !== undefined && expandable(summary)) v.python = address;
+  return v;
+}
+
+export async function pythonLocals(backend: DebugBackend, stacks: StackService, frameAddress: bigint): Promise<PythonVariable[]> {
   const layout = await stacks.pythonLayout();
   if (!layout) return [];
   const locals = await readLocals(backend.memory, layout, frameAddress);
-  return locals.map((l) => ({
-    name: l.name,
-    value: l.summary ? `<${l.summary.type}${l.summary.length !== undefined ? ` (len ${l.summary.length})` : ''}> ${l.summary.value}` : '<unbound>',
-    type: l.summary?.type,
-    ref: 0,
-  }));
+  return locals.map((l) => shown(l.name, l.summary, l.address));
+}
+
+/** What is inside a Python object (items, entries, attributes), read from memory. */
+export async function pythonChildren(backend: DebugBackend, stacks: StackService, address: bigint): Promise<PythonVariable[]> {
+  const layout = await stacks.pythonLayout();
+  if (!layout) return [];
+  return (await readChildren(backend.memory, layout, address)).map((c) => shown(c.name, c.summary, c.addr));
 }

@@ -38,6 +38,8 @@ export interface LocalVariable {
   name: string;
   /** null when the local is unbound. */
   summary: ObjectSummary | null;
+  /** The object's address, when bound. */
+  address?: bigint;
 }
 
 /** Memory that cannot hold what the layout says is there (a bad pointer, a short read, a length
@@ -534,20 +536,26 @@ export class PyMemoryReader {
 
   /** The object's instance attribute `name` from its `__dict__` or its managed values; 0n when absent. */
   async instanceAttr(obj: bigint, name: string): Promise<bigint> {
+    for (const [key, value] of await this.instanceItems(obj, 256)) if (await this.strIs(key, name)) return value;
+    return 0n;
+  }
+
+  /**
+   * The (key, value) pointers of an object's instance attributes: its `__dict__`, or the values
+   * its type's shared keys index (3.11+ managed dicts, 3.13+ inline values). Empty when it has
+   * none or the layout does not say where they are.
+   */
+  async instanceItems(obj: bigint, max: number): Promise<[bigint, bigint][]> {
     const A = this.layout.attrs;
-    if (!A) return 0n;
+    if (!A) return [];
     const type = await this.ptrAt(obj + BigInt(this.layout.object.type));
     const t = await this.read(type, A.cachedKeys + 8);
     const flags = t.getBigUint64(A.tpFlags, true);
-    const find = async (items: [bigint, bigint][]): Promise<bigint> => {
-      for (const [key, value] of items) if (await this.strIs(key, name)) return value;
-      return 0n;
-    };
-    const fromValues = async (values: bigint): Promise<bigint> => {
+    const fromValues = async (values: bigint): Promise<[bigint, bigint][]> => {
       const keys = t.getBigUint64(A.cachedKeys, true);
-      return keys === 0n ? 0n : find(await this.keysItems(keys, values, 256, 256));
+      return keys === 0n ? [] : this.keysItems(keys, values, max, Math.max(max, 256));
     };
-    const fromDict = async (dict: bigint): Promise<bigint> => (dict === 0n ? 0n : find(await this.dictItems(dict, 256, 256)));
+    const fromDict = async (dict: bigint): Promise<[bigint, bigint][]> => (dict === 0n ? [] : this.dictItems(dict, max, Math.max(max, 256)));
     if (A.managed && flags & MANAGED_DICT) {
       const at = obj + BigInt(A.managedDict);
       const word = await this.ptrAt(at);
@@ -560,16 +568,48 @@ export class PyMemoryReader {
           return word & 1n ? fromValues(word + 1n) : fromDict(word);
         case 'inline-values': {
           if (word !== 0n) return fromDict(word);
-          if (!(flags & INLINE_VALUES)) return 0n;
+          if (!(flags & INLINE_VALUES)) return [];
           const values = obj + BigInt(t.getBigInt64(A.tpBasicsize, true));
           // struct _dictvalues: capacity, size, embedded, valid (uint8_t each), then values[].
           const valid = (await this.read(values, 4)).getUint8(3);
-          return valid ? fromValues(values) : 0n;
+          return valid ? fromValues(values) : [];
         }
       }
     }
     const offset = t.getBigInt64(A.tpDictoffset, true);
-    return offset > 0n ? fromDict(await this.ptrAt(obj + offset)) : 0n;
+    return offset > 0n ? fromDict(await this.ptrAt(obj + offset)) : [];
+  }
+
+  /**
+   * What the Variables view shows inside a Python object: a list's or tuple's items (`[0]`...),
+   * a dict's entries (by key repr), another object's instance attributes; at most `max`.
+   */
+  async children(addr: bigint, max = 300): Promise<{ name: string; addr: bigint }[]> {
+    const type = await this.typeName(addr);
+    const L = this.layout;
+    if (type === 'list' || type === 'tuple') {
+      const lay = type === 'list' ? L.list : L.tuple;
+      const length = Number((await this.read(addr + BigInt(lay.size), 8)).getBigInt64(0, true));
+      if (length < 0 || length > 1 << 40) throw new BadMemory('bad length');
+      const n = Math.min(length, max);
+      if (!n) return [];
+      const items = type === 'list' ? await this.ptrAt(addr + BigInt(lay.items)) : addr + BigInt(lay.items);
+      const v = await this.read(items, n * 8);
+      return Array.from({ length: n }, (_, i) => ({ name: `[${i}]`, addr: v.getBigUint64(i * 8, true) }));
+    }
+    if (type === 'dict') {
+      const out: { name: string; addr: bigint }[] = [];
+      for (const [k, v] of await this.dictItems(addr, max, Math.max(max * 2, 64))) out.push({ name: (await this.summarize(k, 1)).value, addr: v });
+      return out;
+    }
+    if (PRIMITIVE.has(type)) return [];
+    const out: { name: string; addr: bigint }[] = [];
+    for (const [k, v] of await this.instanceItems(addr, max)) {
+      let name: string;
+      try { name = await this.str(k, 200); } catch { name = '<key>'; }
+      out.push({ name, addr: v });
+    }
+    return out;
   }
 
   /**
@@ -634,7 +674,7 @@ export class PyMemoryReader {
       let name: string;
       try { name = await this.str(names.getBigUint64(i * 8, true), 200); } catch { name = `<local ${i}>`; }
       const value = untag(values.getBigUint64(i * 8, true), L.frame.localsTagBits);
-      out.push({ name, summary: value === 0n ? null : await this.summarize(value) });
+      out.push({ name, summary: value === 0n ? null : await this.summarize(value), ...(value === 0n ? {} : { address: value }) });
     }
     return out;
   }
@@ -653,9 +693,25 @@ export async function readLocals(memory: Memory, layout: PyLayout, frameAddr: bi
   return new PyMemoryReader(memory, layout).locals(frameAddr);
 }
 
+/** The items, entries or attributes inside the object at `addr`, each with its summary. */
+export async function readChildren(memory: Memory, layout: PyLayout, addr: bigint): Promise<{ name: string; addr: bigint; summary: ObjectSummary }[]> {
+  const r = new PyMemoryReader(memory, layout);
+  const kids = await r.children(addr);
+  return Promise.all(kids.map(async (k) => ({ ...k, summary: await r.summarize(k.addr) })));
+}
+
 /** A short description of the object at `addr` (a PyObject*). Never throws for bad memory. */
 export async function summarizeObject(memory: Memory, layout: PyLayout, addr: bigint): Promise<ObjectSummary> {
   return new PyMemoryReader(memory, layout).summarize(addr);
+}
+
+/** Types whose value the summary says in full: nothing to expand. */
+const PRIMITIVE = new Set(['NoneType', 'str', 'bytes', 'bool', 'int', 'float', 'NULL']);
+
+/** Whether the Variables view can open this value: a container with items, or an object. */
+export function expandable(s: ObjectSummary): boolean {
+  if (PRIMITIVE.has(s.type) || s.type === '?' || s.value.startsWith('<unreadable')) return false;
+  return s.length === undefined || s.length > 0;
 }
 
 /** tp_flags bits (object.h): Py_TPFLAGS_MANAGED_DICT (3.11+), Py_TPFLAGS_INLINE_VALUES (3.13+). */
