@@ -373,6 +373,16 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
           const v = (n: string) => vars.find((x) => x.name === n)?.value ?? `(no ${n} in ${JSON.stringify(vars)})`;
           assert.match(v('left'), left, `call ${i}: left`);
           assert.match(v('right'), right, `call ${i}: right`);
+          if (i === 2) {
+            // A `PyObject *` list opens on its items, and on the C struct as the debugger reads it.
+            const ref = vars.find((x) => x.name === 'left')!.variablesReference;
+            const inside = (await s.dc.variablesRequest({ variablesReference: ref })).body.variables;
+            assert.deepEqual(inside.filter((x) => x.name.startsWith('[')).map((x) => `${x.name} ${x.value}`), ['[0] <int> 1', '[1] <int> 2']);
+            const struct = inside.find((x) => x.name === '(C struct)');
+            assert.ok(struct && struct.variablesReference > 0, JSON.stringify(inside));
+            const fields = (await s.dc.variablesRequest({ variablesReference: struct.variablesReference })).body.variables.map((x) => x.name);
+            assert.ok(fields.some((f) => /ob_refcnt|ob_base|ob_type/.test(f)), fields.join(', '));
+          }
           if (i === 0) {
             // A Python frame's local opened from memory: dict -> entry -> object -> attribute -> list.
             const main = (await s.frames(tid)).find((f) => f.name === '[Py] main');

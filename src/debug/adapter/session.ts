@@ -19,7 +19,7 @@ import { resolvePython } from './python';
 import { UserError } from '../errors';
 import type { AttachArgs, LaunchArgs } from './launchConfig';
 import type { MergedFrame } from '../types';
-import { describeValue, pythonChildren, pythonLocals, type PythonVariable } from './values';
+import { describeNative, pythonChildren, pythonLocals, type PythonVariable } from './values';
 import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE } from './pythonStepping';
 import { Stepping, type StepHost } from './stepping';
@@ -29,8 +29,9 @@ const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
 
 type VarRef = { kind: 'locals'; threadId: number; frame: MergedFrame; level: number } | { kind: 'children'; ref: number }
-  /** A Python object's insides, read from memory. */
-  | { kind: 'python'; address: bigint };
+  /** A Python object's insides, read from memory; with `native`, the C struct's fields (the
+   *  debugger's children of the `PyObject *`) as one more entry. */
+  | { kind: 'python'; address: bigint; native?: number };
 
 /** How long the adapter waits for its debugger to end the session once the client is gone. */
 const CLIENT_GONE_MS = 5000;
@@ -449,12 +450,16 @@ export class SeamDebugSession extends LoggingDebugSession {
         list = await pythonChildren(this.backend!, this.stacks!, v.address);
       }
       const out: DebugProtocol.Variable[] = [];
+      if (v?.kind === 'python' && v.native) {
+        out.push({ name: '(C struct)', value: 'the object\'s fields as the debugger reads them', variablesReference: this.vars.create({ kind: 'children', ref: v.native }), presentationHint: { kind: 'virtual' } });
+      }
       for (const x of list) {
+        const d = python ? { value: x.value, python: x.python } : await describeNative(x, this.backend!, this.stacks);
         out.push({
           name: x.name,
-          value: python ? x.value : await describeValue(x, this.backend!, this.stacks),
+          value: d.value,
           type: x.type,
-          variablesReference: x.python !== undefined ? this.vars.create({ kind: 'python', address: x.python })
+          variablesReference: d.python !== undefined ? this.vars.create({ kind: 'python', address: d.python, ...(python ? {} : { native: x.ref }) })
             : x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
         });
       }
@@ -489,7 +494,12 @@ export class SeamDebugSession extends LoggingDebugSession {
           : 'in a hover, or in a Python frame of a thread not stopped at a Python breakpoint or step, Seam shows local names only (read from memory: no code runs in the program there); for debugger expressions select a C or Rust frame');
       }
       const v = await this.backend!.evaluate(args.expression, fr?.threadId, fr && fr.level >= 0 ? fr.level : undefined);
-      response.body = { result: await describeValue(v, this.backend!, this.stacks), type: v.type, variablesReference: v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0 };
+      const d = await describeNative(v, this.backend!, this.stacks);
+      response.body = {
+        result: d.value, type: v.type,
+        variablesReference: d.python !== undefined ? this.vars.create({ kind: 'python', address: d.python, native: v.ref })
+          : v.ref ? this.vars.create({ kind: 'children', ref: v.ref }) : 0,
+      };
     });
   }
 

@@ -14,15 +14,17 @@ function pointerIn(value: string): bigint | undefined {
   return m ? BigInt(m[0]) : undefined;
 }
 
-export async function describeValue(v: Variable, backend: DebugBackend, stacks?: StackService): Promise<string> {
-  if (!stacks || !v.type || !PYOBJECT_TYPE.test(v.type.trim())) return v.value;
+/** A native value as shown: a Python object's summary for `PyObject *` and PyO3 handles, with
+ *  its address in `python` when the object can be opened (items, entries, attributes). */
+export async function describeNative(v: Variable, backend: DebugBackend, stacks?: StackService): Promise<{ value: string; python?: bigint }> {
+  if (!stacks || !v.type || !PYOBJECT_TYPE.test(v.type.trim())) return { value: v.value };
   const addr = v.address ?? pointerIn(v.value);
-  if (!addr) return v.value;
+  if (!addr) return { value: v.value };
   const layout = await stacks.pythonLayout();
-  if (!layout) return v.value;
+  if (!layout) return { value: v.value };
   const s = await summarizeObject(backend.memory, layout, addr);
   const len = s.length !== undefined ? ` (len ${s.length})` : '';
-  return `<${s.type}${len}> ${s.value}`;
+  return { value: `<${s.type}${len}> ${s.value}`, ...(expandable(s) ? { python: addr } : {}) };
 }
 
 /** A Python value as the Variables view shows it; `python` set when it can be opened. */
