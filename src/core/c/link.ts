@@ -688,12 +688,18 @@ class CLinker {
     /** Variables holding a module's dict (`d = PyModule_GetDict(m)`): what is set in them is
      *  added to the module, as with `PyModule_AddObjectRef`. */
     const moduleDicts = new Set<string>();
+    /** Module dicts of the builtins module in a file of no module of its own (exceptions.c's
+     *  `mod_dict = PyModule_GetDict(bltinmod)`, where INIT_ALIAS adds IOError). */
+    const builtinsDicts = new Set<string>();
     for (const c of f.calls) {
       if (/^PyType_From/.test(c.fn) && c.lhs) {
         const spec = c.args.map((a) => stripCasts(a)).find((a) => this.typeByVar.has(a));
         if (spec) typeVars.set(stripCasts(c.lhs), spec);
       }
-      if (c.fn === 'PyModule_GetDict' && c.lhs) moduleDicts.add(stripCasts(c.lhs));
+      if (c.fn === 'PyModule_GetDict' && c.lhs) {
+        moduleDicts.add(stripCasts(c.lhs));
+        if (!modules.length && /^(?:bltinmod|builtins?(?:_?mod(?:ule)?)?)$/i.test(stripCasts(c.args[0] ?? ''))) builtinsDicts.add(stripCasts(c.lhs));
+      }
     }
     for (const c of f.calls) {
       const where = { file, line: c.line };
@@ -730,7 +736,7 @@ class CLinker {
           // `Py_NewRef(x)` adds x (a new reference to it).
           const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
-          const mods = isBuiltin ? ['builtins'] : modules;
+          const mods = isBuiltin || builtinsDicts.has(stripCasts(c.args[0] ?? '')) ? ['builtins'] : modules;
           const t = this.typeOf(value, file, typeVars);
           const exc = excVars.get(stripCasts(value));
           if (t) {
