@@ -431,7 +431,7 @@ function parseClinicBlock(body: string, firstLine: number, out: CClinic[]): void
 /** Splits a parenthesised argument list starting at `open` (the '(' offset). Returns the
  *  arguments (comments removed, trimmed) and the offset after ')', or undefined when the list
  *  does not close within `limit` characters. */
-function splitArgs(text: string, open: number, limit = 20000): { args: string[]; end: number } | undefined {
+export function splitArgs(text: string, open: number, limit = 20000): { args: string[]; end: number } | undefined {
   const args: string[] = [];
   let depth = 0;
   let cur = '';

@@ -10,7 +10,7 @@
  * `unresolved` so the indexer can grep the files it skipped and link again. Pure: no I/O.
  */
 import type { Binding, LinkOutput, Target, TargetKind } from '../model';
-import { matchBrace, scanInitialiser, stripCasts, substitute, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit } from './extract';
+import { matchBrace, scanInitialiser, splitArgs, stripCasts, substitute, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit } from './extract';
 import {
   CONSTRUCTOR_SLOTS, GENERIC_SLOT_FUNCTIONS, GETSET_DEF_FIELDS, MEMBER_DEF_FIELDS, METHOD_DEF_FIELDS,
   MODULE_DEF_FIELDS, SLOT_DUNDERS, SLOT_ORDER, SUB_STRUCT_FIELDS, SUB_STRUCT_POINTERS,
@@ -159,7 +159,7 @@ class CLinker {
       if (direct.has(d.item.name) || depth >= 4) return text;
       const inner = new RegExp(`\\b(${[...makers.keys()].join('|')})\\s*\\(`).exec(text);
       const innerDef = inner && this.pick(makers.get(inner[1]), from);
-      const innerArgs = inner && splitArgsOf(text, inner.index + inner[0].length - 1);
+      const innerArgs = inner && splitArgs(text, inner.index + inner[0].length - 1)?.args;
       return innerDef && innerArgs ? expand(innerDef, innerArgs, from, depth + 1) : text;
     };
     for (const [file, f] of this.files) {
@@ -447,7 +447,7 @@ class CLinker {
     if (!m) return undefined;
     const d = this.pick(this.defines.get(m[1])?.filter((x) => x.item.params), file);
     if (!d) return undefined;
-    const args = splitTopLevel(m[2]);
+    const args = splitArgs(`(${m[2]})`, 0)?.args ?? [];
     const text = substitute(d.item.body, d.item.params ?? [], args).trim().replace(/,\s*$/, '');
     if (!text.startsWith('{')) return undefined;
     return scanInitialiser(`{${text}}`, e.line)[0]?.items;
@@ -807,35 +807,6 @@ function fieldsOf(elems: CElem[], order: readonly string[]): Map<string, CElem> 
     if (pos < order.length) out.set(order[pos], e);
     pos++;
   }
-  return out;
-}
-
-/** The arguments of the call whose `(` is at `open` in `text`, or undefined when unbalanced. */
-function splitArgsOf(text: string, open: number): string[] | undefined {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return splitTopLevel(text.slice(open + 1, i));
-  }
-  return undefined;
-}
-
-/** A macro call's arguments: `a, f(b, c)` -> ['a', 'f(b, c)']. */
-function splitTopLevel(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0, cur = '';
-  for (const ch of text) {
-    if (ch === '(' || ch === '[' || ch === '{') depth++;
-    else if (ch === ')' || ch === ']' || ch === '}') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else {
-      cur += ch;
-    }
-  }
-  if (cur.trim() || out.length) out.push(cur.trim());
   return out;
 }
 
