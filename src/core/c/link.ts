@@ -610,9 +610,13 @@ class CLinker {
     return out;
   }
 
-  private typeOf(expr: string, from: string, typeVars: Map<string, string>): TypeInfo | undefined {
+  /** `typeVars`: variable -> the specs assigned to it, by line; the one assigned last before
+   *  `line` is taken (`temp` holds Reader's type, then Writer's, in _csv). */
+  private typeOf(expr: string, from: string, typeVars: Map<string, { line: number; spec: string }[]>, line = Infinity): TypeInfo | undefined {
     const x = stripCasts(expr);
-    const spec = typeVars.get(x);
+    const assigned = typeVars.get(x);
+    const before = assigned?.filter((a) => a.line <= line);
+    const spec = (before?.length ? before.reduce((a, b) => (b.line >= a.line ? b : a)) : assigned?.[0])?.spec;
     const name = spec ?? x;
     if (!IDENT.test(name)) return undefined;
     // CPython's exceptions: `PyObject *PyExc_OSError = (PyObject *)&_PyExc_OSError`.
@@ -683,7 +687,7 @@ class CLinker {
 
   private linkCalls(file: string, f: CFileFacts, modules: string[]): void {
     if (!f.calls.length) return;
-    const typeVars = new Map<string, string>(); // `state->X` -> spec variable
+    const typeVars = new Map<string, { line: number; spec: string }[]>(); // `state->X` -> spec variables
     const excVars = new Map<string, { names: string[]; line: number }>();
     /** Variables holding a module's dict (`d = PyModule_GetDict(m)`): what is set in them is
      *  added to the module, as with `PyModule_AddObjectRef`. */
@@ -694,7 +698,7 @@ class CLinker {
     for (const c of f.calls) {
       if (/^PyType_From/.test(c.fn) && c.lhs) {
         const spec = c.args.map((a) => stripCasts(a)).find((a) => this.typeByVar.has(a));
-        if (spec) typeVars.set(stripCasts(c.lhs), spec);
+        if (spec) push(typeVars, stripCasts(c.lhs), { line: c.line, spec });
       }
       if (c.fn === 'PyModule_GetDict' && c.lhs) {
         moduleDicts.add(stripCasts(c.lhs));
@@ -718,7 +722,7 @@ class CLinker {
           const arr = /^([A-Za-z_]\w*)\s*\[[^\]]*\]$/.exec(stripCasts(c.args[1] ?? ''));
           const list = arr ? this.initOf(arr[1], file, 'PyTypeObject*')?.item.elems.map((e) => e.text) : [c.args[1] ?? ''];
           for (const x of list ?? []) {
-            const t = this.typeOf(x, file, typeVars);
+            const t = this.typeOf(x, file, typeVars, c.line);
             const short = t?.bareName ?? t?.names[0]?.split('.').pop();
             if (t && short) this.addTypeNames(t, modules.map((m) => `${m}.${short}`));
           }
@@ -737,7 +741,7 @@ class CLinker {
           const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
           const mods = isBuiltin || builtinsDicts.has(stripCasts(c.args[0] ?? '')) ? ['builtins'] : modules;
-          const t = this.typeOf(value, file, typeVars);
+          const t = this.typeOf(value, file, typeVars, c.line);
           const exc = excVars.get(stripCasts(value));
           if (t) {
             this.addTypeNames(t, mods.map((m) => `${m}.${pyName}`));
