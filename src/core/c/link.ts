@@ -54,6 +54,7 @@ const STRINGIFIED = /^_?Py_X?STRINGIFY\s*\(\s*[A-Za-z_]\w*\s*\)$/;
 /** What every struct sequence type has from Objects/structseq.c. */
 const STRUCT_SEQ_SHARED: readonly [string, string, TargetKind][] = [
   ['__new__', 'structseq_new', 'constructor'], ['__repr__', 'structseq_repr', 'slot'], ['__reduce__', 'structseq_reduce', 'method'],
+  ['__replace__', 'structseq_replace', 'method'],
 ];
 
 /** PyStructSequence_Desc's fields (structseq.h). */
