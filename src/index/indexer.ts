@@ -5,11 +5,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
 import { cUndefinedRefs } from '../core/c/refs';
 import { cColumn0Names, type CFileFacts } from '../core/c/extract';
 import { packagingOf } from './packaging';
+import { cModuleAliases } from './cPackages';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
 import { linkPython } from '../core/python/link';
@@ -332,13 +333,26 @@ export class Indexer {
     const got: { out: ReturnType<typeof linkC>; added: boolean; index?: NameIndex } = await c;
     const { out: cOut, added } = got;
     const index = got.index ?? new NameIndex([cOut]);
-    const outputs: LinkOutput[] = [cOut, ...rust, py];
+    // C modules named bare in their PyModuleDef, under the import path setup.py or their package gives.
+    const setups = new Map([...this.manifests].filter(([p]) => p.endsWith(`${sep}setup.py`) || p === 'setup.py'));
+    const cPaths: LinkOutput = { bindings: [], aliases: cModuleAliases(cOut.bindings, setups, (d) => this.packageOf(d)), warnings: [] };
+    const outputs: LinkOutput[] = [cOut, ...rust, py, cPaths];
     for (const o of outputs) for (const w of o.warnings) this.log(w);
     for (const o of outputs.slice(1)) index.add(o);
     this.index = index;
     // Keyed after on-demand parsing, which changes which files have facts.
     this.link = { key: this.linkKey(), outputs: outputs.map((o) => ({ bindings: o.bindings, aliases: o.aliases, warnings: [] })) };
     return added;
+  }
+
+  /** The dotted package a directory is (`''` when it has no `__init__.py`). */
+  private packageOf(dir: string): string {
+    const names: string[] = [];
+    for (let d = dir; this.packageDirs.has(d); d = dirname(d)) {
+      names.unshift(basename(d));
+      if (dirname(d) === d) break;
+    }
+    return names.join('.');
   }
 
   private linkC(): ReturnType<typeof linkC> {

@@ -1,0 +1,56 @@
+/**
+ * The import path of a C extension module whose `PyModuleDef` names it bare: simplejson's
+ * `_speedups.c` says `"_speedups"` but Python imports `simplejson._speedups`. Pure: works on the
+ * C linker's module bindings, setup.py texts and which directories are Python packages.
+ * - setup.py: `Extension("simplejson._speedups", [...])` (or `name=`): a module of that last
+ *   component, in a file below the setup.py, is imported under the dotted name;
+ * - otherwise a module in a Python package's directory (`bitarray/_bitarray.c` beside
+ *   `bitarray/__init__.py`) is imported from that package.
+ */
+import { dirname, sep } from 'node:path';
+import type { Alias, Binding } from '../core/model';
+
+/** The dotted names of the `Extension(...)` objects a setup.py builds (literal names only). */
+export function setupExtensionNames(setupPy: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  const re = /\bExtension\s*\(\s*(?:name\s*=\s*)?["']([A-Za-z_][\w.]*)["']/g;
+  for (let m = re.exec(setupPy); m; m = re.exec(setupPy)) {
+    out.push({ name: m[1], line: setupPy.slice(0, m.index).split('\n').length });
+  }
+  return out;
+}
+
+/**
+ * Aliases from each C module's import path to the name its PyModuleDef gives it.
+ * `setups`: setup.py path -> text; `packageOf`: a directory -> the dotted package it is ('' when
+ * it is not one).
+ */
+export function cModuleAliases(moduleBindings: readonly Binding[], setups: ReadonlyMap<string, string>, packageOf: (dir: string) => string): Alias[] {
+  const declared = [...setups].map(([path, text]) => ({ dir: dirname(path), path, names: setupExtensionNames(text).filter((n) => n.name.includes('.')) }));
+  const out: Alias[] = [];
+  const seen = new Set<string>();
+  for (const b of moduleBindings) {
+    const t = b.target;
+    if (t.kind !== 'module' || t.language !== 'c' || b.name.includes('.')) continue;
+    const file = t.file;
+    let from: string | undefined;
+    let at = { file, line: t.line };
+    for (const d of declared) {
+      if (!(file.startsWith(d.dir + sep) || file.startsWith(`${d.dir}/`))) continue;
+      const hit = d.names.find((n) => n.name.slice(n.name.lastIndexOf('.') + 1) === b.name);
+      if (hit) {
+        from = hit.name;
+        at = { file: d.path, line: hit.line };
+        break;
+      }
+    }
+    if (!from) {
+      const pkg = packageOf(dirname(file));
+      if (pkg) from = `${pkg}.${b.name}`;
+    }
+    if (!from || from === b.name || seen.has(from)) continue;
+    seen.add(from);
+    out.push({ from, to: b.name, star: false, ...at });
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * C extension modules named bare in their PyModuleDef (`"_speedups"`) get the import path their
+ * setup.py or their package directory gives (`simplejson._speedups`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Binding } from '../../src/core/model';
+import { cModuleAliases, setupExtensionNames } from '../../src/index/cPackages';
+
+const mod = (name: string, file: string): Binding => ({ name, target: { language: 'c', kind: 'module', file, line: 1, symbol: name, style: 'c-api' } });
+
+test('setup.py Extension names', () => {
+  const setup = `from setuptools import Extension, setup
+ext = [
+    Extension("simplejson._speedups", ["simplejson/_speedups.c"]),
+    Extension(name='PIL._imaging', sources=files),
+    Extension("flat", ["flat.c"]),
+]
+`;
+  assert.deepEqual(setupExtensionNames(setup), [{ name: 'simplejson._speedups', line: 3 }, { name: 'PIL._imaging', line: 4 }, { name: 'flat', line: 5 }]);
+});
+
+test('import paths from setup.py first, then from the package directory', () => {
+  const setups = new Map([['/p/setup.py', 'Extension("PIL._imaging", files)\nExtension("regex._regex", ["regex_3/_regex.c"])\n']]);
+  const packages = new Map([['/p/bitarray', 'bitarray'], ['/q/pkg/sub', 'pkg.sub']]);
+  const aliases = cModuleAliases([
+    mod('_imaging', '/p/src/_imaging.c'),
+    mod('_regex', '/p/regex_3/_regex.c'),
+    mod('_bitarray', '/p/bitarray/_bitarray.c'),
+    mod('_native', '/q/pkg/sub/native.c'),
+    mod('_alone', '/q/tools/alone.c'),
+    mod('already.dotted', '/q/pkg/sub/d.c'),
+  ], setups, (d) => packages.get(d) ?? '');
+  assert.deepEqual(aliases.map((a) => `${a.from} -> ${a.to} (${a.file}:${a.line})`), [
+    'PIL._imaging -> _imaging (/p/setup.py:1)',
+    'regex._regex -> _regex (/p/setup.py:2)',
+    'bitarray._bitarray -> _bitarray (/p/bitarray/_bitarray.c:1)',
+    'pkg.sub._native -> _native (/q/pkg/sub/native.c:1)',
+  ]);
+});
