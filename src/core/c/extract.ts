@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 7;
+export const C_EXTRACTOR_VERSION = 8;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -96,6 +96,19 @@ export interface CFileFacts {
   macroUses: CMacroUse[];
   /** `#include "..."` paths as written. */
   includes: string[];
+  /** Type object fields set at run time (`Pattern_Type.tp_methods = pattern_methods;` in
+   *  mrab-regex); absent when none. */
+  typeSets?: CTypeSet[];
+}
+
+export interface CTypeSet {
+  /** The type object variable. */
+  type: string;
+  /** The PyTypeObject field (`tp_methods`). */
+  field: string;
+  /** The value, as written. */
+  value: string;
+  line: number;
 }
 
 /** Struct types whose initialisers the linker reads. */
@@ -167,6 +180,7 @@ export function extractC(text: string): CFileFacts {
   guard(() => collectCalls(text, 0, lines, facts.calls));
   guard(() => collectMacroCalls(text, lines, facts, top.functions));
   guard(() => collectDictAliases(text, lines, facts));
+  guard(() => collectTypeSets(text, lines, facts));
   guard(() => collectMacroUses(text, lines, facts));
   return facts;
 }
@@ -629,6 +643,16 @@ function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): 
     for (let m = re.exec(text); m; m = re.exec(text)) {
       if (m[1] !== d && !dicts.has(m[1])) facts.calls.push({ fn: 'PyModule_GetDict', args: [], lhs: m[1], line: lines.lineAt(m.index) });
     }
+  }
+}
+
+/** `X.tp_field = value;` statements: type object fields set at run time. */
+function collectTypeSets(text: string, lines: LineIndex, facts: CFileFacts): void {
+  if (!text.includes('.tp_')) return;
+  const re = /(?:^|[;{}])\s*([A-Za-z_]\w*)\.(tp_\w+)\s*=(?!=)\s*([^;]+);/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const at = m.index + m[0].indexOf(m[1]);
+    (facts.typeSets ??= []).push({ type: m[1], field: m[2], value: m[3].trim(), line: lines.lineAt(at) });
   }
 }
 

@@ -557,6 +557,13 @@ class CLinker {
             elems = [elems[0], ...elems.slice(2)];
           }
           fields = fieldsOf(elems, TYPE_OBJECT_FIELDS);
+          // Fields the file sets at run time (`Pattern_Type.tp_methods = pattern_methods;`) where
+          // the initialiser leaves them empty.
+          for (const set of this.files.get(file)?.typeSets ?? []) {
+            if (set.type !== init.name) continue;
+            const have = fields.get(set.field)?.text;
+            if (have === undefined || have === '0' || have === 'NULL') fields.set(set.field, { text: set.value, line: set.line });
+          }
           nameExpr = fields.get('tp_name');
         } else if (init.type === 'PyType_Spec') {
           const spec = fieldsOf(init.elems, TYPE_SPEC_FIELDS);
