@@ -2,20 +2,21 @@
  * The import path of a C extension module whose `PyModuleDef` names it bare: simplejson's
  * `_speedups.c` says `"_speedups"` but Python imports `simplejson._speedups`. Pure: works on the
  * C linker's module bindings, setup.py texts and which directories are Python packages.
- * - setup.py: `Extension("simplejson._speedups", [...])` (or `name=`): a module of that last
- *   component, in a file below the setup.py, is imported under the dotted name;
+ * - setup.py (and setup_*.py helpers): `Extension("simplejson._speedups", [...])` (or `name=`):
+ *   a module of that last component, in a file below it, is imported under the dotted name;
  * - otherwise a module in a Python package's directory (`bitarray/_bitarray.c` beside
  *   `bitarray/__init__.py`) is imported from that package.
  */
 import { dirname, sep } from 'node:path';
 import type { Alias, Binding } from '../core/model';
 
-/** The dotted names of the `Extension(...)` objects a setup.py builds (literal names only). */
+/** The dotted names of the `Extension(...)` objects a setup.py builds (literal names only), and
+ *  dotted `name="pkg.mod"` arguments of its helpers (zstandard's setup_zstd.py). */
 export function setupExtensionNames(setupPy: string): { name: string; line: number }[] {
   const out: { name: string; line: number }[] = [];
-  const re = /\bExtension\s*\(\s*(?:name\s*=\s*)?["']([A-Za-z_][\w.]*)["']/g;
+  const re = /\bExtension\s*\(\s*(?:name\s*=\s*)?["']([A-Za-z_][\w.]*)["']|\bname\s*=\s*["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)["']/g;
   for (let m = re.exec(setupPy); m; m = re.exec(setupPy)) {
-    out.push({ name: m[1], line: setupPy.slice(0, m.index).split('\n').length });
+    out.push({ name: m[1] ?? m[2], line: setupPy.slice(0, m.index).split('\n').length });
   }
   return out;
 }

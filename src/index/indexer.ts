@@ -18,7 +18,7 @@ import { moduleNameFor } from '../core/python/module';
 import type { PythonFileFacts } from '../core/python/extract';
 import type { LinkOutput } from '../core/model';
 import { NameIndex } from '../core/nameIndex';
-import { walkRoots, langOf, type FileLang } from './walk';
+import { walkRoots, langOf, SETUP_PY, type FileLang } from './walk';
 import { ExtractPool, IN_PROCESS_BELOW, extractAll, type ExtractRequest } from './pool';
 import { EXTRACTORS_VERSION, type Facts, type FileResult } from './extractFile';
 import { CacheWriter, cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
@@ -244,11 +244,11 @@ export class Indexer {
     const todo: ExtractRequest[] = [];
     for (const p of paths) {
       const name = p.split(sep).pop() ?? '';
-      if (name === 'Cargo.toml' || name === 'pyproject.toml' || name === 'setup.py') {
+      if (name === 'Cargo.toml' || name === 'pyproject.toml' || SETUP_PY.test(name)) {
         const r = readSource(p, 1 << 20);
         if ('text' in r) this.manifests.set(p, r.text);
         else this.manifests.delete(p);
-        if (name !== 'setup.py') continue; // setup.py is Python source too
+        if (!SETUP_PY.test(name)) continue; // setup.py is Python source too
       }
       const lang = langOf(name);
       if (!lang) continue;
@@ -334,7 +334,7 @@ export class Indexer {
     const { out: cOut, added } = got;
     const index = got.index ?? new NameIndex([cOut]);
     // C modules named bare in their PyModuleDef, under the import path setup.py or their package gives.
-    const setups = new Map([...this.manifests].filter(([p]) => p.endsWith(`${sep}setup.py`) || p === 'setup.py'));
+    const setups = new Map([...this.manifests].filter(([p]) => SETUP_PY.test(basename(p))));
     const cPaths: LinkOutput = { bindings: [], aliases: cModuleAliases(cOut.bindings, setups, (d) => this.packageOf(d)), warnings: [] };
     const outputs: LinkOutput[] = [cOut, ...rust, py, cPaths];
     for (const o of outputs) for (const w of o.warnings) this.log(w);

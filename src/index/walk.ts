@@ -5,6 +5,9 @@
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 
+/** setup.py and its helpers (zstandard's setup_zstd.py). */
+export const SETUP_PY = /^setup(?:_\w+)?\.py$/;
+
 export type FileLang = 'c' | 'rust' | 'python';
 
 export interface FoundFile {
@@ -103,7 +106,7 @@ export function walkRoots(roots: string[], opts: WalkOptions): WalkResult {
         if (isDir) {
           if (!skipDirs.has(name) && !name.startsWith('.')) subdirs.push([p, realDir]);
         } else if (isFile) {
-          if (name === 'Cargo.toml' || name === 'pyproject.toml' || name === 'setup.py') out.manifests.push(p);
+          if (name === 'Cargo.toml' || name === 'pyproject.toml' || SETUP_PY.test(name)) out.manifests.push(p);
           if (name === '__init__.py' || name === '__init__.pyi') out.packageDirs.add(dir);
           const lang = langOf(name);
           if (lang === 'python' && testDir) continue;

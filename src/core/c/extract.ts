@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 8;
+export const C_EXTRACTOR_VERSION = 9;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -99,6 +99,9 @@ export interface CFileFacts {
   /** Type object fields set at run time (`Pattern_Type.tp_methods = pattern_methods;` in
    *  mrab-regex); absent when none. */
   typeSets?: CTypeSet[];
+  /** Functions this file calls with a module it adds to (`psutil_posix_add_methods(mod)`): a
+   *  file of no module of its own that defines one adds to this file's modules. */
+  moduleArgCalls?: string[];
 }
 
 export interface CTypeSet {
@@ -150,7 +153,7 @@ export function cColumn0Names(text: string): string[] {
   return [...out];
 }
 
-const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString|PyDict_SetItem)\s*\(/g;
+const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString|PyDict_SetItem|PyModule_AddFunctions)\s*\(/g;
 /** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
 
 export function extractC(text: string): CFileFacts {
@@ -181,6 +184,7 @@ export function extractC(text: string): CFileFacts {
   guard(() => collectMacroCalls(text, lines, facts, top.functions));
   guard(() => collectDictAliases(text, lines, facts));
   guard(() => collectTypeSets(text, lines, facts));
+  guard(() => collectModuleArgCalls(text, facts));
   guard(() => collectMacroUses(text, lines, facts));
   return facts;
 }
@@ -644,6 +648,18 @@ function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): 
       if (m[1] !== d && !dicts.has(m[1])) facts.calls.push({ fn: 'PyModule_GetDict', args: [], lhs: m[1], line: lines.lineAt(m.index) });
     }
   }
+}
+
+/** Calls passing a module this file adds to (the first argument of its PyModule_Add* calls). */
+function collectModuleArgCalls(text: string, facts: CFileFacts): void {
+  const vars = new Set(facts.calls.filter((c) => c.fn.startsWith('PyModule_Add')).map((c) => (c.args[0] ?? '').trim()).filter((a) => /^[A-Za-z_]\w*$/.test(a)));
+  if (!vars.size) return;
+  const re = new RegExp(`\\b([A-Za-z_]\\w*)\\s*\\(\\s*(?:${[...vars].join('|')})\\s*[,)]`, 'g');
+  const out = new Set<string>();
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (!/^_?Py[A-Z]/.test(m[1]) && !/^(?:if|while|for|switch|return|sizeof)$/.test(m[1])) out.add(m[1]);
+  }
+  if (out.size) facts.moduleArgCalls = [...out].sort();
 }
 
 /** `X.tp_field = value;` statements: type object fields set at run time. */

@@ -46,6 +46,40 @@ interface TypeInfo {
  *  CPython's `SimpleExtendsException`): each invocation defines one, at its line. */
 const MACRO_INIT = /\b(?:PyTypeObject|PyType_Spec|PyType_Slot|PyMethodDef|PyGetSetDef|PyMemberDef)\s+[\w\s#]+(?:\[\s*\])?\s*=\s*\{/;
 
+/**
+ * The module a file of no module of its own adds to: zstandard's `c-ext/constants.c` adds
+ * constants from `constants_module_init(m)`, called by the module in `c-ext/backend_c.c`. Looked
+ * for in the file's directory, then upwards: the first directory holding files that define
+ * modules decides, when they all define the same ones. Empty when ambiguous or none.
+ */
+function nearbyModule(file: string, modulesOf: ReadonlyMap<string, string[]>): string[] {
+  const dirOf = (p: string): string => p.slice(0, Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')));
+  for (let dir = dirOf(file); dir; dir = dirOf(dir)) {
+    const here = [...modulesOf].filter(([p, mods]) => mods.length && dirOf(p) === dir).map(([, mods]) => mods.join('\0'));
+    if (here.length) return new Set(here).size === 1 ? here[0].split('\0') : [];
+    if (!dir.includes('/') && !dir.includes('\\')) break;
+  }
+  return [];
+}
+
+/**
+ * Of definitions in several platform files, the one whose path names what the including file's
+ * name does: `psutil_disk_partitions` seen from `_psutil_linux.c` is arch/linux/disk.c's, not
+ * _psutil_aix.c's. Words every candidate's path has decide nothing. Undefined unless one wins.
+ */
+function platformPick<T>(entries: Located<T>[], from: string): Located<T> | undefined {
+  const words = (p: string): Set<string> => new Set(p.toLowerCase().replace(/\.[ch]$/, '').split(/[^a-z0-9]+/).filter((w) => w.length >= 3));
+  const fromWords = words(from.slice(Math.max(from.lastIndexOf('/'), from.lastIndexOf('\\')) + 1));
+  if (!fromWords.size) return undefined;
+  const matched = entries.map((e) => [...words(e.file)].filter((w) => fromWords.has(w)));
+  const everywhere = new Set([...fromWords].filter((w) => matched.every((m) => m.includes(w))));
+  const scores = matched.map((m) => m.filter((w) => !everywhere.has(w)).length);
+  const top = Math.max(...scores);
+  if (top === 0) return undefined;
+  const winners = new Set(entries.filter((_, i) => scores[i] === top).map((e) => e.file));
+  return winners.size === 1 ? entries[scores.indexOf(top)] : undefined;
+}
+
 /** CPython's stringifying macros (pymacro.h). */
 const STRINGIFY = /^_?Py_X?STRINGIFY$/;
 /** A #define whose body stringifies a name: `#define MODULE_NAME_STR Py_STRINGIFY(MODULE_NAME)`. */
@@ -101,7 +135,19 @@ class CLinker {
     for (const t of this.types) {
       if (t.bareName) t.names = (modulesOf.get(t.file) ?? []).map((m) => `${m}.${t.bareName}`);
     }
-    for (const [file, f] of this.files) this.linkCalls(file, f, modulesOf.get(file) ?? []);
+    // Files of no module of their own add to the modules of the files calling their functions
+    // with a module (`psutil_posix_add_methods(mod)`), else to the module nearby.
+    const callersOf = new Map<string, string[]>();
+    for (const [file, f] of this.files) for (const fn of f.moduleArgCalls ?? []) push(callersOf, fn, file);
+    for (const [file, f] of this.files) {
+      let mods = modulesOf.get(file) ?? [];
+      if (!mods.length && f.calls.length) {
+        const callers = new Set(f.functions.flatMap((fn) => callersOf.get(fn.name) ?? []).filter((g) => g !== file));
+        mods = [...new Set([...callers].flatMap((g) => modulesOf.get(g) ?? []))];
+        if (!mods.length) mods = nearbyModule(file, modulesOf);
+      }
+      this.linkCalls(file, f, mods);
+    }
     for (const t of this.types) this.linkType(t);
     return { bindings: this.bindings, aliases: [], warnings: this.warnings, unresolved: [...this.unresolved].sort() };
   }
@@ -269,6 +315,8 @@ class CLinker {
     this.outsideClosure = true;
     const filesWith = new Set(entries.map((e) => e.file));
     if (filesWith.size === 1) return entries[0];
+    const byPlatform = platformPick(entries, from);
+    if (byPlatform) return byPlatform;
     let bestLen = -1;
     let tie = false;
     for (const e of entries) {
@@ -736,6 +784,9 @@ class CLinker {
           }
           break;
         }
+        case 'PyModule_AddFunctions':
+          if (modules.length) this.linkMethodTable(c.args[1] ?? '', file, modules, false, `\`PyModule_AddFunctions\`${via}`);
+          break;
         case 'PyDict_SetItemString': // on the module's dict: as PyModule_AddObjectRef
         case 'PyDict_SetItem':
         case 'PyModule_AddObject':
@@ -744,6 +795,12 @@ class CLinker {
         case 'SETBUILTIN': {
           if (c.fn.startsWith('PyDict_') && !moduleDicts.has(stripCasts(c.args[0] ?? ''))) break;
           const isBuiltin = c.fn === 'SETBUILTIN';
+          // A loop adding each entry of a method table: `PyModule_AddObject(mod, t[i].ml_name, f)`.
+          const loop = /^([A-Za-z_]\w*)\s*\[[^\]]*\]\s*\.\s*ml_name$/.exec((c.args[1] ?? '').trim());
+          if (loop && !isBuiltin) {
+            if (modules.length) this.linkMethodTable(loop[1], file, modules, false, `\`${loop[1]}\` added entry by entry`);
+            break;
+          }
           const pyName = c.fn === 'PyDict_SetItem' ? literal(strFrom(c.args[1])) : literal(c.args[isBuiltin ? 0 : 1]);
           // `Py_NewRef(x)` adds x (a new reference to it).
           const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
