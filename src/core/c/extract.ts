@@ -557,11 +557,18 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
 
 /** The expression an identifier was last set to in `before` (`PyObject *v = (expr);`). */
 function localValue(before: string, name: string): string | undefined {
-  if (!/^[A-Za-z_]\w*$/.test(name)) return undefined;
+  if (!/^[A-Za-z_]\w*$/.test(name) || !before.includes(name)) return undefined;
+  let re = ASSIGNED.get(name);
+  if (!re) {
+    re = new RegExp(`\\b${name}\\s*=(?!=)\\s*([^;]+);`, 'g');
+    if (ASSIGNED.size > 4096) ASSIGNED.clear();
+    ASSIGNED.set(name, re);
+  }
   let value: string | undefined;
-  for (const m of before.matchAll(new RegExp(`\\b${name}\\s*=(?!=)\\s*([^;]+);`, 'g'))) value = m[1].trim();
+  for (const m of before.matchAll(re)) value = m[1].trim();
   return value;
 }
+const ASSIGNED = new Map<string, RegExp>();
 
 /** A function-like macro or a function, as text: what an invocation expands to. */
 interface Expandable {
@@ -591,6 +598,8 @@ function collectMacroCalls(text: string, lines: LineIndex, facts: CFileFacts, fu
   const adders = new Map<string, Expandable>();
   /** Text that defines adders: invocations inside are the definitions' own, not uses. */
   const defining: [number, number][] = [];
+  // Cheap: no adding call anywhere, nothing to expand.
+  if (!API_WORDS.test(text)) return;
   const macros = textMacros(text);
   for (const [name, m] of macros) if (API_WORDS.test(m.body)) adders.set(name, m);
   for (const [name, h] of adderFunctions(text, functions)) {
@@ -664,12 +673,23 @@ function collectModuleArgCalls(text: string, facts: CFileFacts): void {
 
 /** `X.tp_field = value;` statements: type object fields set at run time. */
 function collectTypeSets(text: string, lines: LineIndex, facts: CFileFacts): void {
-  if (!text.includes('.tp_')) return;
-  const re = /(?:^|[;{}])\s*([A-Za-z_]\w*)\.(tp_\w+)\s*=(?!=)\s*([^;]+);/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const at = m.index + m[0].indexOf(m[1]);
-    (facts.typeSets ??= []).push({ type: m[1], field: m[2], value: m[3].trim(), line: lines.lineAt(at) });
+  // Each `.tp_` right after an identifier (designated initialisers' `.tp_name` are not).
+  const tail = /^\.(tp_\w+)\s*=(?!=)\s*([^;]+);/;
+  for (let i = text.indexOf('.tp_'); i >= 0; i = text.indexOf('.tp_', i + 4)) {
+    let j = i;
+    while (j > 0 && isIdentChar(text.charCodeAt(j - 1))) j--;
+    if (j === i || !/[A-Za-z_]/.test(text[j])) continue;
+    // A statement start before it: line start, `;`, `{` or `}`.
+    let k = j - 1;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+    if (k >= 0 && !'\n;{}'.includes(text[k])) continue;
+    const m = tail.exec(text.slice(i, i + 400));
+    if (m) (facts.typeSets ??= []).push({ type: text.slice(j, i), field: m[1], value: m[2].trim(), line: lines.lineAt(j) });
   }
+}
+
+function isIdentChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 /** A regex finding invocations of any of `names` (`NAME(`), the name in group 1. */
@@ -680,12 +700,25 @@ function invocationPattern(names: string[]): RegExp {
 /** The function-like #defines of a file, read from its text (the first of each name). */
 function textMacros(text: string): Map<string, Expandable & { span: [number, number] }> {
   const out = new Map<string, Expandable & { span: [number, number] }>();
-  const re = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:\\\r?\n|[^\n])*)/gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (out.has(m[1])) continue;
-    const body = m[3].replace(/\\\r?\n/g, ' ').replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ').trim();
+  const head = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)/;
+  for (let i = text.indexOf('define'); i >= 0; i = text.indexOf('define', i + 6)) {
+    const start = text.lastIndexOf('\n', i) + 1;
+    const m = head.exec(text.slice(start, i + 200));
+    if (!m || out.has(m[1])) continue;
+    // The directive runs to the first newline not escaped by a backslash.
+    let end = start + m[0].length;
+    for (;;) {
+      const nl = text.indexOf('\n', end);
+      if (nl < 0) { end = text.length; break; }
+      const bs = text[nl - 1] === '\r' ? nl - 2 : nl - 1;
+      end = nl;
+      if (text[bs] !== '\\') break;
+      end = nl + 1;
+    }
+    const body = text.slice(start + m[0].length, end).replace(/\\\r?\n/g, ' ').replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ').trim();
     const params = m[2].split(',').map((p) => p.trim()).filter(Boolean);
-    out.set(m[1], { params, body, span: [m.index, m.index + m[0].length] });
+    out.set(m[1], { params, body, span: [start, end] });
+    i = end - 6;
   }
   return out;
 }
@@ -697,6 +730,7 @@ function textMacros(text: string): Map<string, Expandable & { span: [number, num
  */
 function adderFunctions(text: string, functions: LexedFunction[]): Map<string, Expandable> {
   const out = new Map<string, Expandable>();
+  if (!text.includes('PyModule_Add') && !text.includes('PyDict_SetItem') && !text.includes('PyErr_NewException')) return out;
   const withBody = functions.filter((f) => f.params && f.body && f.body[1] > f.body[0]);
   if (!withBody.length) return out;
   const looked = new Set<LexedFunction>();
@@ -735,14 +769,52 @@ function adderFunctions(text: string, functions: LexedFunction[]): Map<string, E
 /** Expands a function-like macro body: `#param` -> a string literal, `a ## b` -> pasted. */
 export function substitute(body: string, params: string[], args: string[]): string {
   if (!params.length) return body;
-  const byName = new Map(params.map((p, i) => [p, (args[i] ?? '').trim()]));
-  const names = params.map((p) => p.replace(/[^\w]/g, '')).filter(Boolean).join('|');
-  if (!names) return body;
-  return body
-    .replace(new RegExp(`(^|[^#])#\\s*(${names})\\b`, 'g'), (_m, pre: string, p: string) => `${pre}"${byName.get(p) ?? p}"`)
-    .replace(/\s*##\s*/g, '##')
-    .replace(new RegExp(`\\b(${names})\\b`, 'g'), (w) => byName.get(w) ?? w)
-    .replace(/##/g, '');
+  const t = template(body, params);
+  if (!t) return body;
+  let out = '';
+  for (const part of t.parts) {
+    if (typeof part === 'string') out += part;
+    else {
+      const v = (args[part.param] ?? '').trim();
+      out += part.str ? `"${v}"` : v;
+    }
+  }
+  return t.pastes || out.includes('##') ? out.replace(/##/g, '') : out;
+}
+
+/** A macro body cut once into text and parameter references (`#p` stringified), `##` kept. */
+interface Template {
+  parts: (string | { param: number; str: boolean })[];
+  pastes: boolean;
+}
+const TEMPLATES = new Map<string, Template | null>();
+
+function template(body: string, params: string[]): Template | null {
+  const key = `${params.join(',')}\0${body}`;
+  let t = TEMPLATES.get(key);
+  if (t !== undefined) return t;
+  const names = params.map((p) => p.replace(/[^\w]/g, ''));
+  const alt = names.filter(Boolean).join('|');
+  if (!alt) {
+    t = null;
+  } else {
+    // Stringified parameters first (on the text as written), then `##` pasting, then the rest.
+    const marked = body.replace(new RegExp(`(^|[^#])#\\s*(${alt})\\b`, 'g'), (_m, pre: string, p: string) => `${pre}\u0001${p}\u0002`)
+      .replace(/\s*##\s*/g, '##');
+    const parts: Template['parts'] = [];
+    const re = new RegExp(`\u0001(${alt})\u0002|\\b(${alt})\\b`, 'g');
+    let last = 0;
+    for (let m = re.exec(marked); m; m = re.exec(marked)) {
+      if (m.index > last) parts.push(marked.slice(last, m.index));
+      parts.push({ param: names.indexOf(m[1] ?? m[2]), str: m[1] !== undefined });
+      last = m.index + m[0].length;
+    }
+    if (last < marked.length) parts.push(marked.slice(last));
+    t = { parts, pastes: marked.includes('##') };
+  }
+  if (TEMPLATES.size > 4096) TEMPLATES.clear();
+  TEMPLATES.set(key, t);
+  return t;
 }
 
 /** Column-0 invocations of upper-case macros and of this file's function-shaped macros
