@@ -663,10 +663,16 @@ function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): 
 function collectModuleArgCalls(text: string, facts: CFileFacts): void {
   const vars = new Set(facts.calls.filter((c) => c.fn.startsWith('PyModule_Add')).map((c) => (c.args[0] ?? '').trim()).filter((a) => /^[A-Za-z_]\w*$/.test(a)));
   if (!vars.size) return;
-  const re = new RegExp(`\\b([A-Za-z_]\\w*)\\s*\\(\\s*(?:${[...vars].join('|')})\\s*[,)]`, 'g');
+  // Anchored on the `(`: an identifier before it is found by walking back.
+  const re = new RegExp(`\\(\\s*(?:${[...vars].join('|')})\\s*[,)]`, 'g');
   const out = new Set<string>();
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (!/^_?Py[A-Z]/.test(m[1]) && !/^(?:if|while|for|switch|return|sizeof)$/.test(m[1])) out.add(m[1]);
+    let end = m.index;
+    while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+    let start = end;
+    while (start > 0 && isIdentChar(text.charCodeAt(start - 1))) start--;
+    const name = text.slice(start, end);
+    if (name && /^[A-Za-z_]/.test(name) && !/^_?Py[A-Z]/.test(name) && !/^(?:if|while|for|switch|return|sizeof)$/.test(name)) out.add(name);
   }
   if (out.size) facts.moduleArgCalls = [...out].sort();
 }
@@ -733,7 +739,7 @@ function adderFunctions(text: string, functions: LexedFunction[]): Map<string, E
   if (!text.includes('PyModule_Add') && !text.includes('PyDict_SetItem') && !text.includes('PyErr_NewException')) return out;
   const withBody = functions.filter((f) => f.params && f.body && f.body[1] > f.body[0]);
   if (!withBody.length) return out;
-  const looked = new Set<LexedFunction>();
+  const paramsOf = new Map<LexedFunction, string[]>();
   ADDING_CALL.lastIndex = 0;
   for (let m = ADDING_CALL.exec(text); m; m = ADDING_CALL.exec(text)) {
     const at = m.index;
@@ -746,22 +752,25 @@ function adderFunctions(text: string, functions: LexedFunction[]): Map<string, E
       else if (at > b) lo = mid + 1;
       else { f = withBody[mid]; break; }
     }
-    if (!f || looked.has(f)) continue;
-    looked.add(f);
-    const [po, pc] = f.params!;
-    const params = text.slice(po + 1, pc).split(',').map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*$/.exec(p.trim())?.[1] ?? '')
-      .filter((p) => p && p !== 'void');
+    if (!f || out.has(f.name)) continue;
+    const fn = m[0].replace(/\s*\($/, '');
+    const r = splitArgs(text, at + m[0].length - 1);
+    let arg = (r?.args[NAME_ARG[fn] ?? 1] ?? '').trim();
+    // Most adding calls name a literal: not a helper's.
+    if (!arg || arg.startsWith('"')) continue;
+    let params = paramsOf.get(f);
+    if (!params) {
+      const [po, pc] = f.params!;
+      params = text.slice(po + 1, pc).split(',').map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*$/.exec(p.trim())?.[1] ?? '')
+        .filter((p) => p && p !== 'void');
+      paramsOf.set(f, params);
+    }
     if (!params.length) continue;
-    const body = text.slice(f.body![0] + 1, f.body![1]);
-    const calls: CCall[] = [];
-    collectCalls(body, 1, undefined, calls, f.name);
-    const named = calls.some((c) => {
-      const i = NAME_ARG[c.fn];
-      if (i === undefined) return false;
-      const arg = stripCasts(c.args[i] ?? '').replace(/^PyUnicode_(?:Intern)?FromString\s*\(([\s\S]*)\)$/, '$1').trim();
-      return params.includes(arg);
-    });
-    if (named) out.set(f.name, { params, body });
+    const unwrap = (x: string): string => stripCasts(x).replace(/^PyUnicode_(?:Intern)?FromString\s*\(([\s\S]*)\)$/, '$1').trim();
+    arg = unwrap(arg);
+    // A local set from a parameter: `PyObject *name = PyUnicode_FromString(name_str);`.
+    if (!params.includes(arg)) arg = unwrap(localValue(text.slice(f.body![0] + 1, at), arg) ?? '');
+    if (params.includes(arg)) out.set(f.name, { params, body: text.slice(f.body![0] + 1, f.body![1]) });
   }
   return out;
 }
