@@ -410,9 +410,9 @@ test('what a live CPython 3.13 exposes from its C modules resolves into the 3.13
   const resolved = results.filter((x) => x.targets.length > 0);
   const share = resolved.length / results.length;
   process.stdout.write(`# live CPython 3.13 C-module names resolved: ${resolved.length} of ${results.length} (${(100 * share).toFixed(1)}%)\n`);
-  // 97.0% (3,012 of 3,104) when written; what is left is mostly built at run time (pyexpat's
+  // 98.4% (3,055 of 3,104) when written; what is left is mostly built at run time (pyexpat's
   // handler getsets, the struct sequences' shared __new__/__repr__, builtins.open set from io).
-  assert.ok(share >= 0.95, `only ${(100 * share).toFixed(1)}% resolved; missing e.g. ${results.filter((x) => !x.targets.length).slice(0, 30).map((x) => x.name).join(', ')}`);
+  assert.ok(share >= 0.97, `only ${(100 * share).toFixed(1)}% resolved; missing e.g. ${results.filter((x) => !x.targets.length).slice(0, 30).map((x) => x.name).join(', ')}`);
   const byName = new Map(results.map((x) => [x.name, x.targets[0]]));
   for (const n of ['time.struct_time.tm_year', 'builtins.ConnectionError', '_sha3.sha3_224.copy', 'pyexpat.xmlparser.ErrorCode', '_interpreters.create', 'select.error']) {
     if (!byName.has(n)) continue; // not in this build

@@ -662,6 +662,8 @@ function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): 
 /** Calls passing a module this file adds to (the first argument of its PyModule_Add* calls). */
 function collectModuleArgCalls(text: string, facts: CFileFacts): void {
   const vars = new Set(facts.calls.filter((c) => c.fn.startsWith('PyModule_Add')).map((c) => (c.args[0] ?? '').trim()).filter((a) => /^[A-Za-z_]\w*$/.test(a)));
+  // And what holds a module this file creates (`PyObject *m = PyModule_Create(&def)`).
+  for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*=\s*PyModule_(?:Create2?|New(?:Object)?|FromDefAndSpec2?)\s*\(/g)) vars.add(m[1]);
   if (!vars.size) return;
   // Anchored on the `(`: an identifier before it is found by walking back.
   const re = new RegExp(`\\(\\s*(?:${[...vars].join('|')})\\s*[,)]`, 'g');

@@ -47,22 +47,6 @@ interface TypeInfo {
 const MACRO_INIT = /\b(?:PyTypeObject|PyType_Spec|PyType_Slot|PyMethodDef|PyGetSetDef|PyMemberDef)\s+[\w\s#]+(?:\[\s*\])?\s*=\s*\{/;
 
 /**
- * The module a file of no module of its own adds to: zstandard's `c-ext/constants.c` adds
- * constants from `constants_module_init(m)`, called by the module in `c-ext/backend_c.c`. Looked
- * for in the file's directory, then upwards: the first directory holding files that define
- * modules decides, when they all define the same ones. Empty when ambiguous or none.
- */
-function nearbyModule(file: string, modulesOf: ReadonlyMap<string, string[]>): string[] {
-  const dirOf = (p: string): string => p.slice(0, Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')));
-  for (let dir = dirOf(file); dir; dir = dirOf(dir)) {
-    const here = [...modulesOf].filter(([p, mods]) => mods.length && dirOf(p) === dir).map(([, mods]) => mods.join('\0'));
-    if (here.length) return new Set(here).size === 1 ? here[0].split('\0') : [];
-    if (!dir.includes('/') && !dir.includes('\\')) break;
-  }
-  return [];
-}
-
-/**
  * Of definitions in several platform files, the one whose path names what the including file's
  * name does: `psutil_disk_partitions` seen from `_psutil_linux.c` is arch/linux/disk.c's, not
  * _psutil_aix.c's. Words every candidate's path has decide nothing. Undefined unless one wins.
@@ -136,7 +120,8 @@ class CLinker {
       if (t.bareName) t.names = (modulesOf.get(t.file) ?? []).map((m) => `${m}.${t.bareName}`);
     }
     // Files of no module of their own add to the modules of the files calling their functions
-    // with a module (`psutil_posix_add_methods(mod)`), else to the module nearby.
+    // with a module (`psutil_posix_add_methods(mod)`, zstandard's `constants_module_init(m)`).
+    // (Not to a module merely nearby: CPython's Objects/ holds `_string`'s, and no file there adds to it.)
     const callersOf = new Map<string, string[]>();
     for (const [file, f] of this.files) for (const fn of f.moduleArgCalls ?? []) push(callersOf, fn, file);
     for (const [file, f] of this.files) {
@@ -144,7 +129,6 @@ class CLinker {
       if (!mods.length && f.calls.length) {
         const callers = new Set(f.functions.flatMap((fn) => callersOf.get(fn.name) ?? []).filter((g) => g !== file));
         mods = [...new Set([...callers].flatMap((g) => modulesOf.get(g) ?? []))];
-        if (!mods.length) mods = nearbyModule(file, modulesOf);
       }
       this.linkCalls(file, f, mods);
     }
