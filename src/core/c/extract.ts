@@ -178,7 +178,6 @@ export function extractC(text: string): CFileFacts {
   if (root) guard(() => collectTree(root!, text, facts));
   guard(() => addLexedFunctions(top.functions, lines, facts));
   guard(() => collectInitsFromText(text, lines, facts));
-  guard(() => collectFunctionsFromText(text, lines, facts));
   guard(() => collectClinic(text, lines, facts));
   guard(() => collectCalls(text, 0, lines, facts.calls));
   guard(() => collectMacroCalls(text, lines, facts, top.functions));
@@ -266,20 +265,6 @@ function addLexedFunctions(found: LexedFunction[], lines: LineIndex, facts: CFil
   }
 }
 
-/** Safety net for definitions that error recovery lost (a parameter list with an unknown
- *  macro such as `void *closure UNUSED`): a line starting with the name (CPython's style) or
- *  with its return type, the parameters, then the body's '{'. */
-function collectFunctionsFromText(text: string, lines: LineIndex, facts: CFileFacts): void {
-  const re = /^(?:[A-Za-z_][\w \t]*[ \t*]+)?([A-Za-z_]\w*)[ \t]*\((?:[^()]|\([^()]*\))*\)[ \t]*(?:\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/)?\s*\{/gm;
-  const have = new Set(facts.functions.map((f) => f.name));
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const name = m[1];
-    if (have.has(name) || /^(?:if|while|for|switch|return|sizeof|defined|else|do)$/.test(name)) continue;
-    if (/^\s*#/.test(m[0]) || /^[ \t]*(?:typedef|struct|enum|union)\b/.test(m[0])) continue;
-    have.add(name);
-    facts.functions.push({ name, line: lines.lineAt(m.index + m[0].indexOf(name)) });
-  }
-}
 
 /** Safety net for declarations that error recovery broke apart (`static PyMethodDef t[] = {`
  *  split across ERROR nodes): found in the text, added when the tree did not give them. */
@@ -663,7 +648,11 @@ function collectDictAliases(text: string, lines: LineIndex, facts: CFileFacts): 
 function collectModuleArgCalls(text: string, facts: CFileFacts): void {
   const vars = new Set(facts.calls.filter((c) => c.fn.startsWith('PyModule_Add')).map((c) => (c.args[0] ?? '').trim()).filter((a) => /^[A-Za-z_]\w*$/.test(a)));
   // And what holds a module this file creates (`PyObject *m = PyModule_Create(&def)`).
-  for (const m of text.matchAll(/\b([A-Za-z_]\w*)\s*=\s*PyModule_(?:Create2?|New(?:Object)?|FromDefAndSpec2?)\s*\(/g)) vars.add(m[1]);
+  for (let i = text.indexOf('PyModule_'); i >= 0; i = text.indexOf('PyModule_', i + 9)) {
+    if (!/^PyModule_(?:Create2?|New(?:Object)?|FromDefAndSpec2?)\s*\(/.test(text.slice(i, i + 40))) continue;
+    const before = /([A-Za-z_]\w*)\s*=\s*$/.exec(text.slice(Math.max(0, i - 80), i));
+    if (before) vars.add(before[1]);
+  }
   if (!vars.size) return;
   // Anchored on the `(`: an identifier before it is found by walking back.
   const re = new RegExp(`\\(\\s*(?:${[...vars].join('|')})\\s*[,)]`, 'g');
@@ -798,11 +787,17 @@ interface Template {
   parts: (string | { param: number; str: boolean })[];
   pastes: boolean;
 }
-const TEMPLATES = new Map<string, Template | null>();
+/** By body, then by parameter list: a body string's hash is computed once, a joined key's each time. */
+const TEMPLATES = new Map<string, Map<string, Template | null>>();
 
 function template(body: string, params: string[]): Template | null {
-  const key = `${params.join(',')}\0${body}`;
-  let t = TEMPLATES.get(key);
+  let byParams = TEMPLATES.get(body);
+  if (!byParams) {
+    if (TEMPLATES.size > 4096) TEMPLATES.clear();
+    TEMPLATES.set(body, (byParams = new Map()));
+  }
+  const key = params.join(',');
+  let t = byParams.get(key);
   if (t !== undefined) return t;
   const names = params.map((p) => p.replace(/[^\w]/g, ''));
   const alt = names.filter(Boolean).join('|');
@@ -823,8 +818,7 @@ function template(body: string, params: string[]): Template | null {
     if (last < marked.length) parts.push(marked.slice(last));
     t = { parts, pastes: marked.includes('##') };
   }
-  if (TEMPLATES.size > 4096) TEMPLATES.clear();
-  TEMPLATES.set(key, t);
+  byParams.set(key, t);
   return t;
 }
 
