@@ -112,6 +112,14 @@ test('PyDict_SetItemString adds to the module only on its dict (`d = PyModule_Ge
   assert.deepEqual(targetsOf(bindings, 'spam.not_a_module_code'), [], 'nor through a helper');
 });
 
+test('attributes set on a module imported by name: from another module\'s attribute an alias (builtins.open is io.open)', () => {
+  const { facts } = linkFixtures(false);
+  const out = linkC(facts);
+  const aliases = out.aliases.map((a) => `${a.from} -> ${a.to}`);
+  assert.ok(aliases.includes('builtins.open -> io.open'), aliases.join(', '));
+  assert.ok(aliases.includes('builtins.open_code -> io.open_code'), aliases.join(', '));
+});
+
 test('names added through helpers and macros over macros (errno, SET_SYS_FROM_STRING, _curses)', () => {
   const { bindings } = linkFixtures(false);
   const evidence = (n: string): string => targetsOf(bindings, n)[0]?.target.evidence ?? '(none)';

@@ -16,7 +16,7 @@ import macrosScm from '../../../queries/c/macros.scm';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 9;
+export const C_EXTRACTOR_VERSION = 10;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -153,7 +153,7 @@ export function cColumn0Names(text: string): string[] {
   return [...out];
 }
 
-const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString|PyDict_SetItem|PyModule_AddFunctions)\s*\(/g;
+const API_CALL = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass|PyModule_AddType|PyModule_AddObjectRef|PyModule_AddObject|PyModule_Add|PyModule_AddIntConstant|PyModule_AddStringConstant|PyModule_AddIntMacro|PyModule_AddStringMacro|PyErr_NewExceptionWithDoc|PyErr_NewException|SETBUILTIN|PyModule_GetDict|PyDict_SetItemString|PyDict_SetItem|PyModule_AddFunctions|PyImport_ImportModule|PyObject_SetAttrString|PyObject_GetAttrString|_?PyImport_(?:GetModule|ImportModule)AttrString)\s*\(/g;
 /** A macro body that defines a function: `static PyObject * method(PyObject *proxy) {`. */
 
 export function extractC(text: string): CFileFacts {
@@ -517,6 +517,7 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
   for (let m = API_CALL.exec(text); m; m = API_CALL.exec(text)) {
     found.push({ fn: m[1], index: m.index, open: m.index + m[0].length - 1 });
   }
+  let importsModules: boolean | undefined;
   for (const f of found) {
     // Skip the macro's own #define line (`#define SETBUILTIN(NAME, OBJECT)`).
     const lineStart = text.lastIndexOf('\n', f.index) + 1;
@@ -529,6 +530,12 @@ function collectCalls(text: string, fixedLine: number, lines: LineIndex | undefi
     // PyDict_SetItem names its key with an object: only an expansion (a macro's, a helper's)
     // can tell which (`PyUnicode_FromString("ENODEV")`); calls elsewhere are not kept.
     if (f.fn === 'PyDict_SetItem' && !via) continue;
+    // Attributes set on and read from imported modules matter only where a module is imported
+    // (CPython's `builtins.open = io.open`): elsewhere they are not kept.
+    if (f.fn === 'PyObject_SetAttrString' || f.fn === 'PyObject_GetAttrString') {
+      importsModules ??= text.includes('PyImport_ImportModule(');
+      if (!importsModules) continue;
+    }
     const upToCall = via ? text.slice(0, f.index) : '';
     const args = via ? r.args.map((a) => localValue(upToCall, a.trim()) ?? a) : r.args;
     const call: CCall = { fn: f.fn, args, line: fixedLine || (lines ? lines.lineAt(f.index) : 1) };

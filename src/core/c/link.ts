@@ -9,7 +9,7 @@
  * closure, and only then a unique definition anywhere. Names defined nowhere are returned in
  * `unresolved` so the indexer can grep the files it skipped and link again. Pure: no I/O.
  */
-import type { Binding, LinkOutput, Target, TargetKind } from '../model';
+import type { Alias, Binding, LinkOutput, Target, TargetKind } from '../model';
 import { matchBrace, scanInitialiser, splitArgs, stripCasts, substitute, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit } from './extract';
 import {
   CONSTRUCTOR_SLOTS, GENERIC_SLOT_FUNCTIONS, GETSET_DEF_FIELDS, MEMBER_DEF_FIELDS, METHOD_DEF_FIELDS,
@@ -86,6 +86,8 @@ export function linkC(files: Map<string, CFileFacts>): LinkOutput & { unresolved
 
 class CLinker {
   private bindings: Binding[] = [];
+  /** Attributes one module sets on another from a third (`builtins.open` is `io.open`). */
+  private aliases: Alias[] = [];
   /** Python name -> targets emitted under it (to emit each once). */
   private seen = new Map<string, Target[]>();
   private warnings: string[] = [];
@@ -133,7 +135,7 @@ class CLinker {
       this.linkCalls(file, f, mods);
     }
     for (const t of this.types) this.linkType(t);
-    return { bindings: this.bindings, aliases: [], warnings: this.warnings, unresolved: [...this.unresolved].sort() };
+    return { bindings: this.bindings, aliases: this.aliases, warnings: this.warnings, unresolved: [...this.unresolved].sort() };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -735,10 +737,27 @@ class CLinker {
     /** Module dicts of the builtins module in a file of no module of its own (exceptions.c's
      *  `mod_dict = PyModule_GetDict(bltinmod)`, where INIT_ALIAS adds IOError). */
     const builtinsDicts = new Set<string>();
+    /** `bimod = PyImport_ImportModule("builtins")`: variable -> module. */
+    const imported = new Map<string, string>();
+    /** `wrapper = _PyImport_GetModuleAttrString("io", "open")`: variable -> `io.open`. */
+    const attrValues = new Map<string, string>();
     for (const c of f.calls) {
       if (/^PyType_From/.test(c.fn) && c.lhs) {
         const spec = c.args.map((a) => stripCasts(a)).find((a) => this.typeByVar.has(a));
         if (spec) push(typeVars, stripCasts(c.lhs), { line: c.line, spec });
+      }
+      // Modules imported by name, and attributes read from them.
+      if (c.fn === 'PyImport_ImportModule' && c.lhs) {
+        const m = literal(c.args[0]);
+        if (m) imported.set(stripCasts(c.lhs), m);
+      }
+      if (/^_?PyImport_(?:GetModule|ImportModule)AttrString$/.test(c.fn) && c.lhs) {
+        const m = literal(c.args[0]), a = literal(c.args[1]);
+        if (m && a) attrValues.set(stripCasts(c.lhs), `${m}.${a}`);
+      }
+      if (c.fn === 'PyObject_GetAttrString' && c.lhs) {
+        const m = imported.get(stripCasts(c.args[0] ?? '')), a = literal(c.args[1]);
+        if (m && a) attrValues.set(stripCasts(c.lhs), `${m}.${a}`);
       }
       if (c.fn === 'PyModule_GetDict' && c.lhs) {
         moduleDicts.add(stripCasts(c.lhs));
@@ -766,6 +785,17 @@ class CLinker {
             const short = t?.bareName ?? t?.names[0]?.split('.').pop();
             if (t && short) this.addTypeNames(t, modules.map((m) => `${m}.${short}`));
           }
+          break;
+        }
+        case 'PyObject_SetAttrString': {
+          // An attribute set on a module imported by name: `PyObject_SetAttrString(bimod, "open",
+          // wrapper)` with `bimod = PyImport_ImportModule("builtins")` and `wrapper` read from io.
+          const mod = imported.get(stripCasts(c.args[0] ?? ''));
+          const pyName = literal(c.args[1]);
+          if (!mod || !pyName || !IDENT.test(pyName)) break;
+          const from = attrValues.get(stripCasts(c.args[2] ?? ''));
+          if (from) this.aliases.push({ from: `${mod}.${pyName}`, to: from, star: false, file, line: c.line });
+          else this.emit(`${mod}.${pyName}`, 'constant', { ...where, symbol: lastIdent(stripCasts(c.args[2] ?? '')) || pyName, evidence: `\`${c.fn}\`${via}` }, 5);
           break;
         }
         case 'PyModule_AddFunctions':
