@@ -694,8 +694,8 @@ class CLinker {
     }
 
     // Slots: top-level ones, and those of the tp_as_* sub-structs of a static type.
-    const slots = new Map<string, { value: string; from: string }>();
-    for (const [k, v] of t.fields) if (SLOT_DUNDERS[k]) slots.set(k, { value: v.text, from: file });
+    const slots = new Map<string, { value: string; from: string; line: number }>();
+    for (const [k, v] of t.fields) if (SLOT_DUNDERS[k]) slots.set(k, { value: v.text, from: file, line: v.line });
     for (const ptr of SUB_STRUCT_POINTERS) {
       const v = t.fields.get(ptr);
       const subName = v ? stripCasts(v.text) : '';
@@ -703,14 +703,17 @@ class CLinker {
       const sub = this.initOf(subName, file);
       const order = sub && SUB_STRUCT_FIELDS[sub.item.type];
       if (!sub || !order) continue;
-      for (const [k, e] of fieldsOf(sub.item.elems, order)) if (SLOT_DUNDERS[k]) slots.set(k, { value: e.text, from: sub.file });
+      for (const [k, e] of fieldsOf(sub.item.elems, order)) if (SLOT_DUNDERS[k]) slots.set(k, { value: e.text, from: sub.file, line: e.line });
     }
     for (const slot of SLOT_ORDER) {
       const s = slots.get(slot);
       if (!s) continue;
       const cname = stripCasts(s.value);
       if (!IDENT.test(cname) || GENERIC_SLOT_FUNCTIONS.has(cname)) continue;
-      const fn = this.resolveFn(cname, s.from);
+      // A C-API function (`PyType_GenericNew`) where CPython's sources are not indexed: the
+      // slot's own line, which says which one.
+      const fn = this.resolveFn(cname, s.from)
+        ?? (/^Py[A-Z][A-Za-z]*_\w+$/.test(cname) ? { file: s.from, line: s.line, symbol: cname, evidence: `the C API's \`${cname}\`` } : undefined);
       if (!fn) continue;
       const kind: TargetKind = CONSTRUCTOR_SLOTS.has(slot) ? 'constructor' : 'slot';
       for (const n of t.names) {
