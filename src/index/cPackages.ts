@@ -9,14 +9,16 @@
  */
 import { dirname, sep } from 'node:path';
 import type { Alias, Binding } from '../core/model';
+import { LineIndex } from '../core/lines';
 
 /** The dotted names of the `Extension(...)` objects a setup.py builds (literal names only), and
  *  dotted `name="pkg.mod"` arguments of its helpers (zstandard's setup_zstd.py). */
 export function setupExtensionNames(setupPy: string): { name: string; line: number }[] {
   const out: { name: string; line: number }[] = [];
+  const lines = new LineIndex(setupPy);
   const re = /\bExtension\s*\(\s*(?:name\s*=\s*)?["']([A-Za-z_][\w.]*)["']|\bname\s*=\s*["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)["']/g;
   for (let m = re.exec(setupPy); m; m = re.exec(setupPy)) {
-    out.push({ name: m[1] ?? m[2], line: setupPy.slice(0, m.index).split('\n').length });
+    out.push({ name: m[1] ?? m[2], line: lines.lineAt(m.index) });
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
 import defsScm from '../../../queries/c/defs.scm';
 import tablesScm from '../../../queries/c/tables.scm';
 import macrosScm from '../../../queries/c/macros.scm';
+import { LineIndex } from '../lines';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
@@ -337,23 +338,6 @@ function collectClinicOutput(text: string, lines: LineIndex, facts: CFileFacts):
 
 // ---------------------------------------------------------------------------------------------
 // Text scanners
-
-/** 1-based line of a character offset, by binary search over line starts. */
-class LineIndex {
-  private starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
-  }
-  lineAt(offset: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid; else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-}
 
 function stripComments(s: string): string {
   return s.replace(/\/\*[\s\S]*?(?:\*\/|$)|\/\/[^\n]*/g, ' ');

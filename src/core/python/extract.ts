@@ -9,6 +9,7 @@
  * a unit test checks both agree on all of CPython's Lib/).
  */
 import { pythonOutline } from './skeleton';
+import { LineIndex } from '../lines';
 import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
 import type { QueryMatch, Tree } from 'tree-sitter';
 import defsScm from '../../../queries/python/defs.scm';
@@ -113,9 +114,10 @@ export function pythonNeedsParse(text: string): boolean {
 export function pythonLightFacts(text: string): PythonFileFacts | null {
   if (!/^from[ \t]/m.test(text)) return null;
   const imports: PyImport[] = [];
+  const lines = new LineIndex(text);
   const re = /^from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const line = text.slice(0, m.index).split('\n').length;
+    const line = lines.lineAt(m.index);
     const names = m[2].replace(/#[^\n]*/g, '').replace(/[()\\]/g, ' ').split(',');
     for (const raw of names) {
       const p = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(raw);

@@ -8,6 +8,7 @@
  * insides of attributes and macro token trees are read as text.
  */
 import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
+import { LineIndex } from '../lines';
 import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
@@ -516,7 +517,8 @@ const RAW_ADDER = /\b(PyModule_Add(?:IntConstant|StringConstant|ObjectRef|Object
 function rawModuleAttrs(text: string): RustModuleAttr[] {
   if (!text.includes('PyModule_Add')) return [];
   const out: RustModuleAttr[] = [];
-  const lineAt = (i: number): number => text.slice(0, i).split('\n').length;
+  const lines = new LineIndex(text);
+  const lineAt = (i: number): number => lines.lineAt(i);
   // macro_rules! NAME { ($a:expr, $name:expr, ..) => { .. PyModule_Add..($a, $name.as_ptr(), ..) .. } }
   const macros = new Map<string, { param: number; call: string }>();
   const bodies: [number, number][] = [];
