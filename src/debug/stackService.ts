@@ -5,7 +5,8 @@
  */
 import type { DebugBackend } from './backend';
 import type { MergedFrame, NativeFrame, NativeThread, PyThread } from './types';
-import { detectLayout, type PythonLayout } from './python/layout';
+import { detectLayout, type DetectOptions, type PythonLayout } from './python/layout';
+import { LayoutCache, layoutKey } from './python/layoutCache';
 import { newReaderMemo, readPythonThreads, type PyThreadRead } from './python/reader';
 import { lwpsByPthread } from './python/pthreadMatch';
 import { mergeStack } from './stack/merge';
@@ -28,6 +29,19 @@ export interface Snapshot {
 
 const EVAL_FRAME = /^_PyEval_EvalFrame(?:Default)?$/;
 
+type LayoutCacheLike = NonNullable<DetectOptions['cache']>;
+
+/** The user's layout cache (one per process), keyed by library file; SEAM_LAYOUT_CACHE=0 turns it off. */
+let disk: LayoutCacheLike | undefined;
+function diskLayoutCache(): LayoutCacheLike | undefined {
+  if (process.env.SEAM_LAYOUT_CACHE === '0') return undefined;
+  if (!disk) {
+    const c = new LayoutCache(process.env.SEAM_LAYOUT_CACHE || undefined);
+    disk = { key: layoutKey, get: (k) => c.get(k), set: (k, l) => c.set(k, l) };
+  }
+  return disk;
+}
+
 export class StackService {
   private layout: PythonLayout | null | undefined; // null: not a Python process (or unreadable)
   private layoutProblem: string | undefined;
@@ -39,7 +53,12 @@ export class StackService {
   /** Warnings already logged (each once a session). */
   private readonly said = new Set<string>();
 
-  constructor(private readonly backend: DebugBackend, private readonly log: (line: string) => void = () => undefined) {}
+  private readonly layoutCache: LayoutCacheLike | undefined;
+
+  constructor(private readonly backend: DebugBackend, private readonly log: (line: string) => void = () => undefined, layoutCache?: LayoutCacheLike | null) {
+    // null: no cache (tests that count the debugger's answers); undefined: the user's.
+    this.layoutCache = layoutCache === null ? undefined : layoutCache ?? diskLayoutCache();
+  }
 
   invalidate(): void {
     this.current = undefined;
@@ -70,7 +89,7 @@ export class StackService {
     // stop tries again (a library loaded since, the load gone).
     for (let attempt = 1; ; attempt++) {
       try {
-        this.layout = await detectLayout(this.backend.memory, this.backend.symbols);
+        this.layout = await detectLayout(this.backend.memory, this.backend.symbols, { cache: this.layoutCache });
         return this.layout;
       } catch (e) {
         this.layoutProblem = (e as Error).message;

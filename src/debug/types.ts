@@ -112,4 +112,7 @@ export interface Symbols {
   /** The interpreter's minor version from the names of the loaded modules (`libpython3.12.so`,
    *  `python3.12`), for targets whose read-only data cannot be read (LLDB on a core file). */
   pythonMinor?(): Promise<number | undefined>;
+  /** The file the interpreter's code is in (libpython, else the executable), for caching what
+   *  DWARF says about it. */
+  pythonModulePath?(): Promise<string | undefined>;
 }

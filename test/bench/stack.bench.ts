@@ -33,6 +33,9 @@ const repo = join(__dirname, '..', '..', '..');
 const ADAPTER = join(__dirname, '..', '..', 'adapter.js');
 const venvBin = process.env.SEAM_BENCH_VENV ?? join(repo, '.vscode-test', 'bench-venv', 'bin');
 const WARM_STOPS = Number(process.env.SEAM_BENCH_STOPS ?? 7);
+// "Cold" is a first session ever: the DWARF layout is asked of the debugger, not taken from the
+// cache later sessions use (SEAM_LAYOUT_CACHE: layoutCache.ts).
+process.env.SEAM_LAYOUT_CACHE ??= '0';
 const PEER_RUNS = 3;
 const DEPTHS = [50, 1000];
 const TARGET_MS = 100;

@@ -19,8 +19,10 @@
 import { encodeLocations, type LocEntry } from '../helpers/locations';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LayoutCache, layoutKey } from '../../src/debug/python/layoutCache';
 import { MemoryError, type Memory, type Symbols } from '../../src/debug/types';
 import { detectLayout, LayoutError, layoutFromDebugOffsets, parseDebugOffsets, pythonMinorOfModules } from '../../src/debug/python/layout';
 import { readLocals, readPythonThreads, type PyThreadRead } from '../../src/debug/python/reader';
@@ -578,5 +580,50 @@ test('the version from the modules\' names: 3.10 (libpython3.10 or python3.10) i
     const layout = await detectLayout(zeros, symbols);
     assert.equal(asked.includes('Py_Version'), asksPyVersion, `named ${named}: asked ${asked.join(', ')}`);
     assert.equal(layout.minor, 10, 'no Py_Version: 3.10');
+  }
+});
+
+test('a DWARF layout is kept per library file across sessions: the second detection asks the debugger nothing, a rebuilt library is asked again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seam-layout-'));
+  try {
+    const lib = join(dir, 'libpython3.10.so.1.0');
+    writeFileSync(lib, 'v1');
+    const cacheFile = join(dir, 'cache', 'layouts.json');
+    const runtime = 0x1000n;
+    const zeros = new RecordedMemory([[runtime, new Uint8Array(64)]]);
+    const session = (): { symbols: Symbols; asked: () => number } => {
+      let n = 0;
+      const symbols: Symbols = {
+        address: async (name) => (name === '_PyRuntime' ? runtime : undefined),
+        offsetOf: async () => { n++; return 8; },
+        sizeOf: async () => { n++; return 64; },
+        pythonMinor: async () => 10,
+        pythonModulePath: async () => lib,
+      };
+      return { symbols, asked: () => n };
+    };
+    const cacheOf = (): NonNullable<Parameters<typeof detectLayout>[2]>['cache'] => {
+      const c = new LayoutCache(cacheFile);
+      return { key: layoutKey, get: (k) => c.get(k), set: (k, l) => c.set(k, l) };
+    };
+    const first = session();
+    const a = await detectLayout(zeros, first.symbols, { cache: cacheOf() });
+    assert.ok(first.asked() > 20, `first session asked ${first.asked()}`);
+    const second = session();
+    const b = await detectLayout(zeros, second.symbols, { cache: cacheOf() });
+    assert.equal(second.asked(), 0, 'a new session (a new cache object reading the file) asks nothing');
+    const plain = (l: unknown): unknown => JSON.parse(JSON.stringify(l, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+    assert.deepEqual(plain(b), plain(a), 'the same layout, the process-specific runtime address set again');
+    assert.equal(b.runtimeAddress, runtime);
+    writeFileSync(lib, 'v2, rebuilt'); // another size: another key
+    const third = session();
+    await detectLayout(zeros, third.symbols, { cache: cacheOf() });
+    assert.ok(third.asked() > 20, 'a rebuilt library is asked again');
+    writeFileSync(cacheFile, '{not json'); // a damaged cache: asked again, no error
+    const fourth = session();
+    await detectLayout(zeros, fourth.symbols, { cache: cacheOf() });
+    assert.ok(fourth.asked() > 20);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -213,6 +213,13 @@ export class GdbSymbols implements Symbols {
     });
   }
 
+  async pythonModulePath(): Promise<string | undefined> {
+    const lib = this.libraries.find((l) => /\/libpython3\.\d+/.test(l));
+    if (lib) return lib;
+    const groups = await this.conn.run(mi.listThreadGroups()).catch(() => []);
+    return groups.map((g) => g.executable).find((e): e is string => !!e);
+  }
+
   async pythonMinor(): Promise<number | undefined> {
     const fromLibraries = pythonMinorOfModules(this.libraries);
     if (fromLibraries !== undefined) return fromLibraries;

@@ -650,6 +650,8 @@ export interface DetectOptions {
   minor?: number;
   /** Name used in error messages ("libpython3.11"). */
   libName?: string;
+  /** Where DWARF layouts are kept across sessions (layoutCache.ts). */
+  cache?: { key(path: string): string | undefined; get(key: string): PyLayout | undefined; set(key: string, layout: PyLayout): void };
 }
 
 /**
@@ -704,7 +706,12 @@ export async function detectLayout(memory: Memory, symbols: Symbols, opts: Detec
     if (minor === undefined) minor = 10; // Py_Version appeared in 3.11
   }
   if (minor >= 13) throw new LayoutError(`_PyRuntime of Python 3.${minor} has no debug offsets cookie: memory unreadable or not CPython`);
-  const layout = await layoutFromDwarf(minor, symbols, opts.libName);
+  // The DWARF answers depend only on the library: kept across sessions when a cache is given.
+  const lib = opts.cache ? await symbols.pythonModulePath?.().catch(() => undefined) : undefined;
+  const key = lib !== undefined ? opts.cache!.key(lib) : undefined;
+  const cached = key !== undefined ? opts.cache!.get(key) : undefined;
+  const layout = cached?.minor === minor ? cached : await layoutFromDwarf(minor, symbols, opts.libName);
+  if (key !== undefined && layout !== cached) opts.cache!.set(key, layout);
   if (versionHex !== undefined) {
     layout.versionHex = versionHex;
     layout.version = versionString(versionHex);
