@@ -204,32 +204,35 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         assert.match(s.output('stdout'), /named done/);
       });
 
-      test('set while the program runs: a breakpoint stops the next call in any thread (worker, then main)', { timeout: TEST_MS }, async () => {
-        const running = join(fx.scenarios, 'pyrunning.py');
-        const stopFile = join(mkdtempSync(join(tmpdir(), 'seam-running-')), 'stop');
-        const s = await launched('running', async () => undefined, running, [stopFile]);
-        while (!/^READY$/m.test(s.output('stdout'))) await s.next('output');
-        const at = tagLine(running, 'TICK');
-        const stopIn = async (who: string, thread: RegExp): Promise<void> => {
-          const r = await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [{ line: at, condition: `who == "${who}"` }] });
-          assert.equal(r.body.breakpoints[0].verified, true, JSON.stringify(r.body));
-          const stop = await s.stopped();
-          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
-          const frames = await s.frames(stop.body.threadId!);
-          assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] tick:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
-          const name = (await s.dc.threadsRequest()).body.threads.find((t) => t.id === stop.body.threadId)?.name ?? '';
-          assert.match(name, thread, JSON.stringify({ stop: stop.body, threads: (await s.dc.threadsRequest()).body.threads }));
-        };
-        await stopIn('worker', /^worker/);
-        await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
-        await s.dc.continueRequest({ threadId: 0 });
-        await stopIn('main', /^MainThread/);
-        await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
-        writeFileSync(stopFile, '');
-        await s.dc.continueRequest({ threadId: 0 });
-        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
-        assert.match(s.output('stdout'), /running done/);
-      });
+      for (const [tag, fn, what] of [['TICK', 'tick', 'the next call'], ['LOOP_CALL', 'loop', 'a loop already running, in a frame that never returns,']] as const) {
+        test(`set while the program runs: a breakpoint stops ${what} in any thread (worker, then main)`, { timeout: TEST_MS }, async () => {
+          const running = join(fx.scenarios, 'pyrunning.py');
+          const stopFile = join(mkdtempSync(join(tmpdir(), 'seam-running-')), 'stop');
+          const s = await launched(`running-${fn}`, async () => undefined, running, [stopFile]);
+          while (!/^READY$/m.test(s.output('stdout'))) await s.next('output');
+          const at = tagLine(running, tag);
+          const stopIn = async (who: string, thread: RegExp): Promise<void> => {
+            const r = await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [{ line: at, condition: `who == "${who}"` }] });
+            assert.equal(r.body.breakpoints[0].verified, true, JSON.stringify(r.body));
+            const stop = await s.stopped();
+            assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+            const frames = await s.frames(stop.body.threadId!);
+            assert.equal(`${frames[0].name}:${frames[0].line}`, `[Py] ${fn}:${at}`, frames.map((f) => `${f.name}:${f.line}`).join(', '));
+            const name = (await s.dc.threadsRequest()).body.threads.find((t) => t.id === stop.body.threadId)?.name ?? '';
+            assert.match(name, thread, JSON.stringify({ stop: stop.body, threads: (await s.dc.threadsRequest()).body.threads }));
+          };
+          await stopIn('worker', /^worker/);
+          await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
+          await s.dc.continueRequest({ threadId: 0 });
+          await stopIn('main', /^MainThread/);
+          await s.dc.setBreakpointsRequest({ source: { path: running }, breakpoints: [] });
+          writeFileSync(stopFile, '');
+          await s.dc.continueRequest({ threadId: 0 });
+          assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+          assert.match(s.output('stdout'), /running done/);
+          assert.equal(s.all('stopped').length, 2, 'one stop per thread');
+        });
+      }
 
       test('a module exec()d by a loader of its own (as pytest loads tests): breakpoints at its top level and in its function', { timeout: TEST_MS }, async () => {
         const main = join(fx.scenarios, 'pycustomload.py');

@@ -15,9 +15,10 @@ breakpoints runs with no trace function at all: every function's code is swapped
 calls, in any thread), the script's code before it runs, a module's code as importlib's source
 loader hands it over (SourceLoader.get_code, wrapped), and code exec()d by another loader (an
 "exec" audit hook) is traced in its thread until it returns, then its functions are swapped.
-Frames already running such code in the thread that applies the breakpoints (a stop, an attach)
-get a local tracer under a trace function written in C until they return; other threads'
-running frames see the new breakpoints at their next call. If the hooks cannot be written, the
+Frames already running such code get a local tracer under a trace function written in C until
+they return (or their breakpoints go): in the thread that applies the breakpoints (a stop, an
+attach) by sys.settrace, in the others through CPython's _PyEval_SetTrace (_ThreadTracer). If
+the hooks cannot be written, the
 code is traced instead (sys.settrace, local tracer only for code that holds a breakpoint line).
 Conditions, hit counts and logpoints are evaluated here.
 A breakpoint that stops calls sys.audit("seam.breakpoint", id): the debugger breaks on CPython's
@@ -127,6 +128,7 @@ class _Controller:
         self.cp = None if self.mon is not None else _load_codepatch()
         self.originals = {}  # id(patched code) -> (patched code, original)
         self.armed = {}  # thread ident -> ids of running frames traced for breakpoints hooks miss
+        self.tracer = None  # 3.10/3.11: _ThreadTracer, False when it cannot be made
         self.hook = _Hook(self)  # the constant in every patched code
         self.import_patched = False
         self.audit_hooked = False
@@ -506,20 +508,15 @@ class _Controller:
                 self.restore_trace()
             if self.cp is not None and self.by_file:
                 self.arm_running(sys._getframe(1))
+                self.arm_other_threads(_NO_CALL_TRACE)
             return
         threading.settrace(self.global_trace)
         if not mine:
             sys.settrace(self.global_trace)
         self.tracing = True
-        # Frames already running in this thread (other threads: see the report on 3.10/3.11).
-        frame = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code.co_filename != _HERE and self.holds_breakpoint(frame.f_code):
-                frame.f_trace = self.local_trace
-            elif self.watch_exceptions(frame):
-                frame.f_trace = self.local_trace
-                frame.f_trace_lines = False
-            frame = frame.f_back
+        # Frames already running, in this thread and the others.
+        self.arm_frames(sys._getframe(1))
+        self.arm_other_threads(self.global_trace)
 
     # ---- 3.10/3.11: breakpoint hooks in code objects ----
     def apply_patches(self):
@@ -607,6 +604,72 @@ class _Controller:
             self.armed.pop(ident, None)
         if not self.stepping_here():
             self.restore_trace()
+
+    def arm_frames(self, frame):
+        """Under tracing: running frames (innermost `frame` outwards) that hold breakpoint lines
+        get a local tracer, and those the exception filters watch one without line events;
+        returns the ids of the frames armed."""
+        armed = set()
+        while frame is not None:
+            if frame.f_code.co_filename != _HERE and self.holds_breakpoint(frame.f_code):
+                frame.f_trace = self.local_trace
+                frame.f_trace_lines = True
+                armed.add(id(frame))
+            elif self.watch_exceptions(frame):
+                frame.f_trace = self.local_trace
+                frame.f_trace_lines = False
+                armed.add(id(frame))
+            frame = frame.f_back
+        return armed
+
+    def arm_other_threads(self, trace):
+        """3.10/3.11: the other threads' running frames that hold breakpoint lines no hook
+        covers (a loop in a frame that never returns) get a local tracer, and each such thread
+        without a trace function gets `trace` (through _PyEval_SetTrace, which sets another
+        thread's; the GIL is held), kept until those frames return (see local_trace) or no
+        longer hold a breakpoint (then this takes both back)."""
+        if not self.armed and not self.by_file:
+            return
+        setter = self.thread_tracer()
+        if setter is None:
+            return
+        me = _get_ident()
+        step = self.step
+        tops = {ident: f for ident, f in sys._current_frames().items() if ident != me and (step is None or step.thread != ident)}
+        idents = {id(f): ident for ident, f in tops.items()}
+        try:
+            for ts, top in setter.threads():
+                ident = idents.get(top)
+                if ident is None:
+                    continue
+                armed = self.arm_frames(tops[ident])
+                before = self.armed.get(ident)
+                if before:
+                    frame = tops[ident]
+                    while frame is not None:
+                        if id(frame) in before and id(frame) not in armed and frame.f_trace == self.local_trace:
+                            frame.f_trace = None
+                        frame = frame.f_back
+                if armed:
+                    self.armed[ident] = armed
+                    setter.set_if_none(ts, trace)
+                elif before is not None:
+                    self.armed.pop(ident, None)
+                    setter.clear_if(ts, _NO_CALL_TRACE)
+        except Exception as e:  # noqa: BLE001  (those threads then see them at their next call)
+            self.log(f"Seam could not trace the program's other threads ({type(e).__name__}: {e}); their running functions see new breakpoints once they return")
+            self.tracer = False
+
+    def thread_tracer(self):
+        """The _ThreadTracer, made once; None where it cannot be (no ctypes, an unknown layout)."""
+        t = self.tracer
+        if t is None:
+            try:
+                t = _ThreadTracer()
+            except Exception:  # noqa: BLE001
+                t = False
+            self.tracer = t
+        return t or None
 
     def restore_trace(self):
         """This thread's trace function once a step in it ends or tracing changes."""
@@ -933,6 +996,71 @@ class _Controller:
             pass
 
 
+class _ThreadTracer:
+    """3.10/3.11: sets another thread's trace function (3.12's threading.settrace_all_threads
+    does not exist there), through CPython's exported _PyEval_SetTrace(tstate, func, arg). `func`
+    is sys.settrace's C trampoline, found by setting a trace and a profile function on this
+    thread and looking for both objects, side by side, among its PyThreadState's first words
+    (c_profilefunc, c_tracefunc, c_profileobj, c_traceobj in 3.10 and 3.11); the same search
+    gives c_traceobj's place, to leave a thread alone that has a trace function already."""
+
+    def __init__(self):
+        import ctypes
+
+        api = ctypes.pythonapi
+        vp = ctypes.c_void_p
+        for name, res, args in (
+            ("PyThreadState_Get", vp, []),
+            ("PyInterpreterState_Get", vp, []),
+            ("PyInterpreterState_ThreadHead", vp, [vp]),
+            ("PyThreadState_Next", vp, [vp]),
+            ("PyThreadState_GetFrame", vp, [vp]),
+            ("Py_DecRef", None, [vp]),
+            ("_PyEval_SetTrace", ctypes.c_int, [vp, vp, vp]),  # it takes its own reference
+        ):
+            f = getattr(api, name)
+            f.restype = res
+            f.argtypes = args
+        self.api = api
+        self.words = ctypes.c_void_p * 64
+        profile = (1).__init__
+        old_trace, old_profile = sys.gettrace(), sys.getprofile()
+        sys.setprofile(profile)
+        sys.settrace(_NO_CALL_TRACE)
+        try:
+            w = self.words.from_address(api.PyThreadState_Get())
+            for k in range(3, 64):
+                if w[k] == id(_NO_CALL_TRACE) and w[k - 1] == id(profile) and w[k - 2] and w[k - 3] and w[k - 2] != w[k - 3]:
+                    self.trampoline, self.traceobj = w[k - 2], k
+                    break
+            else:
+                raise RuntimeError("PyThreadState layout not recognised")
+        finally:
+            sys.settrace(old_trace)
+            sys.setprofile(old_profile)
+
+    def threads(self):
+        """(tstate, id of its innermost frame object) for each thread running Python code."""
+        api = self.api
+        out = []
+        ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+        while ts:
+            f = api.PyThreadState_GetFrame(ts)  # a new reference, given back at once
+            if f:
+                api.Py_DecRef(f)
+                out.append((ts, f))
+            ts = api.PyThreadState_Next(ts)
+        return out
+
+    def set_if_none(self, ts, trace):
+        if not self.words.from_address(ts)[self.traceobj]:
+            self.api._PyEval_SetTrace(ts, self.trampoline, id(trace))
+
+    def clear_if(self, ts, trace):
+        if self.words.from_address(ts)[self.traceobj] == id(trace):
+            self.api._PyEval_SetTrace(ts, None, None)
+
+
 class _Hook:
     """The callable in the constants of patched code (3.10/3.11): the controller's bp_line for the
     calling frame. Pickled (cloudpickle sends a __main__ function's code by value to other
@@ -1114,7 +1242,8 @@ def attach(control):
     """After an attach: Seam's debugger makes the program call this on its main thread (a pending
     call, see src/debug/adapter/pythonAttach.ts), with the session's control file. From here on
     it is as on launch: breakpoints, exceptions and steps from the control file (3.10/3.11: the
-    main thread and threads started later trace; threads already running do not)."""
+    frames already running code with breakpoint lines, in every thread, trace until they
+    return)."""
     global _attached
     if _attached is not None:
         _attached.refresh(force=True)
