@@ -230,6 +230,8 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
           await s.dc.continueRequest({ threadId: 0 });
           assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
           assert.match(s.output('stdout'), /running done/);
+          assert.match(s.output('stdout'), /^worker traced False$/m, 'a trace function left behind');
+          assert.match(s.output('stdout'), /^main traced False$/m, 'a trace function left behind');
           assert.equal(s.all('stopped').length, 2, 'one stop per thread');
         });
       }

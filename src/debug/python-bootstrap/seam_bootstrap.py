@@ -506,8 +506,8 @@ class _Controller:
             self.tracing = False
             if not mine:
                 self.restore_trace()
-            if self.cp is not None and self.by_file:
-                self.arm_running(sys._getframe(1))
+            if self.cp is not None:
+                self.arm_running(sys._getframe(1))  # (with no breakpoint: takes back its tracer)
                 self.arm_other_threads(_NO_CALL_TRACE)
             return
         threading.settrace(self.global_trace)
@@ -635,17 +635,16 @@ class _Controller:
             return
         me = _get_ident()
         step = self.step
-        tops = {ident: f for ident, f in sys._current_frames().items() if ident != me and (step is None or step.thread != ident)}
-        idents = {id(f): ident for ident, f in tops.items()}
         try:
-            for ts, top in setter.threads():
-                ident = idents.get(top)
-                if ident is None:
+            states = setter.threads()
+            for ident, top in sys._current_frames().items():
+                ts = states.get(ident)
+                if ident == me or ts is None or (step is not None and step.thread == ident):
                     continue
-                armed = self.arm_frames(tops[ident])
+                armed = self.arm_frames(top)
                 before = self.armed.get(ident)
                 if before:
-                    frame = tops[ident]
+                    frame = top
                     while frame is not None:
                         if id(frame) in before and id(frame) not in armed and frame.f_trace == self.local_trace:
                             frame.f_trace = None
@@ -1002,7 +1001,8 @@ class _ThreadTracer:
     is sys.settrace's C trampoline, found by setting a trace and a profile function on this
     thread and looking for both objects, side by side, among its PyThreadState's first words
     (c_profilefunc, c_tracefunc, c_profileobj, c_traceobj in 3.10 and 3.11); the same search
-    gives c_traceobj's place, to leave a thread alone that has a trace function already."""
+    gives c_traceobj's place, to leave a thread alone that has a trace function already, and
+    thread_id's (the word that is this thread's ident), to tell the threads apart."""
 
     def __init__(self):
         import ctypes
@@ -1014,8 +1014,6 @@ class _ThreadTracer:
             ("PyInterpreterState_Get", vp, []),
             ("PyInterpreterState_ThreadHead", vp, [vp]),
             ("PyThreadState_Next", vp, [vp]),
-            ("PyThreadState_GetFrame", vp, [vp]),
-            ("Py_DecRef", None, [vp]),
             ("_PyEval_SetTrace", ctypes.c_int, [vp, vp, vp]),  # it takes its own reference
         ):
             f = getattr(api, name)
@@ -1029,26 +1027,22 @@ class _ThreadTracer:
         sys.settrace(_NO_CALL_TRACE)
         try:
             w = self.words.from_address(api.PyThreadState_Get())
-            for k in range(3, 64):
-                if w[k] == id(_NO_CALL_TRACE) and w[k - 1] == id(profile) and w[k - 2] and w[k - 3] and w[k - 2] != w[k - 3]:
-                    self.trampoline, self.traceobj = w[k - 2], k
-                    break
-            else:
+            found = [k for k in range(3, 64) if w[k] == id(_NO_CALL_TRACE) and w[k - 1] == id(profile) and w[k - 2] and w[k - 3] and w[k - 2] != w[k - 3]]
+            ident = [k for k in range(64) if w[k] == _get_ident()]
+            if len(found) != 1 or len(ident) != 1:
                 raise RuntimeError("PyThreadState layout not recognised")
+            self.trampoline, self.traceobj, self.thread_id = w[found[0] - 2], found[0], ident[0]
         finally:
             sys.settrace(old_trace)
             sys.setprofile(old_profile)
 
     def threads(self):
-        """(tstate, id of its innermost frame object) for each thread running Python code."""
+        """{thread ident: its PyThreadState's address}."""
         api = self.api
-        out = []
+        out = {}
         ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
         while ts:
-            f = api.PyThreadState_GetFrame(ts)  # a new reference, given back at once
-            if f:
-                api.Py_DecRef(f)
-                out.append((ts, f))
+            out[self.words.from_address(ts)[self.thread_id]] = ts
             ts = api.PyThreadState_Next(ts)
         return out
 
