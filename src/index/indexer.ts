@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { linkC } from '../core/c/link';
-import { cUndefinedRefs } from '../core/c/refs';
+import { CRefs } from '../core/c/refs';
 import { cColumn0Names, type CFileFacts } from '../core/c/extract';
 import { packagingOf } from './packaging';
 import { cModuleAliases } from './cPackages';
@@ -148,13 +148,18 @@ export class Indexer {
       written.add(path);
     };
     for (const [p, e] of this.entries) write(p, e); // from the cache (final ones only, as below)
-    const onResults = writer && ((results: FileResult[]): void => {
+    // What C tables name and no C file defines, gathered as the C facts come in (see below).
+    const refs = new CRefs();
+    for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) refs.add(e.facts as CFileFacts);
+    const onResults = (results: FileResult[]): void => {
       for (const r of results) {
         const e = this.entries.get(r.path)!;
+        if (r.facts && e.lang === 'c') refs.add(r.facts as CFileFacts);
+        if (!writer) continue;
         write(r.path, { mtimeMs: e.mtimeMs, size: e.size, facts: r.facts, skip: r.skip, factsJson: r.factsJson });
         if (written.has(r.path)) r.factsJson = undefined; // written: not kept in memory
       }
-    });
+    };
     // C and Rust files go to half the workers, Python files to the other half (a worker warms
     // up one extractor, not two: on a small machine the JIT's warm-up is a good part of the
     // work), each largest first; a worker whose files are done takes the others'. The C linker
@@ -175,11 +180,7 @@ export class Indexer {
     this.apply(await nativeDone);
     // The skipped C files that define what C tables name and no parsed file defines are parsed
     // now, first in the workers' queues, so that the link below is the only one.
-    if (todo.length > 0) {
-      const cFacts: CFileFacts[] = [];
-      for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) cFacts.push(e.facts as CFileFacts);
-      await this.parseDefinitions(this.findDefinitions(cUndefinedRefs(cFacts)));
-    }
+    if (todo.length > 0) await this.parseDefinitions(this.findDefinitions(refs.undefinedNames()));
     // The main thread links C now and cannot feed the workers meanwhile: they get the rest.
     pool.hold(Infinity);
     // C's bindings go into the name index while the Python files are still parsed.

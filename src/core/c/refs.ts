@@ -11,9 +11,20 @@ import { stripCasts, type CElem, type CFileFacts } from './extract';
 const IDENT = /^[A-Za-z_]\w*$/;
 
 export function cUndefinedRefs(files: Iterable<CFileFacts>): Set<string> {
-  const all = [...files];
-  const defined = new Set<string>();
-  for (const f of all) {
+  const refs = new CRefs();
+  for (const f of files) refs.add(f);
+  return refs.undefinedNames();
+}
+
+/** `cUndefinedRefs` a file at a time: the indexer adds each file's facts as a worker hands them
+ *  over (its main thread waits for the workers then), so that only the difference is left once
+ *  the last C file is in. */
+export class CRefs {
+  private readonly defined = new Set<string>();
+  private readonly referenced = new Set<string>();
+
+  add(f: CFileFacts): void {
+    const defined = this.defined;
     for (const fn of f.functions) defined.add(fn.name);
     for (const d of f.defines) defined.add(d.name);
     for (const c of f.clinic) {
@@ -21,18 +32,23 @@ export function cUndefinedRefs(files: Iterable<CFileFacts>): Set<string> {
       defined.add(`${c.cbase}_impl`);
       if (c.def) defined.add(c.def);
     }
+    for (const i of f.inits) this.walk(i.elems);
   }
-  const out = new Set<string>();
-  const walk = (elems: CElem[]): void => {
+
+  undefinedNames(): Set<string> {
+    const out = new Set<string>();
+    for (const name of this.referenced) if (!this.defined.has(name)) out.add(name);
+    return out;
+  }
+
+  private walk(elems: CElem[]): void {
     for (const e of elems) {
       if (e.items) {
-        walk(e.items);
+        this.walk(e.items);
         continue;
       }
       const name = stripCasts(e.text);
-      if (IDENT.test(name) && !defined.has(name)) out.add(name);
+      if (!this.referenced.has(name) && IDENT.test(name)) this.referenced.add(name);
     }
-  };
-  for (const f of all) for (const i of f.inits) walk(i.elems);
-  return out;
+  }
 }
