@@ -236,6 +236,28 @@ describe('Python line breakpoints (seam DAP adapter, bootstrap launch)', () => {
         });
       }
 
+      test('a comprehension line and a one-line loop stop once each time the line runs, not at each item (as on 3.12+)', { timeout: TEST_MS }, async () => {
+        const comp = join(fx.scenarios, 'pycomp.py');
+        const lines = [tagLine(comp, 'COMP'), tagLine(comp, 'ONE_LINE_LOOP')];
+        const s = await launched('comp', async (s) => {
+          const r = await s.dc.setBreakpointsRequest({ source: { path: comp }, breakpoints: lines.map((line) => ({ line })) });
+          assert.ok(r.body.breakpoints.every((b) => b.verified), JSON.stringify(r.body));
+        }, comp, []);
+        const seen: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const stop = await s.stopped();
+          assert.equal(stop.body.reason, 'breakpoint', JSON.stringify(stop.body));
+          const frames = await s.frames(stop.body.threadId!);
+          seen.push(`${frames[0].name}:${frames[0].line}`);
+          await s.dc.continueRequest({ threadId: stop.body.threadId! });
+        }
+        const once = lines.map((l) => `[Py] squares:${l}`);
+        assert.deepEqual(seen, [...once, ...once]);
+        assert.equal((await s.next('exited')).body.exitCode, 0, s.output());
+        assert.match(s.output('stdout'), /comp 14 41/);
+        assert.equal(s.all('stopped').length, 4, `more stops than line runs: ${seen.join(', ')}`);
+      });
+
       test('a module exec()d by a loader of its own (as pytest loads tests): breakpoints at its top level and in its function', { timeout: TEST_MS }, async () => {
         const main = join(fx.scenarios, 'pycustomload.py');
         const loaded = join(fx.scenarios, 'custom_loaded.py');

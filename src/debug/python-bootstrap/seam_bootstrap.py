@@ -86,6 +86,14 @@ _NO_CALL_TRACE = (0).__init__
 _HERE = os.path.abspath(__file__)
 
 
+class _Every:
+    def __contains__(self, _):
+        return True
+
+
+_EVERY_OFFSET = _Every()
+
+
 def _norm(path):
     try:
         return os.path.normcase(os.path.realpath(path))
@@ -129,6 +137,7 @@ class _Controller:
         self.originals = {}  # id(patched code) -> (patched code, original)
         self.armed = {}  # thread ident -> ids of running frames traced for breakpoints hooks miss
         self.tracer = None  # 3.10/3.11: _ThreadTracer, False when it cannot be made
+        self.begins_cache = {}  # 3.10/3.11: code object -> offsets where its lines begin
         self.hook = _Hook(self)  # the constant in every patched code
         self.import_patched = False
         self.audit_hooked = False
@@ -659,6 +668,17 @@ class _Controller:
             self.log(f"Seam could not trace the program's other threads ({type(e).__name__}: {e}); their running functions see new breakpoints once they return")
             self.tracer = False
 
+    def begins_of(self, code):
+        """3.10/3.11: where lines begin in `code` (seam_codepatch.begins), once per code object."""
+        got = self.begins_cache.get(code)
+        if got is None:
+            try:
+                got = self.cp.begins(code)
+            except Exception:  # noqa: BLE001  (an unknown bytecode shape: every event is a line's)
+                got = _EVERY_OFFSET
+            self.begins_cache[code] = got
+        return got
+
     def thread_tracer(self):
         """The _ThreadTracer, made once; None where it cannot be (no ctypes, an unknown layout)."""
         t = self.tracer
@@ -736,8 +756,11 @@ class _Controller:
 
     def local_trace(self, frame, event, arg):
         if event == "line":
-            if self.cp is not None and frame.f_lasti in self.cp.starts(frame.f_code):
-                return self.local_trace  # a hook begins here: it does what this event would
+            if self.cp is not None:
+                if frame.f_lasti in self.cp.starts(frame.f_code):
+                    return self.local_trace  # a hook begins here: it does what this event would
+                if frame.f_lasti not in self.begins_of(frame.f_code):
+                    return self.local_trace  # a backward jump within the line: it goes on
             self.line_begins(frame, frame.f_lineno)
         elif event == "return":
             step = self.step

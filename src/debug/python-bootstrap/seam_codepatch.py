@@ -8,15 +8,17 @@ instructions are on, and those of the code objects nested in its constants) firs
 breakpoints at full speed: no trace function is needed to find the breakpoint lines (a global
 sys.settrace costs every Python call, 3-6x on a loop of small calls).
 
-Where a hook goes, per code object and line L: where CPython's tracing reports a 'line' event
-(3.10 and 3.11 alike: the line differs from the previous instruction's, or a backward jump
-landed): before each instruction of L entered from another line (falling through, a jump, an
-exception handler, the code's start) or by a backward jump (a `for` line's FOR_ITER), not 3.11's
-jump back to SEND in `yield from` / `await`, nor `async for`'s END_ASYNC_FOR. Jumps from L itself
-land after the hook; when L also falls into it, a JUMP_FORWARD skips the hook on that path. So the
-hook runs exactly as often as a trace function would see L (checked against sys.settrace on a
-workload: test/fixtures/codepatch/check.py). Never before a 3.11 function's RESUME or a 3.10
-generator's GEN_START.
+Where a hook goes, per code object and line L: where L begins as 3.12+'s sys.monitoring LINE
+event has it (the line differs from the previous instruction's run in the frame), so that a
+breakpoint stops once each time its line runs on every version, not at each item of a one-line
+loop or comprehension as sys.settrace's 'line' events do: before each instruction of L entered
+from another line (falling through, a jump, an exception handler, the code's start; a list, set
+or dict comprehension's start is not, as 3.12+ runs those inline), not after a backward jump from
+L itself, nor at `async for`'s END_ASYNC_FOR. Jumps from L itself land after the hook; when L
+also falls into it, a JUMP_FORWARD skips the hook on that path. So the hook runs exactly as
+often as L begins (checked against sys.settrace's 'line' and 'opcode' events on a workload:
+test/fixtures/codepatch/check.py). Never before a 3.11 function's RESUME or a 3.10 generator's
+GEN_START.
 
 The hook is `LOAD_CONST hook; LOAD_CONST L; CALL_FUNCTION 1; POP_TOP` (3.11: `PUSH_NULL; LOAD_CONST
 hook; LOAD_CONST L; PRECALL 1; CALL 1; POP_TOP` with their inline caches): it leaves the stack as
@@ -41,12 +43,13 @@ _JABS = frozenset(dis.hasjabs)
 _BACKWARD = frozenset(op for op in _JREL if "JUMP_BACKWARD" in dis.opname[op])
 _START = dis.opmap.get("RESUME" if _V >= (3, 11) else "GEN_START")
 _JUMP_FORWARD = dis.opmap["JUMP_FORWARD"]
-_SEND = dis.opmap.get("SEND", -1)
 _END_ASYNC_FOR = dis.opmap["END_ASYNC_FOR"]
 _SETUPS = frozenset(dis.opmap[n] for n in ("SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH") if n in dis.opmap)
 # after these the next instruction is not reached by falling through
 _NO_FALL = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD", "JUMP_ABSOLUTE", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT") if n in dis.opmap)
 _CODE = type((lambda: 0).__code__)
+# code objects that 3.12+ inlines into their caller (PEP 709): their start is not a line's
+_COMPREHENSIONS = frozenset(("<listcomp>", "<setcomp>", "<dictcomp>"))
 
 _hooks = {}  # id(patched code) -> (patched code, frozenset of hook offsets, frozenset of lines)
 
@@ -161,9 +164,8 @@ def patch(code, lines, hook, memo):
     return result
 
 
-def _inject(code, want, hook, new_consts):
+def _analyse(code, want):
     ins = _read(code)
-    raw = code.co_code
     unit_pos = _unit_positions(code)
     line_of = [unit_pos[x.unit][0] for x in ins]
     index_of = {x.orig: k for k, x in enumerate(ins)}
@@ -173,7 +175,25 @@ def _inject(code, want, hook, new_consts):
     if _V >= (3, 11):
         for _s, _e, target, _dl in _read_exception_table(code.co_exceptiontable):
             handlers.add(index_of[target * 2])
-    points = _points(ins, line_of, index_of, handlers, want)
+    want = set(line for line in line_of if line is not None) if want is None else want
+    return ins, unit_pos, line_of, index_of, _points(ins, line_of, index_of, handlers, want, code.co_name in _COMPREHENSIONS)
+
+
+def begins(code):
+    """The byte offsets in `code` (unpatched) where a line begins (see the module's doc): a
+    trace function's 'line' event elsewhere is a backward jump within its line (3.10/3.11
+    report those), which a breakpoint or a step does not stop at."""
+    ins, _, _, _, points = _analyse(code, None)
+    out = set()
+    for k in points:
+        out.add(ins[k].orig)
+        out.add(ins[k].unit * 2)
+    return frozenset(out)
+
+
+def _inject(code, want, hook, new_consts):
+    ins, unit_pos, line_of, index_of, points = _analyse(code, want)
+    raw = code.co_code
     if not points:
         return code
     consts = list(new_consts if new_consts is not None else code.co_consts)
@@ -273,11 +293,11 @@ def _inject(code, want, hook, new_consts):
     return new
 
 
-def _points(ins, line_of, index_of, handlers, want):
+def _points(ins, line_of, index_of, handlers, want, inlined=False):
     """{instruction index: also reached by falling through from its own line} where hooks go:
-    instructions of a wanted line that CPython's tracing reports a 'line' event at on some
-    path (entered from another line, by a backward jump, at an exception handler, at the
-    code's start)."""
+    instructions of a wanted line where it begins on some path (entered from another line, at
+    an exception handler, at the code's start unless `inlined`: a list, set or dict
+    comprehension's code, which 3.12+ runs inline in the line that calls it)."""
     first = 0
     if _START is not None:
         for k, x in enumerate(ins):  # (3.11: after MAKE_CELL / COPY_FREE_VARS, however many)
@@ -285,7 +305,7 @@ def _points(ins, line_of, index_of, handlers, want):
                 first = k + 1
                 break
     other = set(h for h in handlers if ins[h].op != _END_ASYNC_FOR)  # entered from elsewhere
-    if first < len(ins):
+    if first < len(ins) and not inlined:
         other.add(first)
     for k, x in enumerate(ins):
         if x.target is None:
@@ -306,12 +326,11 @@ def _points(ins, line_of, index_of, handlers, want):
 
 
 def _reports(jump, dest, jump_line, dest_line):
-    """CPython's tracing reports a 'line' event where this jump lands: at another line, after a
-    backward jump (not 3.11's back to SEND in `yield from` / `await`), at an exception handler
-    (3.10's SETUP_* targets; not `async for`'s end, entered from its own line)."""
-    if (jump.op in _SETUPS and dest.op != _END_ASYNC_FOR) or jump_line != dest_line:
-        return True
-    return jump.target <= jump.orig and dest.op != _SEND
+    """A line begins where this jump lands: at another line, at an exception handler (3.10's
+    SETUP_* targets; not `async for`'s end, entered from its own line). Not after a backward
+    jump from the line itself (a one-line loop, a comprehension's next item): as 3.12+'s LINE
+    events, not as sys.settrace, which reports every such jump."""
+    return (jump.op in _SETUPS and dest.op != _END_ASYNC_FOR) or jump_line != dest_line
 
 
 def _hook_ops(hook_i, line_i):
