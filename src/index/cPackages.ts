@@ -2,8 +2,9 @@
  * The import path of a C extension module whose `PyModuleDef` names it bare: simplejson's
  * `_speedups.c` says `"_speedups"` but Python imports `simplejson._speedups`. Pure: works on the
  * C linker's module bindings, setup.py texts and which directories are Python packages.
- * - setup.py (and setup_*.py helpers): `Extension("simplejson._speedups", [...])` (or `name=`):
- *   a module of that last component, in a file below it, is imported under the dotted name;
+ * - setup.py (and setup_*.py helpers): `Extension("simplejson._speedups", [...])` (or `name=`,
+ *   or `Extension("_xxhash")` under `setup(ext_package="xxhash")`): a module of that last
+ *   component, in a file below it, is imported under the dotted name;
  * - otherwise a module in a Python package's directory (`bitarray/_bitarray.c` beside
  *   `bitarray/__init__.py`) is imported from that package.
  */
@@ -16,9 +17,13 @@ import { LineIndex } from '../core/lines';
 export function setupExtensionNames(setupPy: string): { name: string; line: number }[] {
   const out: { name: string; line: number }[] = [];
   const lines = new LineIndex(setupPy);
+  // `setup(ext_package="xxhash", ext_modules=[Extension("_xxhash", ...)])`: every extension's
+  // name is under that package.
+  const pkg = /\bext_package\s*=\s*["']([A-Za-z_][\w.]*)["']/.exec(setupPy)?.[1];
   const re = /\bExtension\s*\(\s*(?:name\s*=\s*)?["']([A-Za-z_][\w.]*)["']|\bname\s*=\s*["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)["']/g;
   for (let m = re.exec(setupPy); m; m = re.exec(setupPy)) {
-    out.push({ name: m[1] ?? m[2], line: lines.lineAt(m.index) });
+    const name = m[1] !== undefined && pkg ? `${pkg}.${m[1]}` : m[1] ?? m[2];
+    out.push({ name, line: lines.lineAt(m.index) });
   }
   return out;
 }

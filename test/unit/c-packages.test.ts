@@ -18,6 +18,9 @@ ext = [
 ]
 `;
   assert.deepEqual(setupExtensionNames(setup), [{ name: 'simplejson._speedups', line: 3 }, { name: 'PIL._imaging', line: 4 }, { name: 'flat', line: 5 }]);
+  // every extension under setup(ext_package=...) (xxhash's `Extension("_xxhash", ...)`)
+  const underPackage = `setup(\n    name="xxhash",\n    ext_package="xxhash",\n    ext_modules=[Extension("_xxhash", sources)],\n)\n`;
+  assert.deepEqual(setupExtensionNames(underPackage), [{ name: 'xxhash._xxhash', line: 4 }]);
 });
 
 test('import paths from setup.py first, then from the package directory', () => {

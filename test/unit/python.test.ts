@@ -304,6 +304,7 @@ describe('python linker on fixtures', () => {
       ['pkg', 'pkg.helpers', true, false],
       ['pkg.accelerate', 'pkg._accel.accelerate', false, true],
       ['pkg.slow', 'pkg._native.slow', false, false],
+      ['pkg.shout', 'pkg._native.shout', false, false],
       ['pkg.sub.mod.helpers', 'pkg.helpers', false, false],
       ['pkg.sub.mod.hh', 'pkg.helpers.helper', false, false],
       ['mini_heapq', '_mini_heapq', true, true],
@@ -329,6 +330,18 @@ describe('python linker on fixtures', () => {
     assert.ok(!out.aliases.some((a) => a.from === 'mini_os.makedirs.mkdir' || a.to === 'posix.mkdir'));
     assert.ok(!out.aliases.some((a) => a.from === 'pkg.helpers.os'));
     assert.ok(out.warnings.some((w) => w.includes('mod.py') && w.includes('beyond')), out.warnings.join('\n'));
+  });
+
+  test('a private module imported plainly and a column-0 attribute of it bound to a name: parsed (brotli.py)', () => {
+    assert.ok(pythonNeedsParse('import _brotli\n\ndecompress = _brotli.decompress\n'));
+    assert.ok(pythonNeedsParse('import pkg._c\nf = _c.f  # native\n'));
+    assert.ok(!pythonNeedsParse('import _thread\n\ndef f():\n    return _thread.get_ident()\n'));
+    const files = new Map<string, PythonFileInput>([
+      ['/w/brotli.py', { module: 'brotli', stub: false, facts: extractPython('import _brotli\n\ndef decompress(b):\n    return b\n\ndecompress = _brotli.decompress\n') }],
+    ]);
+    const out = linkPython(files);
+    assert.deepEqual(out.bindings.map((b) => `${b.name}:${b.target.rank}`), ['brotli.decompress:10']);
+    assert.ok(out.aliases.some((a) => a.from === 'brotli.decompress' && a.to === '_brotli.decompress'), JSON.stringify(out.aliases));
   });
 
   test('a def only counts as overridden by a native-looking module with no Python source', () => {

@@ -18,7 +18,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 4;
+export const PY_EXTRACTOR_VERSION = 5;
 
 export type PyDefKind =
   | 'function'
@@ -101,8 +101,13 @@ const REEXPORT_IMPORT =
 
 /** Cheap scan, no parse: can this file re-export anything? Files that cannot are skipped at
  *  indexing time (they bind no native name); `__init__` files and stubs are always read. */
+/** `import _native` (a private module, native by its name) and a column-0 `name = _native.attr`
+ *  (brotli.py's `decompress = _brotli.decompress`, threading's `_allocate_lock = _thread.allocate_lock`). */
+const PRIVATE_IMPORT = /^[ \t]*import[ \t]+(?:[\w.]*\.)?_[A-Za-z0-9]/m;
+const NATIVE_ATTR_ASSIGN = /^[A-Za-z_]\w*[ \t]*=[ \t]*_[A-Za-z0-9]\w*\.[A-Za-z_]\w*[ \t]*(?:#|$)/m;
+
 export function pythonNeedsParse(text: string): boolean {
-  return REEXPORT_IMPORT.test(text);
+  return REEXPORT_IMPORT.test(text) || (PRIVATE_IMPORT.test(text) && NATIVE_ATTR_ASSIGN.test(text));
 }
 
 /**

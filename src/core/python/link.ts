@@ -67,9 +67,16 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
       out.aliases.push(a);
     }
     if (stub) continue;
-    // Only `from <native> import ...` can override a def: found once per file, not per def.
+    // Only `from <native> import ...` can override a def: found once per file, not per def;
+    // and a later `name = _native.name` (after `from . import _native` or `import _native`).
     const overriding = imports.filter(({ imp, target }) => imp.name !== undefined && isNative(target));
-    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, overriding, isNative));
+    const rebound = new Map<string, number>(); // name -> first line rebinding it to a native attribute
+    for (const a of facts.assigns ?? []) {
+      const to = named(a.value);
+      const dot = to.lastIndexOf('.');
+      if (dot > 0 && isNative(to.slice(0, dot)) && !rebound.has(a.name)) rebound.set(a.name, a.line);
+    }
+    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, overriding, isNative, rebound));
   }
   return out;
 }
@@ -172,8 +179,10 @@ function bindingOf(
   d: PyDef,
   imports: ResolvedImport[],
   isNative: (m: string) => boolean,
+  rebound: ReadonlyMap<string, number>,
 ): Binding {
-  const fallback = overriddenBy(d, imports, isNative) !== undefined;
+  const at = d.name.includes('.') ? undefined : rebound.get(d.name);
+  const fallback = overriddenBy(d, imports, isNative) !== undefined || (at !== undefined && at > d.line);
   return {
     name: `${module}.${d.name}`,
     target: {
