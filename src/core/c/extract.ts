@@ -10,6 +10,7 @@
  * Pure: text in, JSON-serialisable facts out. Never throws on bad input.
  */
 import { parse, queryFor, SyntaxNode } from '../../parse/parsers';
+import { versionCondition, versionDefined } from './versionCond';
 import defsScm from '../../../queries/c/defs.scm';
 import tablesScm from '../../../queries/c/tables.scm';
 import macrosScm from '../../../queries/c/macros.scm';
@@ -17,7 +18,7 @@ import { LineIndex } from '../lines';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 10;
+export const C_EXTRACTOR_VERSION = 11;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -841,6 +842,52 @@ interface Tok {
   line: number;
 }
 
+/** An open `#if` in an initialiser: whether its current branch is skipped, whether a branch was
+ *  read, and whether the one compiled is known (version conditions, see versionCond.ts). */
+interface IfFrame {
+  skip: boolean;
+  read: boolean;
+  decided: boolean;
+}
+
+/** Updates the open `#if`s for one directive; false when it is not a conditional one. Branches
+ *  known false for every served Python are skipped, and those after one known true; of the rest,
+ *  `firstBranch` reads only the first read, otherwise all. */
+function ifDirective(conds: IfFrame[], directive: string, rest: string, firstBranch: boolean): boolean {
+  const value = (): boolean | undefined => {
+    switch (directive) {
+      case 'ifdef': case 'elifdef': return versionDefined(rest.trim(), false);
+      case 'ifndef': case 'elifndef': return versionDefined(rest.trim(), true);
+      case 'else': return true;
+      default: return versionCondition(rest);
+    }
+  };
+  if (directive === 'if' || directive === 'ifdef' || directive === 'ifndef') {
+    const v = value();
+    conds.push(v === false ? { skip: true, read: false, decided: false } : { skip: false, read: true, decided: v === true });
+    return true;
+  }
+  if (directive === 'endif') {
+    conds.pop();
+    return true;
+  }
+  if (!/^(?:else|elif|elifdef|elifndef)$/.test(directive)) return false;
+  const top = conds[conds.length - 1];
+  if (!top) return true;
+  if (top.decided) {
+    top.skip = true;
+    return true;
+  }
+  const v = value();
+  if (v === false) top.skip = true;
+  else if (v === true && !top.read) Object.assign(top, { skip: false, read: true, decided: true });
+  else {
+    top.skip = firstBranch && top.read;
+    top.read = true;
+  }
+  return true;
+}
+
 /** `firstBranch`: read only the first branch of each `#if` (positional struct initialisers,
  *  where reading both branches would shift every later field); otherwise read every branch
  *  (tables, whose entries may all exist on some platform). */
@@ -848,7 +895,7 @@ function tokenise(text: string, firstLine: number, firstBranch: boolean): Tok[] 
   const toks: Tok[] = [];
   let line = firstLine;
   let atLineStart = true;
-  const conds: boolean[] = []; // per open #if: are we past its first branch?
+  const conds: IfFrame[] = []; // per open #if
   let skipping = false;
   const n = text.length;
   for (let i = 0; i < n;) {
@@ -869,13 +916,7 @@ function tokenise(text: string, firstLine: number, firstBranch: boolean): Tok[] 
       continue;
     }
     if (ch === '#' && atLineStart) {
-      const directive = /^#\s*(\w+)/.exec(text.slice(i, i + 40))?.[1] ?? '';
-      if (firstBranch) {
-        if (/^if/.test(directive)) conds.push(false);
-        else if (/^(?:else|elif|elifdef|elifndef)$/.test(directive) && conds.length) conds[conds.length - 1] = true;
-        else if (directive === 'endif') conds.pop();
-        skipping = conds.includes(true);
-      }
+      const start = i;
       while (i < n && text[i] !== '\n') {
         if (text[i] === '\\' && text[i + 1] === '\n') {
           i++;
@@ -883,6 +924,8 @@ function tokenise(text: string, firstLine: number, firstBranch: boolean): Tok[] 
         }
         i++;
       }
+      const m = /^#\s*(\w+)\s*([^]*)$/.exec(text.slice(start, i).replace(/\\\n/g, ' '));
+      if (m && ifDirective(conds, m[1], m[2], firstBranch)) skipping = conds.some((c) => c.skip);
       continue;
     }
     atLineStart = false;
