@@ -84,6 +84,9 @@ export function linkC(files: Map<string, CFileFacts>): LinkOutput & { unresolved
   return new CLinker(files).run();
 }
 
+/** A function of CPython's C API, by its name (`PyType_GenericNew`, `Py_GenericAlias`). */
+const C_API_FUNCTION = /^Py(?:[A-Z][A-Za-z]*)?_[A-Z]\w*$/;
+
 class CLinker {
   private bindings: Binding[] = [];
   /** Attributes one module sets on another from a third (`builtins.open` is `io.open`). */
@@ -441,7 +444,10 @@ class CLinker {
     for (const e of table.item.elems) {
       const entry = this.methodEntry(e, table.file);
       if (!entry) continue;
-      const fn = this.resolveFn(entry.cname, table.file);
+      // A C-API function (`Py_GenericAlias` as `__class_getitem__`) where CPython's sources are
+      // not indexed: the entry's own line, which says which one.
+      const fn = this.resolveFn(entry.cname, table.file)
+        ?? (C_API_FUNCTION.test(entry.cname) ? { file: table.file, line: entry.line, symbol: entry.cname, evidence: `the C API's \`${entry.cname}\`` } : undefined);
       if (!fn) continue;
       const kind: TargetKind = !isType ? 'function'
         : entry.pyName === '__new__' || entry.pyName === '__init__' ? 'constructor'
@@ -453,7 +459,7 @@ class CLinker {
   }
 
   /** One PyMethodDef entry: a braced entry, or an `X_METHODDEF` macro from Argument Clinic. */
-  private methodEntry(e: CElem, file: string): { pyName: string; cname: string; flags: string; evidence?: string } | undefined {
+  private methodEntry(e: CElem, file: string): { pyName: string; cname: string; flags: string; line: number; evidence?: string } | undefined {
     let items = e.items ?? this.callEntry(e, file);
     let evidence: string | undefined;
     if (!items && IDENT.test(e.text)) {
@@ -462,7 +468,7 @@ class CLinker {
       if ('clinic' in macro) {
         const c = macro.clinic;
         const flags = (c.decorators ?? []).map((d) => (d === 'classmethod' ? 'METH_CLASS' : d === 'staticmethod' ? 'METH_STATIC' : '')).join(' ');
-        return { pyName: c.name.split('.').pop()!, cname: c.cbase, flags, evidence: `Argument Clinic \`${c.name}\`` };
+        return { pyName: c.name.split('.').pop()!, cname: c.cbase, flags, line: e.line, evidence: `Argument Clinic \`${c.name}\`` };
       }
       items = macro.items;
       evidence = `\`${e.text}\``;
@@ -472,7 +478,7 @@ class CLinker {
     const pyName = literal(f.get('ml_name')?.text);
     const cname = stripCasts(f.get('ml_meth')?.text ?? '');
     if (!pyName || !IDENT.test(cname) || cname === 'NULL') return undefined;
-    return { pyName, cname, flags: f.get('ml_flags')?.text ?? '', evidence };
+    return { pyName, cname, flags: f.get('ml_flags')?.text ?? '', line: f.get('ml_meth')?.line ?? e.line, evidence };
   }
 
   /** A table entry written as a function-like macro call (`XMLPARSE_GETTER_DEF(ErrorCode)`,
@@ -713,7 +719,7 @@ class CLinker {
       // A C-API function (`PyType_GenericNew`) where CPython's sources are not indexed: the
       // slot's own line, which says which one.
       const fn = this.resolveFn(cname, s.from)
-        ?? (/^Py[A-Z][A-Za-z]*_\w+$/.test(cname) ? { file: s.from, line: s.line, symbol: cname, evidence: `the C API's \`${cname}\`` } : undefined);
+        ?? (C_API_FUNCTION.test(cname) ? { file: s.from, line: s.line, symbol: cname, evidence: `the C API's \`${cname}\`` } : undefined);
       if (!fn) continue;
       const kind: TargetKind = CONSTRUCTOR_SLOTS.has(slot) ? 'constructor' : 'slot';
       for (const n of t.names) {

@@ -144,9 +144,11 @@ export const SLOT_ORDER: readonly string[] = Object.keys(SLOT_DUNDERS);
 /** Slots whose dunder is a constructor. */
 export const CONSTRUCTOR_SLOTS: ReadonlySet<string> = new Set(['tp_new', 'tp_init']);
 
-/** Generic C-API functions that fill a slot without being the type's own implementation. */
+/** Values of a slot that give the type no Python attribute of its own (`__hash__` set to
+ *  PyObject_HashNotImplemented is None; the allocators are not dunders). A slot filled with
+ *  PyObject_GenericGetAttr does give one (`list.__getattribute__` in `list.__dict__`). */
 export const GENERIC_SLOT_FUNCTIONS: ReadonlySet<string> = new Set([
-  'PyObject_GenericGetAttr', 'PyObject_GenericSetAttr', 'PyObject_HashNotImplemented',
+  'PyObject_HashNotImplemented',
   'PyType_GenericAlloc', 'PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'NULL', '0',
 ]);
 
