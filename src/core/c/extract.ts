@@ -18,7 +18,7 @@ import { LineIndex } from '../lines';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 11;
+export const C_EXTRACTOR_VERSION = 12;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -104,6 +104,9 @@ export interface CFileFacts {
   /** Functions this file calls with a module it adds to (`psutil_posix_add_methods(mod)`): a
    *  file of no module of its own that defines one adds to this file's modules. */
   moduleArgCalls?: string[];
+  /** `static char NAME[] = "…";` at the top level: names a type spec may take its name from
+   *  (zope.interface's `.name = SB__name__`); absent when none. */
+  stringConsts?: { name: string; value: string }[];
 }
 
 export interface CTypeSet {
@@ -185,6 +188,7 @@ export function extractC(text: string): CFileFacts {
   guard(() => collectMacroCalls(text, lines, facts, top.functions));
   guard(() => collectDictAliases(text, lines, facts));
   guard(() => collectTypeSets(text, lines, facts));
+  guard(() => collectStringConsts(text, facts));
   guard(() => collectModuleArgCalls(text, facts));
   guard(() => collectMacroUses(text, lines, facts));
   return facts;
@@ -658,6 +662,13 @@ function collectModuleArgCalls(text: string, facts: CFileFacts): void {
     if (name && /^[A-Za-z_]/.test(name) && !/^_?Py[A-Z]/.test(name) && !/^(?:if|while|for|switch|return|sizeof)$/.test(name)) out.add(name);
   }
   if (out.size) facts.moduleArgCalls = [...out].sort();
+}
+
+/** Top-level `[static] [const] char NAME[] = "…" "…";` (parenthesised or not). */
+function collectStringConsts(text: string, facts: CFileFacts): void {
+  if (!text.includes('char')) return;
+  const re = /^(?:static[ \t]+)?(?:const[ \t]+)?char[ \t]+([A-Za-z_]\w*)[ \t]*\[[ \t]*\][ \t]*=[ \t]*(\(?\s*(?:"(?:[^"\\\n]|\\.)*"\s*)+\)?)\s*;/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) (facts.stringConsts ??= []).push({ name: m[1], value: m[2].trim() });
 }
 
 /** `X.tp_field = value;` statements: type object fields set at run time. */

@@ -372,7 +372,14 @@ class CLinker {
         }
         const defs = this.defines.get(m[2])?.filter((d) => !d.item.params && (d.item.body.startsWith('"') || STRINGIFIED.test(d.item.body)));
         const first = this.pick(defs, from);
-        if (!first) return [];
+        if (!first) {
+          // `static char SB__name__[] = "mod.SpecificationBase";` in the same file.
+          const c = this.files.get(from)?.stringConsts?.find((x) => x.name === m![2]);
+          const v = c && this.strings(c.value, from);
+          if (!v || v.length !== 1) return [];
+          out = out.map((x) => x + v[0]);
+          continue;
+        }
         const vals = [...new Set(defs!.filter((d) => d.file === first.file).flatMap((d) => this.strings(d.item.body, d.file)))];
         out = out.flatMap((s) => vals.map((v) => s + v)).slice(0, 16);
       } else if (m[3] !== '(' && m[3] !== ')') {
