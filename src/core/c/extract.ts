@@ -25,6 +25,8 @@ export const C_EXTRACTOR_VERSION = 12;
 export interface CElem {
   text: string;
   line: number;
+  /** The file it is written in, where not the initialiser's (a field set from another file). */
+  file?: string;
   field?: string;
   items?: CElem[];
 }

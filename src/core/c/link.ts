@@ -10,7 +10,7 @@
  * `unresolved` so the indexer can grep the files it skipped and link again. Pure: no I/O.
  */
 import type { Alias, Binding, LinkOutput, Target, TargetKind } from '../model';
-import { matchBrace, scanInitialiser, splitArgs, stripCasts, substitute, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit } from './extract';
+import { matchBrace, scanInitialiser, splitArgs, stripCasts, substitute, type CClinic, type CDefine, type CElem, type CFileFacts, type CInit, type CTypeSet } from './extract';
 import {
   CONSTRUCTOR_SLOTS, GENERIC_SLOT_FUNCTIONS, GETSET_DEF_FIELDS, MEMBER_DEF_FIELDS, METHOD_DEF_FIELDS,
   MODULE_DEF_FIELDS, SLOT_DUNDERS, SLOT_ORDER, SUB_STRUCT_FIELDS, SUB_STRUCT_POINTERS,
@@ -606,10 +606,15 @@ class CLinker {
           fields = fieldsOf(elems, TYPE_OBJECT_FIELDS);
           // Fields the file sets at run time (`Pattern_Type.tp_methods = pattern_methods;`) where
           // the initialiser leaves them empty.
-          for (const set of this.files.get(file)?.typeSets ?? []) {
-            if (set.type !== init.name) continue;
+          // (From another file too when no other type object has the name: coverage's
+          // `CTracerType.tp_new = PyType_GenericNew;` in module.c for tracer.c's type.)
+          const sets: (CTypeSet & { file?: string })[] = (this.files.get(file)?.typeSets ?? []).filter((x) => x.type === init.name);
+          if (!sets.length && (this.inits.get(init.name) ?? []).filter((x) => x.item.type === 'PyTypeObject').length === 1) {
+            for (const [other, f] of this.files) if (other !== file) for (const x of f.typeSets ?? []) if (x.type === init.name) sets.push({ ...x, file: other });
+          }
+          for (const set of sets) {
             const have = fields.get(set.field)?.text;
-            if (have === undefined || have === '0' || have === 'NULL') fields.set(set.field, { text: set.value, line: set.line });
+            if (have === undefined || have === '0' || have === 'NULL') fields.set(set.field, { text: set.value, line: set.line, ...(set.file ? { file: set.file } : {}) });
           }
           nameExpr = fields.get('tp_name');
         } else if (init.type === 'PyType_Spec') {
@@ -708,7 +713,7 @@ class CLinker {
 
     // Slots: top-level ones, and those of the tp_as_* sub-structs of a static type.
     const slots = new Map<string, { value: string; from: string; line: number }>();
-    for (const [k, v] of t.fields) if (SLOT_DUNDERS[k]) slots.set(k, { value: v.text, from: file, line: v.line });
+    for (const [k, v] of t.fields) if (SLOT_DUNDERS[k]) slots.set(k, { value: v.text, from: v.file ?? file, line: v.line });
     for (const ptr of SUB_STRUCT_POINTERS) {
       const v = t.fields.get(ptr);
       const subName = v ? stripCasts(v.text) : '';
