@@ -257,3 +257,34 @@ test('real source: pydantic-core 2.27.2', { skip: existsSync(join(PYDANTIC, 'src
   }
   assert.ok(out.bindings.every((b) => b.target.style === 'pyo3'));
 });
+
+test('modules that glob-import one another and ask for names no module has: linked at once, not once per path (rustworkx hung)', { timeout: 20_000 }, () => {
+  // lib.rs globs every submodule (`use m0::*; ...`); each submodule imports names back from the
+  // root that nothing defines and globs its siblings. Walked once per path, the lookups of the
+  // missing names take exponential time; remembered, milliseconds.
+  const n = 14;
+  const files = new Map<string, ReturnType<typeof extractRust>>();
+  const mods = Array.from({ length: n }, (_, i) => `m${i}`);
+  files.set('/g/src/lib.rs', extractRust(`use pyo3::prelude::*;
+${mods.map((m) => `mod ${m};\nuse ${m}::*;`).join('\n')}
+#[pymodule]
+fn globs(m: &Bound<'_, PyModule>) -> PyResult<()> {
+${mods.map((m) => `    m.add_function(wrap_pyfunction!(f_${m}, m)?)?;`).join('\n')}
+    m.add_function(wrap_pyfunction!(nowhere, m)?)?;
+    Ok(())
+}
+`));
+  for (const [i, m] of mods.entries()) {
+    const siblings = mods.filter((x) => x !== m).map((x) => `use super::${x}::*;`).join('\n');
+    files.set(`/g/src/${m}.rs`, extractRust(`use pyo3::prelude::*;
+use super::{missing_${i}, also_missing, weight};
+${siblings}
+#[pyfunction]
+pub fn f_${m}() -> usize { ${i} }
+`));
+  }
+  const out = linkRustCrate({ root: '/g', cargoToml: '[package]\nname = "globs"\n', files });
+  const names = new Set(out.bindings.map((b) => b.name));
+  for (const m of mods) assert.ok(names.has(`globs.f_${m}`), `globs.f_${m}`);
+  assert.ok(!names.has('globs.nowhere'));
+});

@@ -121,16 +121,48 @@ class Crate {
 
   /** (module, name) pairs being looked up: a `use` / glob cycle ends there. */
   private readonly active = new Set<string>();
+  /** Lookups done: what they found, and for a failure the pairs being looked up whose cycles
+   *  cut it short (it holds while those are still being looked up; none: it always holds).
+   *  Without it, a crate whose modules glob-import one another (rustworkx: `use tree::*` in
+   *  lib.rs, `use super::{graph, …}` in tree.rs) is walked once per path: exponentially. */
+  private readonly memo = new Map<string, { found: Resolved | undefined; cutBy?: Set<string> }>();
+  /** Per lookup running, innermost last: the pairs outside it whose cycles cut it short. */
+  private readonly cuts: Set<string>[] = [];
 
   private lookup(mod: string[], name: string, depth: number): Resolved | undefined {
     const k = `${key(mod)}#${name}`;
-    if (depth > 24 || this.active.has(k)) return undefined;
+    const known = this.memo.get(k);
+    if (known && (!known.cutBy || [...known.cutBy].every((c) => this.active.has(c)))) {
+      if (known.cutBy) this.cutShort(known.cutBy);
+      return known.found;
+    }
+    if (depth > 24) {
+      this.cutShort([DEPTH_CUT]); // never holds elsewhere
+      return undefined;
+    }
+    if (this.active.has(k)) {
+      this.cutShort([k]);
+      return undefined;
+    }
     this.active.add(k);
+    const cutBy = new Set<string>();
+    this.cuts.push(cutBy);
+    let found: Resolved | undefined;
     try {
-      return this.lookupIn(mod, name, depth);
+      found = this.lookupIn(mod, name, depth);
     } finally {
+      this.cuts.pop();
       this.active.delete(k);
     }
+    cutBy.delete(k); // its own cycles are settled here
+    this.memo.set(k, found || !cutBy.size ? { found } : { found, cutBy });
+    if (!found && cutBy.size) this.cutShort(cutBy);
+    return found;
+  }
+
+  private cutShort(by: Iterable<string>): void {
+    const top = this.cuts[this.cuts.length - 1];
+    if (top) for (const c of by) top.add(c);
   }
 
   private lookupIn(mod: string[], name: string, depth: number): Resolved | undefined {
@@ -190,6 +222,9 @@ class Crate {
     return this.byFile.get(file)?.[idx];
   }
 }
+
+/** A lookup cut short by the depth bound: its failure holds nowhere else. */
+const DEPTH_CUT = '\0depth';
 
 // --- Python module tree (PyO3) -----------------------------------------------------------------
 
