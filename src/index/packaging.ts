@@ -16,6 +16,9 @@ export interface CratePackaging {
   pyprojectToml?: string;
   /** The dotted module the crate builds when the packaging names it (`tiktoken._tiktoken`). */
   moduleName?: string;
+  /** Other modules the same crate is built as by other packagings (cramjam's `pure-rust/`
+   *  pyproject.toml builds it as `cramjam_pure_rust.cramjam`). */
+  alsoNames?: string[];
 }
 
 /** `manifests`: path -> text of every Cargo.toml, pyproject.toml and setup.py found. */
@@ -31,9 +34,14 @@ export function packagingOf(crateRoot: string, manifests: ReadonlyMap<string, st
     if (path.endsWith('pyproject.toml')) {
       const manifestPath = tomlString(text, 'tool.maturin', 'manifest-path');
       if (manifestPath && normalize(join(dir, manifestPath)) === cargo) {
-        out.pyprojectToml = text;
         const name = tomlString(text, 'tool.maturin', 'module-name');
-        if (name) out.moduleName = name;
+        if (beside?.includes('maturin')) {
+          // The crate's own pyproject.toml is the main build; this one builds it again.
+          if (name) (out.alsoNames ??= []).push(name);
+        } else {
+          out.pyprojectToml = text;
+          if (name) out.moduleName = name;
+        }
       }
       for (const ext of setuptoolsRustTables(text)) {
         if (normalize(join(dir, ext.path ?? 'Cargo.toml')) === cargo) out.moduleName ??= ext.target;

@@ -24,6 +24,13 @@ test('maturin: a pyproject.toml beside the crate, or one level above naming matu
   assert.deepEqual(packagingOf('/p/rust', new Map([['/p/pyproject.toml', '[project]\nname = "y"\n']])), {});
 });
 
+test('maturin: the crate\'s own pyproject.toml is its main build; another pointing at it builds it again, under another name (cramjam\'s pure-rust/)', () => {
+  const main = '[build-system]\nbuild-backend = "maturin"\n\n[tool.maturin]\npython-source = "src"\n';
+  const again = '[build-system]\nbuild-backend = "maturin"\n\n[tool.maturin]\nmanifest-path = "../Cargo.toml"\nmodule-name = "x_pure.x"\n';
+  const m = new Map([['/p/pyproject.toml', main], ['/p/Cargo.toml', CARGO], ['/p/pure/pyproject.toml', again]]);
+  assert.deepEqual(packagingOf('/p', m), { pyprojectToml: main, alsoNames: ['x_pure.x'] });
+});
+
 test('setuptools-rust: RustExtension targets and paths in setup.py', () => {
   const setup = `from setuptools import setup
 from setuptools_rust import Binding, RustExtension

@@ -288,3 +288,16 @@ pub fn f_${m}() -> usize { ${i} }
   for (const m of mods) assert.ok(names.has(`globs.f_${m}`), `globs.f_${m}`);
   assert.ok(!names.has('globs.nowhere'));
 });
+
+test('maturin without a module-name: the module is also reachable as pkg.pkg (its place inside a package of that name); other builds of the crate name it too', () => {
+  const out = linkRustCrate({
+    root: '/m',
+    cargoToml: '[package]\nname = "foo"\n[lib]\nname = "foo"\n',
+    pyprojectToml: '[build-system]\nbuild-backend = "maturin"\n[tool.maturin]\npython-source = "python"\n',
+    alsoNames: ['foo_pure.foo', 'unrelated.bar'],
+    files: new Map([['/m/src/lib.rs', extractRust('use pyo3::prelude::*;\n#[pyfunction]\nfn f() {}\n#[pymodule]\nfn foo(m: &Bound<\'_, PyModule>) -> PyResult<()> {\n    m.add_function(wrap_pyfunction!(f, m)?)\n}\n')]]),
+  });
+  assert.ok(out.bindings.some((b) => b.name === 'foo.f'));
+  const aliases = out.aliases.map((a) => `${a.from}->${a.to}`);
+  assert.deepEqual(aliases.sort(), ['foo.foo->foo', 'foo_pure.foo->foo']);
+});

@@ -17,6 +17,8 @@ export interface RustCrate {
   /** The dotted module its packaging says it builds (maturin's module-name, setuptools-rust's
    *  target), when known from elsewhere than `pyprojectToml`. */
   moduleName?: string;
+  /** Other dotted modules other packagings build the crate as (see packaging.ts). */
+  alsoNames?: string[];
   /** Absolute .rs path -> facts. */
   files: Map<string, RustFileFacts>;
 }
@@ -482,6 +484,15 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         out.warnings.push(`#[pymodule] ${m.pyName} differs from [lib] name ${libName}`);
       }
       emitMod(m, dotted);
+      // maturin without a module-name puts the module inside the package of the same name when
+      // the project has one (python-source's `pkg/`, or a `pkg.pyi` stub): `pkg/pkg.so`, whose
+      // names `pkg/__init__.py` star-imports. Both paths lead to it.
+      if (!maturinName && c.pyprojectToml && /maturin/.test(c.pyprojectToml) && !dotted.includes('.')) {
+        out.aliases.push({ from: `${dotted}.${dotted}`, to: dotted, star: false, file: m.file, line: m.line });
+      }
+      for (const also of c.alsoNames ?? []) {
+        if (also !== dotted && (also === m.pyName || also.endsWith(`.${m.pyName}`))) out.aliases.push({ from: also, to: dotted, star: false, file: m.file, line: m.line });
+      }
     }
     // Classes that declare their module but are never added to one.
     for (const r of crate.refs) {
