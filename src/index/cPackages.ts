@@ -62,3 +62,31 @@ export function cModuleAliases(moduleBindings: readonly Binding[], setups: Reado
   }
   return out;
 }
+
+/**
+ * C modules built by a setup.py of their own inside a project that maturin builds (blake3's
+ * `c_impl/`, a C port of the Rust extension): the wheel holds the Rust module, so for a name
+ * both define the Rust target comes first (the C one's rank is raised by 3, still ahead of a
+ * pure-Python fallback's). `manifests`: path -> text of pyproject.toml and setup.py files.
+ * Returns how many bindings it demoted.
+ */
+export function demoteAlternateCBuilds(cBindings: Binding[], manifests: ReadonlyMap<string, string>): number {
+  const maturinDirs: string[] = [];
+  const setupDirs: string[] = [];
+  for (const [path, text] of manifests) {
+    if (path.endsWith('pyproject.toml') && /build-backend\s*=\s*["']maturin["']/.test(text)) maturinDirs.push(dirname(path));
+    else if (/(?:^|[\\/])setup\.py$/.test(path)) setupDirs.push(dirname(path));
+  }
+  if (!maturinDirs.length || !setupDirs.length) return 0;
+  const under = (p: string, d: string): boolean => p.startsWith(d + sep) || p.startsWith(`${d}/`);
+  const alternate = setupDirs.filter((d) => maturinDirs.some((r) => under(d, r)));
+  if (!alternate.length) return 0;
+  let n = 0;
+  for (const b of cBindings) {
+    if (b.target.language !== 'c' || !alternate.some((d) => under(b.target.file, d))) continue;
+    b.target.rank = (b.target.rank ?? 0) + 3;
+    b.target.evidence = `${b.target.evidence ?? 'C'}; a separate C build (its setup.py) of a project maturin builds`;
+    n++;
+  }
+  return n;
+}

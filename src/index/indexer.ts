@@ -10,7 +10,7 @@ import { linkC } from '../core/c/link';
 import { CRefs } from '../core/c/refs';
 import { cColumn0Names, type CFileFacts } from '../core/c/extract';
 import { packagingOf } from './packaging';
-import { cModuleAliases } from './cPackages';
+import { cModuleAliases, demoteAlternateCBuilds } from './cPackages';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
 import { linkPython } from '../core/python/link';
@@ -338,6 +338,7 @@ export class Indexer {
     // C modules named bare in their PyModuleDef, under the import path setup.py or their package gives.
     const setups = new Map([...this.manifests].filter(([p]) => SETUP_PY.test(basename(p))));
     const cPaths: LinkOutput = { bindings: [], aliases: cModuleAliases(cOut.bindings, setups, (d) => this.packageOf(d)), warnings: [] };
+    demoteAlternateCBuilds(cOut.bindings, this.manifests);
     const outputs: LinkOutput[] = [cOut, ...rust, py, cPaths];
     for (const o of outputs) for (const w of o.warnings) this.log(w);
     for (const o of outputs.slice(1)) index.add(o);

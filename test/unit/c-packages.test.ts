@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Binding } from '../../src/core/model';
-import { cModuleAliases, setupExtensionNames } from '../../src/index/cPackages';
+import { cModuleAliases, demoteAlternateCBuilds, setupExtensionNames } from '../../src/index/cPackages';
 
 const mod = (name: string, file: string): Binding => ({ name, target: { language: 'c', kind: 'module', file, line: 1, symbol: name, style: 'c-api' } });
 
@@ -40,4 +40,19 @@ test('import paths from setup.py first, then from the package directory', () => 
     'bitarray._bitarray -> _bitarray (/p/bitarray/_bitarray.c:1)',
     'pkg.sub._native -> _native (/q/pkg/sub/native.c:1)',
   ]);
+});
+
+test('a C module with a setup.py of its own inside a project maturin builds (blake3\'s c_impl/) ranks after the Rust one', () => {
+  const manifests = new Map([
+    ['/b/pyproject.toml', '[build-system]\nrequires = ["maturin"]\nbuild-backend = "maturin"\n'],
+    ['/b/c_impl/setup.py', 'Extension("blake3", ["blake3module.c"])\n'],
+  ]);
+  const alt = mod('blake3', '/b/c_impl/blake3module.c');
+  const own = mod('other', '/b/src/other.c');
+  assert.equal(demoteAlternateCBuilds([alt, own], manifests), 1);
+  assert.equal(alt.target.rank, 3);
+  assert.equal(own.target.rank, undefined);
+  // A setuptools project (no maturin) keeps its C modules first.
+  const plain = mod('x', '/q/sub/x.c');
+  assert.equal(demoteAlternateCBuilds([plain], new Map([['/q/pyproject.toml', '[build-system]\nbuild-backend = "setuptools.build_meta"\n'], ['/q/sub/setup.py', '']])), 0);
 });
