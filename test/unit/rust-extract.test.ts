@@ -301,3 +301,32 @@ test('maturin without a module-name: the module is also reachable as pkg.pkg (it
   const aliases = out.aliases.map((a) => `${a.from}->${a.to}`);
   assert.deepEqual(aliases.sort(), ['foo.foo->foo', 'foo_pure.foo->foo']);
 });
+
+test('dunders PyO3 derives without a fn of that name: __ne__ from __eq__, the buffer protocol, a simple enum\'s __repr__ and eq_int\'s __int__', () => {
+  const lib = `use pyo3::prelude::*;
+#[pyclass]
+struct Buf { v: Vec<u8> }
+#[pymethods]
+impl Buf {
+    fn __eq__(&self, other: &Self) -> bool { self.v == other.v }
+    unsafe fn __getbuffer__(slf: PyRefMut<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> { Ok(()) }
+    unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {}
+}
+#[pyclass(eq, eq_int)]
+#[derive(PartialEq)]
+enum Level { Low, High }
+#[pymodule]
+fn derived(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Buf>()?;
+    m.add_class::<Level>()
+}
+`;
+  const out = linkRustCrate({ root: '/d', cargoToml: '[package]\nname = "derived"\n', files: new Map([['/d/src/lib.rs', extractRust(lib)]]) });
+  const at = (name: string): string => { const t = targetsOf(out, name)[0]?.target; return t ? `${t.symbol}:${t.line}` : 'nothing'; };
+  assert.equal(at('derived.Buf.__ne__'), '__eq__:6');
+  assert.equal(at('derived.Buf.__buffer__'), '__getbuffer__:7');
+  assert.equal(at('derived.Buf.__release_buffer__'), '__releasebuffer__:8');
+  assert.equal(at('derived.Level.__repr__'), 'Level:12');
+  assert.equal(at('derived.Level.__int__'), 'Level:12');
+  assert.equal(at('derived.Level.__lt__'), 'nothing', 'no ordering without `ord`');
+});

@@ -330,8 +330,19 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     if (ctor) also('__init__', ctor, 'constructor', `#[new] on \`${cls.item.name}\` (no __init__: #[new] takes the arguments)`);
     const richcmp = made.get('__richcmp__');
     if (richcmp) for (const op of COMPARISONS) also(op, richcmp, 'slot', `\`__richcmp__\` on \`${cls.item.name}\``);
+    // PyO3 answers `!=` with the negation of `__eq__` when there is no `__ne__`; the buffer
+    // protocol's Python names are not its Rust ones.
+    const eq = made.get('__eq__');
+    if (eq) also('__ne__', eq, 'slot', `\`__eq__\` on \`${cls.item.name}\` (PyO3 derives \`__ne__\`)`);
+    for (const [rust, py] of [['__getbuffer__', '__buffer__'], ['__releasebuffer__', '__release_buffer__']]) {
+      const fn = made.get(rust);
+      if (fn) also(py, fn, 'slot', `\`${rust}\` on \`${cls.item.name}\``);
+    }
     if (pc && style === 'pyo3') {
-      const derived: [string, string[]][] = [['eq', ['__eq__', '__ne__']], ['ord', ['__lt__', '__le__', '__gt__', '__ge__']], ['hash', ['__hash__']], ['str', ['__str__']]];
+      // (`eq_int` on a simple enum: comparisons with ints, and `__int__`; a simple enum's
+      // `__repr__` is PyO3's, `Enum.Variant`.)
+      const derived: [string, string[]][] = [['eq', ['__eq__', '__ne__']], ['ord', ['__lt__', '__le__', '__gt__', '__ge__']], ['hash', ['__hash__']], ['str', ['__str__']], ['eq_int', ['__eq__', '__ne__', '__int__']]];
+      if (cls.item.kind === 'enum') also('__repr__', cls, 'slot', `#[pyclass] enum \`${cls.item.name}\` (PyO3 writes its repr)`);
       for (const [option, dunders] of derived) {
         if (!pc.pos.includes(option) && !(option in pc.kv)) continue;
         for (const d of dunders) also(d, cls, 'slot', `#[pyclass(${option})] on \`${cls.item.name}\` (from its Rust traits)`);
