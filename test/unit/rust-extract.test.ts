@@ -330,3 +330,16 @@ fn derived(m: &Bound<'_, PyModule>) -> PyResult<()> {
   assert.equal(at('derived.Level.__int__'), 'Level:12');
   assert.equal(at('derived.Level.__lt__'), 'nothing', 'no ordering without `ord`');
 });
+
+test('an exception made by create_exception! and added with m.add: its definition first, the add second', () => {
+  const lib = `use pyo3::prelude::*;
+create_exception!(errs, Boom, pyo3::exceptions::PyValueError);
+#[pymodule]
+fn errs(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("Boom", py.get_type::<Boom>())?;
+    Ok(())
+}
+`;
+  const out = linkRustCrate({ root: '/e', cargoToml: '[package]\nname = "errs"\n', files: new Map([['/e/src/lib.rs', extractRust(lib)]]) });
+  assert.deepEqual(targetsOf(out, 'errs.Boom').map((b) => `${b.target.kind}:${b.target.line}`), ['exception:2', 'constant:5']);
+});

@@ -472,6 +472,10 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
 
     const placedClasses = new Set<ItemRef>();
     const emitted = new Set<PyMod>();
+    const createdExceptions = new Set<string>();
+    for (const r of crate.refs) {
+      if (r.item.kind === 'macro' && r.item.name === 'create_exception') createdExceptions.add((r.item.tokens ?? '').split(',')[1]?.trim() ?? '');
+    }
     const emitMod = (m: PyMod, qual: string): void => {
       if (emitted.has(m)) return;
       emitted.add(m);
@@ -485,7 +489,8 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         const declared = attr(cls.item, 'pyclass')?.kv.module;
         if (declared && declared !== qual) emitClass(cls, `${declared}.${pyclassName(cls.item)}`, 'pyo3', `PyO3 #[pyclass(module = "${declared}")]`, 1);
       }
-      for (const k of m.constants) emit(`${qual}.${k.name}`, 'constant', k.file, k.line, m.symbol, 'pyo3', k.evidence);
+      // (`m.add("Error", py.get_type::<Error>())` of a create_exception! type: the definition first.)
+      for (const k of m.constants) emit(`${qual}.${k.name}`, 'constant', k.file, k.line, m.symbol, 'pyo3', k.evidence, createdExceptions.has(k.name) ? 1 : 0);
       for (const ch of m.children) emitMod(ch, `${qual}.${ch.pyName}`);
     };
     for (const m of pymods.values()) {
