@@ -31,12 +31,14 @@ const EVAL_FRAME = /^_PyEval_EvalFrame(?:Default)?$/;
 
 type LayoutCacheLike = NonNullable<DetectOptions['cache']>;
 
-/** The user's layout cache (one per process), keyed by library file; SEAM_LAYOUT_CACHE=0 turns it off. */
+/** The user's layout cache (one per process), keyed by library file; SEAM_LAYOUT_CACHE=0 turns it
+ *  off, =1 keeps the default file, any other value is the file to use. */
 let disk: LayoutCacheLike | undefined;
 function diskLayoutCache(): LayoutCacheLike | undefined {
   if (process.env.SEAM_LAYOUT_CACHE === '0') return undefined;
   if (!disk) {
-    const c = new LayoutCache(process.env.SEAM_LAYOUT_CACHE || undefined);
+    const v = process.env.SEAM_LAYOUT_CACHE;
+    const c = new LayoutCache(v && v !== '1' ? v : undefined);
     disk = { key: layoutKey, get: (k) => c.get(k), set: (k, l) => c.set(k, l) };
   }
   return disk;
