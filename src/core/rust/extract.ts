@@ -13,7 +13,7 @@ import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 2;
+export const RUST_EXTRACTOR_VERSION = 3;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -126,6 +126,33 @@ export interface RustFileFacts {
   moduleDefs: RustModuleDef[];
   moduleAttrs?: RustModuleAttr[];
   typeSpecs?: RustTypeSpec[];
+  /** `macro_rules!` whose expansion holds PyO3 items (`#[pyclass]`, `#[pymethods]`...). */
+  pyMacros?: RustPyMacro[];
+  /** Macro invocations in item position (`crate::make_decompressor!(brotli);`), which the
+   *  linker expands when they name one of the crate's `pyMacros`. */
+  macroCalls?: RustMacroCall[];
+}
+
+/** The first arm of a `macro_rules!` whose transcriber holds PyO3 items, when its matcher is a
+ *  plain list of `$name:fragment` (no repetition). */
+export interface RustPyMacro {
+  name: string;
+  /** Metavariable names, in the matcher's order. */
+  params: string[];
+  /** The transcriber's text, without its delimiters. */
+  body: string;
+  /** 1-based line where `body` begins. */
+  line: number;
+}
+
+export interface RustMacroCall {
+  /** The macro's name (last path segment). */
+  name: string;
+  /** The arguments' text, without the delimiters. */
+  args: string;
+  line: number;
+  /** Inline `mod x { }` path inside this file. */
+  scope: string[];
 }
 
 const NEEDLES = [
@@ -347,7 +374,14 @@ export function extractRust(text: string): RustFileFacts {
       attrs: attrsBefore(node),
     };
     if (kind === 'macro') {
-      if (!['export_module', 'create_exception', 'import_exception'].includes(item.name)) continue;
+      if (!['export_module', 'create_exception', 'import_exception'].includes(item.name)) {
+        const at = node.parent?.type === 'expression_statement' ? node.parent.parent : node.parent;
+        if (at && (at.type === 'source_file' || at.type === 'declaration_list') && !enclosing(node, 'function_item')) {
+          const tt = node.namedChildren.find((c) => c.type === 'token_tree');
+          if (tt) (facts.macroCalls ??= []).push({ name: item.name, args: withoutComments(tt).slice(1, -1), line: item.line, scope: item.scope });
+        }
+        continue;
+      }
       const tt = node.namedChildren.find((c) => c.type === 'token_tree');
       item.tokens = tt ? withoutComments(tt).slice(1, -1) : '';
     }
@@ -504,7 +538,74 @@ export function extractRust(text: string): RustFileFacts {
   }
   const attrs = rawModuleAttrs(text);
   if (attrs.length) facts.moduleAttrs = attrs;
+  if (text.includes('macro_rules!') && text.includes('#[py')) {
+    const macros = pyMacrosOf(text);
+    if (macros.length) facts.pyMacros = macros;
+  }
   return facts;
+}
+
+/** The `macro_rules!` of a text whose first arm with PyO3 items has a plain matcher. */
+export function pyMacrosOf(text: string): RustPyMacro[] {
+  const out: RustPyMacro[] = [];
+  const re = /\bmacro_rules!\s*([A-Za-z_]\w*)\s*\{/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const end = closeOf(text, m.index + m[0].length - 1);
+    if (end < 0) continue;
+    let i = m.index + m[0].length;
+    while (i < end) {
+      while (i < end && /[\s;]/.test(text[i])) i++;
+      if (i >= end || !'([{'.includes(text[i])) break;
+      const mEnd = closeOf(text, i);
+      if (mEnd < 0) break;
+      const matcher = text.slice(i + 1, mEnd);
+      i = mEnd + 1;
+      while (i < end && /\s/.test(text[i])) i++;
+      if (text.slice(i, i + 2) !== '=>') break;
+      i += 2;
+      while (i < end && /\s/.test(text[i])) i++;
+      if (!'([{'.includes(text[i])) break;
+      const tEnd = closeOf(text, i);
+      if (tEnd < 0) break;
+      const body = text.slice(i + 1, tEnd);
+      i = tEnd + 1;
+      if (!/#\[(?:pyo3::)?py(?:class|methods|function)\b/.test(body)) continue;
+      if (matcher.includes('$(')) break;
+      const params = [...matcher.matchAll(/\$([A-Za-z_]\w*)\s*:/g)].map((p) => p[1]);
+      let line = 1;
+      for (let k = text.indexOf('\n'); k >= 0 && k <= tEnd - body.length - 1; k = text.indexOf('\n', k + 1)) line++;
+      out.push({ name: m[1], params, body, line });
+      break;
+    }
+  }
+  return out;
+}
+
+/** The offset of the delimiter closing the one at `open` (strings, chars and comments skipped);
+ *  -1 when it is not closed. */
+function closeOf(text: string, open: number): number {
+  const stack: string[] = [];
+  const pairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '/' && text[i + 1] === '/') {
+      const e = text.indexOf('\n', i);
+      if (e < 0) return -1;
+      i = e;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const e = text.indexOf('*/', i + 2);
+      if (e < 0) return -1;
+      i = e + 1;
+    } else if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (pairs[c]) {
+      stack.push(pairs[c]);
+    } else if (c === ')' || c === ']' || c === '}') {
+      if (stack.pop() !== c) return -1;
+      if (!stack.length) return i;
+    }
+  }
+  return -1;
 }
 
 const RAW_ADDER = /\b(PyModule_Add(?:IntConstant|StringConstant|ObjectRef|Object)?)\s*\(/g;

@@ -4,8 +4,8 @@
  * paths (including `pub use` re-exports and globs) are followed across the crate.
  */
 import type { LinkOutput, Style, TargetKind } from '../model';
-import type { RustAttr, RustFileFacts, RustItem, RustModOp } from './extract';
-import { pathSegs } from './extract';
+import type { RustAttr, RustFileFacts, RustItem, RustModOp, RustPyMacro } from './extract';
+import { extractRust, pathSegs } from './extract';
 
 export interface RustCrate {
   /** Absolute directory holding Cargo.toml. */
@@ -80,14 +80,95 @@ function fileModule(root: string, srcDir: string, file: string): string[] | unde
   return segs;
 }
 
+/** An expansion's items are keyed by the macro's file, this separator and where it was invoked:
+ *  the targets name the file (`realFile`), the crate model tells expansions apart. */
+const EXPANSION = '\0';
+const realFile = (file: string): string => {
+  const i = file.indexOf(EXPANSION);
+  return i < 0 ? file : file.slice(0, i);
+};
+
+/** Item-position invocations of the crate's PyO3-item macros (`make_decompressor!(brotli)`,
+ *  rustworkx's `custom_vec_iter_impl!(...)`), expanded: the transcriber with each `$param` made
+ *  the argument (newlines made spaces, so each item keeps its line in the macro), extracted, and
+ *  placed in the invoking module. `extract` is the Rust extractor (a parse). */
+function expandPyMacros(c: RustCrate, srcDir: string, extract: (text: string) => RustFileFacts): Expansion[] {
+  const macros = new Map<string, { file: string; m: RustPyMacro }>();
+  for (const [file, f] of c.files) for (const m of f.pyMacros ?? []) if (!macros.has(m.name)) macros.set(m.name, { file, m });
+  if (!macros.size) return [];
+  const out: Expansion[] = [];
+  for (const [file, f] of c.files) {
+    for (const call of f.macroCalls ?? []) {
+      const def = macros.get(call.name);
+      if (!def) continue;
+      const args = splitMacroArgs(call.args);
+      if (args.length !== def.m.params.length) continue;
+      const values = new Map(def.m.params.map((p, i) => [p, args[i].replace(/\s*\n\s*/g, ' ')]));
+      const text = def.m.body
+        .replace(/\$crate\b/g, 'crate')
+        .replace(/\$([A-Za-z_]\w*)/g, (all, p: string) => values.get(p) ?? all);
+      let facts: RustFileFacts;
+      try {
+        facts = extract(text);
+      } catch {
+        continue;
+      }
+      const off = def.m.line - 1;
+      const items = facts.items.map((it) => ({
+        ...it,
+        line: it.line + off,
+        scope: [...call.scope, ...it.scope],
+        ...(it.fields ? { fields: it.fields.map((f) => ({ ...f, line: f.line + off })) } : {}),
+      }));
+      const ops = facts.ops.map((o) => ({ ...o, line: o.line + off }));
+      const fmod = fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+      out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod });
+    }
+  }
+  return out;
+}
+
+interface Expansion {
+  file: string;
+  facts: RustFileFacts;
+  fmod: string[];
+}
+
+/** A macro invocation's arguments, split at top-level commas. */
+function splitMacroArgs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) if (text[j] === '\\') j++;
+      cur += text.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if ('([{<'.includes(ch)) depth++;
+    else if (')]}>'.includes(ch) && depth > 0) depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
 class Crate {
   readonly scopes = new Map<string, ModScope>();
   readonly refs: ItemRef[] = [];
   readonly byFile = new Map<string, ItemRef[]>();
 
-  constructor(c: RustCrate, srcDir: string) {
-    for (const [file, facts] of c.files) {
-      const fmod = fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+  constructor(c: RustCrate, srcDir: string, expansions: Expansion[] = []) {
+    const entries: { file: string; facts: RustFileFacts; fmod?: string[] }[] = [...c.files].map(([file, facts]) => ({ file, facts }));
+    entries.push(...expansions);
+    for (const { file, facts, fmod: given } of entries) {
+      const fmod = given ?? fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
       const list: ItemRef[] = [];
       facts.items.forEach((item, idx) => {
         const ref: ItemRef = { file, idx, item, mod: [...fmod, ...item.scope] };
@@ -268,12 +349,13 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
   const out: LinkOutput = { bindings: [], aliases: [], warnings: [] };
   const libPath = tomlString(c.cargoToml, 'lib', 'path');
   const srcDir = libPath ? `${c.root}/${libPath.replace(/\/[^/]*$/, '')}` : `${c.root}/src`;
-  const crate = new Crate(c, srcDir);
+  const crate = new Crate(c, srcDir, expandPyMacros(c, srcDir, extractRust));
   const libName = tomlString(c.cargoToml, 'lib', 'name') ?? tomlString(c.cargoToml, 'package', 'name')?.replace(/-/g, '_');
   const maturinName = c.moduleName ?? (c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined);
   const cpythonApi = /cpython[-_]api/.test(c.cargoToml) || crate.refs.some((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
 
-  const emit = (name: string, kind: TargetKind, file: string, line: number, symbol: string, style: Style, evidence: string, rank = 0): void => {
+  const emit = (name: string, kind: TargetKind, at: string, line: number, symbol: string, style: Style, evidence: string, rank = 0): void => {
+    const file = realFile(at);
     name = name.replace(/(^|\.)r#/g, '$1');
     out.bindings.push({ name, target: { language: 'rust', kind, file, line, symbol, style, evidence, rank } });
   };
@@ -284,7 +366,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     if (r.item.kind !== 'impl' || !has(r.item, 'pymethods')) continue;
     const target = crate.resolve(r.mod, [r.item.name])?.ref ?? crate.refs.find((s) => (s.item.kind === 'struct' || s.item.kind === 'enum') && s.item.name === r.item.name);
     if (!target) {
-      out.warnings.push(`#[pymethods] impl ${r.item.name} in ${r.file}: type not found`);
+      out.warnings.push(`#[pymethods] impl ${r.item.name} in ${realFile(r.file)}: type not found`);
       continue;
     }
     const l = implsOf.get(target) ?? [];
@@ -504,10 +586,10 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
       // the project has one (python-source's `pkg/`, or a `pkg.pyi` stub): `pkg/pkg.so`, whose
       // names `pkg/__init__.py` star-imports. Both paths lead to it.
       if (!maturinName && c.pyprojectToml && /maturin/.test(c.pyprojectToml) && !dotted.includes('.')) {
-        out.aliases.push({ from: `${dotted}.${dotted}`, to: dotted, star: false, file: m.file, line: m.line });
+        out.aliases.push({ from: `${dotted}.${dotted}`, to: dotted, star: false, file: realFile(m.file), line: m.line });
       }
       for (const also of c.alsoNames ?? []) {
-        if (also !== dotted && (also === m.pyName || also.endsWith(`.${m.pyName}`))) out.aliases.push({ from: also, to: dotted, star: false, file: m.file, line: m.line });
+        if (also !== dotted && (also === m.pyName || also.endsWith(`.${m.pyName}`))) out.aliases.push({ from: also, to: dotted, star: false, file: realFile(m.file), line: m.line });
       }
     }
     // Classes that declare their module but are never added to one.
