@@ -149,12 +149,13 @@ export class Indexer {
     };
     for (const [p, e] of this.entries) write(p, e); // from the cache (final ones only, as below)
     // What C tables name and no C file defines, gathered as the C facts come in (see below).
-    const refs = new CRefs();
-    for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) refs.add(e.facts as CFileFacts);
+    // (Only when something is extracted: a warm start links nothing.)
+    const refs = todo.length > 0 ? new CRefs() : undefined;
+    if (refs) for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) refs.add(e.facts as CFileFacts);
     const onResults = (results: FileResult[]): void => {
       for (const r of results) {
         const e = this.entries.get(r.path)!;
-        if (r.facts && e.lang === 'c') refs.add(r.facts as CFileFacts);
+        if (refs && r.facts && e.lang === 'c') refs.add(r.facts as CFileFacts);
         if (!writer) continue;
         write(r.path, { mtimeMs: e.mtimeMs, size: e.size, facts: r.facts, skip: r.skip, factsJson: r.factsJson });
         if (written.has(r.path)) r.factsJson = undefined; // written: not kept in memory
@@ -180,7 +181,7 @@ export class Indexer {
     this.apply(await nativeDone);
     // The skipped C files that define what C tables name and no parsed file defines are parsed
     // now, first in the workers' queues, so that the link below is the only one.
-    if (todo.length > 0) await this.parseDefinitions(this.findDefinitions(refs.undefinedNames()));
+    if (refs) await this.parseDefinitions(this.findDefinitions(refs.undefinedNames()));
     // The main thread links C now and cannot feed the workers meanwhile: they get the rest.
     pool.hold(Infinity);
     // C's bindings go into the name index while the Python files are still parsed.

@@ -666,10 +666,11 @@ function collectModuleArgCalls(text: string, facts: CFileFacts): void {
   if (out.size) facts.moduleArgCalls = [...out].sort();
 }
 
-/** Top-level `[static] [const] char NAME[] = "…" "…";` (parenthesised or not). */
+/** Top-level `[static] [const] char NAME[] = "…" "…";` (parenthesised or not) whose strings
+ *  could make a dotted name (docstrings are not kept: they would weigh on every fact). */
 function collectStringConsts(text: string, facts: CFileFacts): void {
   if (!text.includes('char')) return;
-  const re = /^(?:static[ \t]+)?(?:const[ \t]+)?char[ \t]+([A-Za-z_]\w*)[ \t]*\[[ \t]*\][ \t]*=[ \t]*(\(?\s*(?:"(?:[^"\\\n]|\\.)*"\s*)+\)?)\s*;/gm;
+  const re = /^(?:static[ \t]+)?(?:const[ \t]+)?char[ \t]+([A-Za-z_]\w*)[ \t]*\[[ \t]*\][ \t]*=[ \t]*(\(?\s*(?:"[\w.]{0,200}"\s*)+\)?)\s*;/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) (facts.stringConsts ??= []).push({ name: m[1], value: m[2].trim() });
 }
 
