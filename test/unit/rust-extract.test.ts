@@ -318,8 +318,14 @@ enum Level { Low, High }
 #[pymodule]
 fn derived(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Buf>()?;
-    m.add_class::<Level>()
+    m.add_class::<Level>()?;
+    m.add_class::<Plain>()?;
+    m.add_class::<Rich>()
 }
+#[pyclass]
+enum Plain { A, B }
+#[pyclass]
+enum Rich { A(u8), B }
 `;
   const out = linkRustCrate({ root: '/d', cargoToml: '[package]\nname = "derived"\n', files: new Map([['/d/src/lib.rs', extractRust(lib)]]) });
   const at = (name: string): string => { const t = targetsOf(out, name)[0]?.target; return t ? `${t.symbol}:${t.line}` : 'nothing'; };
@@ -329,6 +335,9 @@ fn derived(m: &Bound<'_, PyModule>) -> PyResult<()> {
   assert.equal(at('derived.Level.__repr__'), 'Level:12');
   assert.equal(at('derived.Level.__int__'), 'Level:12');
   assert.equal(at('derived.Level.__lt__'), 'nothing', 'no ordering without `ord`');
+  assert.equal(at('derived.Plain.__int__'), 'Plain:21', 'a simple enum has __int__ without eq_int');
+  assert.equal(at('derived.Rich.__int__'), 'nothing', 'an enum whose variants carry data has none');
+  assert.equal(at('derived.Rich.__repr__'), 'nothing');
 });
 
 test('an exception made by create_exception! and added with m.add: its definition first, the add second', () => {

@@ -13,7 +13,7 @@ import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 3;
+export const RUST_EXTRACTOR_VERSION = 4;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -26,6 +26,8 @@ export interface RustField {
   name: string;
   line: number;
   attrs: RustAttr[];
+  /** An enum variant that carries data (`V(u8)`, `V { x: u8 }`). */
+  data?: true;
 }
 
 export interface RustUse {
@@ -407,7 +409,10 @@ export function extractRust(text: string): RustFileFacts {
       for (const f of body?.namedChildren ?? []) {
         if (f.type !== 'field_declaration' && f.type !== 'enum_variant') continue;
         const n = f.childForFieldName('name');
-        if (n) item.fields.push({ name: n.text, line: lineOf(n), attrs: attrsBefore(f) });
+        if (!n) continue;
+        const field: RustField = { name: n.text, line: lineOf(n), attrs: attrsBefore(f) };
+        if (f.type === 'enum_variant' && f.childForFieldName('body')) field.data = true;
+        item.fields.push(field);
       }
     }
     if (kind === 'use') {

@@ -424,7 +424,11 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
       // (`eq_int` on a simple enum: comparisons with ints, and `__int__`; a simple enum's
       // `__repr__` is PyO3's, `Enum.Variant`.)
       const derived: [string, string[]][] = [['eq', ['__eq__', '__ne__']], ['ord', ['__lt__', '__le__', '__gt__', '__ge__']], ['hash', ['__hash__']], ['str', ['__str__']], ['eq_int', ['__eq__', '__ne__', '__int__']]];
-      if (cls.item.kind === 'enum') also('__repr__', cls, 'slot', `#[pyclass] enum \`${cls.item.name}\` (PyO3 writes its repr)`);
+      if (cls.item.kind === 'enum' && !(cls.item.fields ?? []).some((f) => f.data)) {
+        // A simple enum (no variant carries data): PyO3 writes its repr and its int.
+        also('__repr__', cls, 'slot', `#[pyclass] enum \`${cls.item.name}\` (PyO3 writes its repr)`);
+        also('__int__', cls, 'slot', `#[pyclass] enum \`${cls.item.name}\` (PyO3 gives a simple enum its discriminant as int)`);
+      }
       for (const [option, dunders] of derived) {
         if (!pc.pos.includes(option) && !(option in pc.kv)) continue;
         for (const d of dunders) also(d, cls, 'slot', `#[pyclass(${option})] on \`${cls.item.name}\` (from its Rust traits)`);
