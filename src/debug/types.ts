@@ -11,6 +11,8 @@ export interface NativeFrame {
   pc: bigint;
   /** Function name as the debugger gives it (maybe mangled, maybe with a Rust hash). */
   func: string | undefined;
+  /** Set by a backend that cleaned a Rust name (the hashes that told it was Rust are gone). */
+  rust?: true;
   /** Source file as compiled (`file`) and resolved (`fullname`), when there is debug info. */
   file?: string;
   fullname?: string;

@@ -97,3 +97,13 @@ test('legacy escapes decode on their own (what LLDB 16 leaves)', () => {
   assert.equal(decodeLegacyEscapes('a$BP$b$SP$c$LP$d$RP$'), 'a*b@c(d)');
   assert.equal(decodeLegacyEscapes('keep$XX$this'), 'keep$XX$this');
 });
+
+test('a v0 crate hash anywhere in a name marks it Rust, and cleaning takes every hash out (stripped wheels: rustworkx)', () => {
+  const raw = '<rustworkx[d81bd66e555ac38b]::CostFn>::call';
+  assert.ok(isRustName(raw));
+  assert.equal(cleanRustName(raw), '<rustworkx::CostFn>::call');
+  const nested = '<(&pyo3[8b00aa81bcdbadb5]::instance::Py<pyo3[8b00aa81bcdbadb5]::types::any::PyAny>,) as pyo3[8b00aa81bcdbadb5]::call::PyCallArgs>::call_positional';
+  assert.ok(isRustName(nested));
+  assert.ok(!/\[[0-9a-f]+\]/.test(cleanRustName(nested)), cleanRustName(nested));
+  assert.ok(!isRustName('std::vector<int>::push_back'), 'C++ stays C++');
+});

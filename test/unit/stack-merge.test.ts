@@ -294,3 +294,17 @@ test('seam stack --json shape', () => {
   }
   assert.doesNotThrow(() => JSON.stringify(json)); // no bigint left
 });
+
+test('frames of a shared object that holds Rust frames are Rust when their names are paths (a stripped wheel, names cleaned by the backend)', () => {
+  const so = '/venv/rustworkx/rustworkx.abi3.so';
+  const frames: NativeFrame[] = [
+    { level: 0, pc: 0x10n, func: 'rustworkx::shortest_path::run', from: so },
+    { level: 1, pc: 0x20n, func: '<rustworkx::CostFn>::call', from: so, rust: true },
+    { level: 2, pc: 0x30n, func: 'helper_in_c', from: so },
+    { level: 3, pc: 0x40n, func: 'ns::cpp_thing', from: '/usr/lib/libother.so' },
+  ];
+  const merged = mergeStack(frames, undefined);
+  assert.deepEqual(merged.map((f) => `${f.function}:${f.language}`), [
+    'rustworkx::shortest_path::run:rust', '<rustworkx::CostFn>::call:rust', 'helper_in_c:native', 'ns::cpp_thing:native',
+  ]);
+});

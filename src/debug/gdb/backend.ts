@@ -226,7 +226,12 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
     const frames = await this.gdb.frames(threadId, limit ? { low: 0, high: limit - 1 } : undefined);
-    for (const f of frames) if (f.func && isRustName(f.func)) f.func = cleanRustName(f.func);
+    for (const f of frames) {
+      if (f.func && isRustName(f.func)) {
+        f.func = cleanRustName(f.func);
+        f.rust = true;
+      }
+    }
     return frames;
   }
 

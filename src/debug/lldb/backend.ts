@@ -462,7 +462,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       // `function.name` by the function it is inlined into: DAP's name first.
       const name = dapFrames.stackFrames[f.level]?.name;
       if (name && !/^0x[0-9a-f]+$/i.test(name)) f.func = name.replace(/^.* \[inlined\] /, '');
-      if (f.func && isRustName(f.func)) f.func = cleanRustName(f.func);
+      if (f.func && isRustName(f.func)) {
+        f.func = cleanRustName(f.func);
+        f.rust = true;
+      }
       // A GCC copy named from its symbol (`math_sqrt.lto_priv.0`, `f.part.0`, `f.cold`): the
       // function's own name, as GDB gives it from DWARF.
       if (f.func) f.func = f.func.replace(GCC_CLONE, '');

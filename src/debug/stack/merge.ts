@@ -34,7 +34,8 @@ function marker(text: string): MergedFrame {
   return { language: 'native', function: `<${text}>`, file: null, line: null, glue: false };
 }
 
-export function mergeStack(native: NativeFrame[], py: PyThread | undefined, opts: MergeOptions = {}): MergedFrame[] {
+export function mergeStack(nativeIn: NativeFrame[], py: PyThread | undefined, opts: MergeOptions = {}): MergedFrame[] {
+  const native = withRustModules(nativeIn);
   const version = parseVersion(opts.version);
   const names = native.map(displayName);
   const hasDefault = names.some((n) => EVAL_LOOP.test(n));
@@ -178,6 +179,18 @@ function pythonFrame(f: PyFrame): MergedFrame {
   return { language: 'python', function: f.name, file: f.file || null, line: f.line, glue: false, python: f };
 }
 
+/**
+ * Frames without a source file whose shared object holds frames known to be Rust, and whose
+ * name is a path (`rustworkx::shortest_path::run`, `<rustworkx::CostFn>::call`): Rust too. A
+ * stripped wheel's names, once demangled, look like C++ ones; the object they are in tells.
+ */
+function withRustModules(frames: NativeFrame[]): NativeFrame[] {
+  const rustObjects = new Set<string>();
+  for (const f of frames) if (f.from && languageOf(f) === 'rust') rustObjects.add(f.from);
+  if (!rustObjects.size) return frames;
+  return frames.map((f) => (!f.rust && f.from && rustObjects.has(f.from) && !f.file && !f.fullname && f.func?.includes('::') ? { ...f, rust: true } : f));
+}
+
 /** `.rs` → rust, `.c`/`.h` → c; without a source file, a Rust-looking name → rust, else native. */
 export function languageOf(f: NativeFrame): FrameLanguage {
   const file = f.file ?? f.fullname;
@@ -185,7 +198,7 @@ export function languageOf(f: NativeFrame): FrameLanguage {
     if (/\.rs$/.test(file)) return 'rust';
     if (/\.[ch]$/.test(file)) return 'c';
   }
-  if (f.func && isRustName(f.func)) return 'rust';
+  if (f.rust || (f.func && isRustName(f.func))) return 'rust';
   return 'native';
 }
 

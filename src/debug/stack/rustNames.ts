@@ -21,7 +21,7 @@ export function isRustName(name: string): boolean {
   if (isLegacyMangled(name) || isV0Mangled(name)) return true;
   if (/::h[0-9a-f]{16}\b/.test(name)) return true; // legacy hash left by GDB/LLDB without DWARF
   if (/\$(LT|GT|RF|BP|SP|C|LP|RP|u[0-9a-f]{1,6})\$/.test(name)) return true; // legacy escapes
-  if (/^[A-Za-z_][A-Za-z0-9_]*\[[0-9a-f]{1,16}\]::/.test(name)) return true; // v0 crate root
+  if (/(?:^|[^A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*\[[0-9a-f]{1,16}\]::/.test(name)) return true; // v0 crate root, anywhere (`<crate[hash]::T>::f`)
   if (/\{(closure|shim|impl|constant)[#:}]|\{\{closure\}\}/.test(name)) return true; // DWARF/legacy closure names
   // Paths under crates that only Rust has (C++ shares `std::`, so only Rust-only modules count).
   return /^<?(core|alloc|pyo3|pyo3_ffi|std::(panicking|panic|rt|sys|thread::local))::/.test(name);
