@@ -29,6 +29,8 @@ export function parseLocation(location: string): mi.BreakLocation {
 }
 
 const PANIC_FUNCTION = 'rust_panic';
+/** A plain Rust path: `crate::module::function`. */
+const RUST_PATH = /^[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+$/;
 
 export async function createGdbBackend(opts: GdbBackendOptions): Promise<DebugBackend> {
   const gdb = await Gdb.start({
@@ -51,6 +53,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   readonly symbols: Symbols;
   pid: number | undefined;
   private panicBreakpoint: number | undefined;
+  /** Breakpoints on a Rust path without its crate, inserted beside the path's own: alt id -> main id. */
+  private readonly altBreakpoints = new Map<number, number>();
   private closing = false;
   private interrupted = false;
   private attaching = false;
@@ -146,7 +150,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       const msg = this.panics.take();
       ev = { reason: 'panic', threadId, description: `Rust panic${msg ? `: ${msg}` : ''}${site}`, breakpointIds: [] };
     } else if (e.reason === 'breakpoint-hit') {
-      ev = { reason: 'breakpoint', threadId, description: `breakpoint ${e.breakpointId}${where}`, breakpointIds: e.breakpointId !== undefined ? [e.breakpointId] : [] };
+      const id = e.breakpointId !== undefined ? this.altBreakpoints.get(e.breakpointId) ?? e.breakpointId : undefined;
+      ev = { reason: 'breakpoint', threadId, description: `breakpoint ${id}${where}`, breakpointIds: id !== undefined ? [id] : [] };
     } else if (e.reason === 'signal-received') {
       if (this.interrupted && (e.signalName === 'SIGINT' || e.signalName === '0')) {
         ev = { reason: 'pause', threadId, description: 'paused' };
@@ -205,10 +210,23 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   async insertBreakpoint(req: BreakpointRequest): Promise<BreakpointState> {
     const b = await this.gdb.insertBreakpoint({ location: parseLocation(req.location), condition: req.condition, ignoreCount: req.ignoreCount });
     if (req.location === PANIC_FUNCTION) this.panicBreakpoint = b.id;
+    // A Rust path (`rustworkx::shortest_path::run`) in a wheel without DWARF: GDB names its
+    // symbols with the crate's hash (`rustworkx[d81b…]::shortest_path::run`), which the path
+    // never matches; the path without its crate does (GDB matches a name's trailing parts).
+    const segs = RUST_PATH.test(req.location) ? req.location.split('::') : [];
+    if (segs.length >= 3) {
+      const alt = await this.gdb.insertBreakpoint({ location: parseLocation(segs.slice(1).join('::')), condition: req.condition, ignoreCount: req.ignoreCount }).catch(() => undefined);
+      if (alt) this.altBreakpoints.set(alt.id, b.id);
+    }
     return { id: b.id, verified: b.verified, file: b.fullname ?? b.file, line: b.line, message: b.pending ? 'pending: resolved when the library that holds it is loaded' : undefined };
   }
 
-  deleteBreakpoint(id: number): Promise<void> {
+  async deleteBreakpoint(id: number): Promise<void> {
+    for (const [alt, main] of this.altBreakpoints) {
+      if (main !== id) continue;
+      this.altBreakpoints.delete(alt);
+      await this.gdb.deleteBreakpoint(alt).catch(() => undefined);
+    }
     return this.gdb.deleteBreakpoint(id);
   }
 
