@@ -143,6 +143,15 @@ for (const py of interpreters) {
       expectSubsequence(shown(j.threads[0].frames), [`python boom segfault.py:${tagLine(seg, 'CRASH_CALL')}`], 'Python caller');
     });
 
+    test('signals the program handles or ignores (SIGUSR1, SIGALRM, SIGPIPE) are not stops: the --break is', () => {
+      const script = join(p.scenarios, 'pysignal.py');
+      const r = seam(['stack', '--json', '--break', 'math_gcd', '--', p.python, script], env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /stopped: breakpoint \d+ in math_gcd/);
+      const j = JSON.parse(r.stdout) as JStack;
+      expectSubsequence(shown(j.threads[0].frames), [`python <module> pysignal.py:${tagLine(script, 'GCD_CALL')}`], 'Python caller');
+    });
+
     test('panic: stops at the Rust panic and says so', () => {
       const r = seam(['stack', '--json', '--', p.python, join(p.scenarios, 'panic.py')], env);
       assert.equal(r.status, 0, r.stderr);

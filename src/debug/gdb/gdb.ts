@@ -44,6 +44,9 @@ export interface FrameSpCfa {
   cfa?: bigint;
 }
 
+/** Signals passed to the program without a stop (see `Gdb.start`). */
+export const PASSED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGPIPE', 'SIGIO', 'SIGURG', 'SIGCHLD', 'SIGWINCH'];
+
 export class Gdb {
   private programExitCode: number | undefined;
   private readonly shellEnv: string | undefined;
@@ -69,6 +72,9 @@ export class Gdb {
         conn.run(mi.gdbSet('breakpoint', 'pending on')),
         // GDB 13 splits arguments on whitespace without a shell: see mi/commands.ts.
         conn.run(mi.gdbSet('startup-with-shell', 'on')),
+        // Signals programs use for their own ends (timers, IPC, SIGPIPE that Python ignores)
+        // go to the program without a stop; crashes (SIGSEGV, SIGABRT...) still stop.
+        conn.run(mi.interpreterExecConsole(`handle ${PASSED_SIGNALS.join(' ')} nostop noprint pass`)),
       ]);
     } catch (e) {
       conn.kill();

@@ -32,6 +32,9 @@ export interface LldbBackendOptions {
 const PANIC_FUNCTION = 'rust_panic';
 /** What LLDB runs first: nothing from the workspace (no `.lldbinit` in the cwd). */
 const INIT_COMMANDS = ['settings set target.load-cwd-lldbinit false', 'settings set auto-confirm true'];
+/** Signals passed to the program without a stop, as over GDB (gdb.ts's PASSED_SIGNALS); set
+ *  once a process exists (LLDB's signal table is the process's). */
+export const LLDB_SIGNAL_COMMAND = 'process handle -s false -n false -p true SIGUSR1 SIGUSR2 SIGALRM SIGVTALRM SIGPROF SIGPIPE SIGIO SIGURG SIGCHLD SIGWINCH';
 
 /** The DAP server to run: the configured one, else the first known name found on PATH. */
 export function findLldbDap(configured?: string): string {
@@ -224,6 +227,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private async configurationDone(): Promise<void> {
     if (this.configured) return;
     this.configured = true;
+    await this.command(LLDB_SIGNAL_COMMAND).catch(() => undefined);
     this.resumed();
     await this.dap.request('configurationDone', {});
   }
@@ -241,6 +245,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       throw new UserError(`cannot attach to process ${pid}: ${msg}`);
     }
     this.stopped = true;
+    await this.command(LLDB_SIGNAL_COMMAND).catch(() => undefined);
     this.lastThread = (await this.threads())[0]?.id ?? 0;
   }
 
