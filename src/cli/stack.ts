@@ -28,6 +28,12 @@ export async function runStack(args: StackArgs, out: (s: string) => void, err: (
   const t = args.target;
   try {
     if (t.kind === 'launch') {
+      // Python lines are the debug adapter's breakpoints (they need the bootstrap in the program).
+      const pyLine = args.breaks.find((b) => /\.pyi?:\d+$/.test(b));
+      if (pyLine) {
+        err(`seam: --break ${pyLine}: seam stack stops at native locations (a C or Rust function, file.c:LINE, file.rs:LINE); for Python lines use the debug adapter (a launch configuration of type "seam")\n`);
+        return 2;
+      }
       const python = resolvePython(t.python);
       await backend.launch({ program: python, args: [t.script, ...t.args] });
       for (const loc of args.breaks) await backend.insertBreakpoint({ location: loc });

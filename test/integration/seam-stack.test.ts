@@ -251,6 +251,12 @@ describe('seam stack: errors say what to do, exit 2', () => {
   test('no such process', () => {
     const r = seam(['stack', '--pid', '999999'], {});
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /999999/);
+    assert.match(r.stderr, /no process 999999/, 'says there is no such process (not a ptrace refusal)');
+  });
+
+  test('a Python line as --break: says it takes native locations', () => {
+    const r = seam(['stack', '--break', 'app.py:3', '--', 'python3', 'app.py'], {});
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--break app\.py:3: seam stack stops at native locations/);
   });
 });

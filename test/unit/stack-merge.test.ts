@@ -308,3 +308,8 @@ test('frames of a shared object that holds Rust frames are Rust when their names
     'rustworkx::shortest_path::run:rust', '<rustworkx::CostFn>::call:rust', 'helper_in_c:native', 'ns::cpp_thing:native',
   ]);
 });
+
+test('a frame with no symbol shows its pc and its shared object, not "??"', () => {
+  const merged = mergeStack([{ level: 0, pc: 0x7f00dead0n, func: '??', from: '/venv/orjson/orjson.abi3.so' }, { level: 1, pc: 0x10n, func: undefined }], undefined);
+  assert.deepEqual(merged.map((f) => f.function), ['0x7f00dead0 in orjson.abi3.so', '0x10']);
+});

@@ -2,6 +2,7 @@
  * The GDB implementation of DebugBackend: maps the backend interface onto `Gdb` (typed MI
  * operations) and GDB's async records onto backend events. No MI text here.
  */
+import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
@@ -194,6 +195,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       this.watch(pid);
     } catch (e) {
       const msg = (e as Error).message;
+      if (!existsSync(`/proc/${pid}`)) throw new UserError(`no process ${pid}: nothing to attach to (see \`ps\`)`);
       if (/ptrace|Operation not permitted/i.test(msg)) {
         throw new UserError(`attach to ${pid} refused by ptrace: run as the process's user with kernel.yama.ptrace_scope=0 (sudo sysctl kernel.yama.ptrace_scope=0), or as root (${msg})`);
       }

@@ -7,6 +7,7 @@
  * (one command in Seam's frame format), and memory for core files. The program's stdout and stderr
  * reach Seam through two FIFOs (`target.output-path`/`error-path`), apart and without a terminal.
  */
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants as fsConstants, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -239,6 +240,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       await this.dap.request('attach', { pid, initCommands: [...INIT_COMMANDS, frameFormatCommand()] });
     } catch (e) {
       const msg = (e as Error).message;
+      if (!existsSync(`/proc/${pid}`)) throw new UserError(`no process ${pid}: nothing to attach to (see \`ps\`)`);
       if (/ptrace|Operation not permitted|permission/i.test(msg)) {
         throw new UserError(`attach to ${pid} refused by ptrace: run as the process's user with kernel.yama.ptrace_scope=0 (sudo sysctl kernel.yama.ptrace_scope=0), or as root (${msg})`);
       }

@@ -204,7 +204,7 @@ export function languageOf(f: NativeFrame): FrameLanguage {
 
 /** The name shown: Rust names cleaned; no symbol → the pc. */
 export function displayName(f: NativeFrame): string {
-  if (!f.func) return `0x${f.pc.toString(16)}`;
+  if (!f.func || f.func === '??') return `0x${f.pc.toString(16)}${f.from ? ` in ${f.from.slice(f.from.lastIndexOf('/') + 1)}` : ''}`;
   return languageOf(f) === 'rust' || isRustName(f.func) ? cleanRustName(f.func) : f.func;
 }
 
