@@ -134,7 +134,7 @@ interface Expansion {
   fmod: string[];
 }
 
-/** A macro invocation's arguments, split at top-level commas. */
+/** A macro invocation's arguments (or `export_module!`'s fields), split at top-level commas. */
 function splitMacroArgs(text: string): string[] {
   const out: string[] = [];
   let depth = 0;
@@ -618,7 +618,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     const exports = crate.refs.filter((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
     for (const r of exports) {
       const fields = new Map<string, string>();
-      for (const part of splitFields(r.item.tokens ?? '')) {
+      for (const part of splitMacroArgs(r.item.tokens ?? '')) {
         const kv = /^(\w+)\s*:\s*([\s\S]*)$/.exec(part);
         if (kv) fields.set(kv[1], kv[2].trim());
       }
@@ -707,21 +707,6 @@ function attr2name(attrs: RustAttr[]): string | undefined {
   return attrs.find((a) => a.name === 'pyo3')?.kv.name;
 }
 
-function splitFields(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if ('([{'.includes(ch)) depth++;
-    if (')]}'.includes(ch)) depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
 
 /** The comparison dunders `__richcmp__` serves. */
 const COMPARISONS = ['__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__'];
