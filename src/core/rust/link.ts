@@ -80,6 +80,11 @@ function fileModule(root: string, srcDir: string, file: string): string[] | unde
   return segs;
 }
 
+/** The module path of a file of the crate (outside the source dir: its own name). */
+function moduleOfFile(c: RustCrate, srcDir: string, file: string): string[] {
+  return fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+}
+
 /** An expansion's items are keyed by the macro's file, this separator and where it was invoked:
  *  the targets name the file (`realFile`), the crate model tells expansions apart. */
 const EXPANSION = '\0';
@@ -121,8 +126,7 @@ function expandPyMacros(c: RustCrate, srcDir: string, extract: (text: string) =>
         ...(it.fields ? { fields: it.fields.map((f) => ({ ...f, line: f.line + off })) } : {}),
       }));
       const ops = facts.ops.map((o) => ({ ...o, line: o.line + off }));
-      const fmod = fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
-      out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod });
+      out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod: moduleOfFile(c, srcDir, file) });
     }
   }
   return out;
@@ -168,7 +172,7 @@ class Crate {
     const entries: { file: string; facts: RustFileFacts; fmod?: string[] }[] = [...c.files].map(([file, facts]) => ({ file, facts }));
     entries.push(...expansions);
     for (const { file, facts, fmod: given } of entries) {
-      const fmod = given ?? fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+      const fmod = given ?? moduleOfFile(c, srcDir, file);
       const list: ItemRef[] = [];
       facts.items.forEach((item, idx) => {
         const ref: ItemRef = { file, idx, item, mod: [...fmod, ...item.scope] };
