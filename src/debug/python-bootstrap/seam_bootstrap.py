@@ -600,12 +600,7 @@ class _Controller:
     def arm_running(self, frame):
         """Frames of this thread already running code whose breakpoint lines have no hook: a
         local tracer, with a trace function in C for the thread (kept until they return)."""
-        armed = set()
-        while frame is not None:
-            if frame.f_code.co_filename != _HERE and self.holds_breakpoint(frame.f_code):
-                frame.f_trace = self.local_trace
-                armed.add(id(frame))
-            frame = frame.f_back
+        armed = self.arm_frames(frame, watch=False)
         ident = _get_ident()
         if armed:
             self.armed[ident] = armed
@@ -614,9 +609,9 @@ class _Controller:
         if not self.stepping_here():
             self.restore_trace()
 
-    def arm_frames(self, frame):
-        """Under tracing: running frames (innermost `frame` outwards) that hold breakpoint lines
-        get a local tracer, and those the exception filters watch one without line events;
+    def arm_frames(self, frame, watch=True):
+        """Running frames (innermost `frame` outwards) that hold breakpoint lines get a local
+        tracer, and (`watch`) those the exception filters watch one without line events;
         returns the ids of the frames armed."""
         armed = set()
         while frame is not None:
@@ -624,7 +619,7 @@ class _Controller:
                 frame.f_trace = self.local_trace
                 frame.f_trace_lines = True
                 armed.add(id(frame))
-            elif self.watch_exceptions(frame):
+            elif watch and self.watch_exceptions(frame):
                 frame.f_trace = self.local_trace
                 frame.f_trace_lines = False
                 armed.add(id(frame))
