@@ -44,7 +44,7 @@ export function cModuleAliases(moduleBindings: readonly Binding[], setups: Reado
     let from: string | undefined;
     let at = { file, line: t.line };
     for (const d of declared) {
-      if (!(file.startsWith(d.dir + sep) || file.startsWith(`${d.dir}/`))) continue;
+      if (!isUnder(file, d.dir)) continue;
       const hit = d.names.find((n) => n.name.slice(n.name.lastIndexOf('.') + 1) === b.name);
       if (hit) {
         from = hit.name;
@@ -78,15 +78,19 @@ export function demoteAlternateCBuilds(cBindings: Binding[], manifests: Readonly
     else if (/(?:^|[\\/])setup\.py$/.test(path)) setupDirs.push(dirname(path));
   }
   if (!maturinDirs.length || !setupDirs.length) return 0;
-  const under = (p: string, d: string): boolean => p.startsWith(d + sep) || p.startsWith(`${d}/`);
-  const alternate = setupDirs.filter((d) => maturinDirs.some((r) => under(d, r)));
+  const alternate = setupDirs.filter((d) => maturinDirs.some((r) => isUnder(d, r)));
   if (!alternate.length) return 0;
   let n = 0;
   for (const b of cBindings) {
-    if (b.target.language !== 'c' || !alternate.some((d) => under(b.target.file, d))) continue;
+    if (b.target.language !== 'c' || !alternate.some((d) => isUnder(b.target.file, d))) continue;
     b.target.rank = (b.target.rank ?? 0) + 3;
     b.target.evidence = `${b.target.evidence ?? 'C'}; a separate C build (its setup.py) of a project maturin builds`;
     n++;
   }
   return n;
+}
+
+/** Is `path` below directory `dir`? */
+function isUnder(path: string, dir: string): boolean {
+  return path.startsWith(dir + sep) || path.startsWith(`${dir}/`);
 }

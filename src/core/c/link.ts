@@ -87,6 +87,12 @@ export function linkC(files: Map<string, CFileFacts>): LinkOutput & { unresolved
 /** A function of CPython's C API, by its name (`PyType_GenericNew`, `Py_GenericAlias`). */
 const C_API_FUNCTION = /^Py(?:[A-Z][A-Za-z]*)?_[A-Z]\w*$/;
 
+/** A C-API function named in a table or slot where CPython's sources are not indexed: the
+ *  place that names it, which says which one; undefined for any other name. */
+function cApiTarget(name: string, file: string, line: number): { file: string; line: number; symbol: string; evidence: string } | undefined {
+  return C_API_FUNCTION.test(name) ? { file, line, symbol: name, evidence: `the C API's \`${name}\`` } : undefined;
+}
+
 class CLinker {
   private bindings: Binding[] = [];
   /** Attributes one module sets on another from a third (`builtins.open` is `io.open`). */
@@ -454,7 +460,7 @@ class CLinker {
       // A C-API function (`Py_GenericAlias` as `__class_getitem__`) where CPython's sources are
       // not indexed: the entry's own line, which says which one.
       const fn = this.resolveFn(entry.cname, table.file)
-        ?? (C_API_FUNCTION.test(entry.cname) ? { file: table.file, line: entry.line, symbol: entry.cname, evidence: `the C API's \`${entry.cname}\`` } : undefined);
+        ?? cApiTarget(entry.cname, table.file, entry.line);
       if (!fn) continue;
       const kind: TargetKind = !isType ? 'function'
         : entry.pyName === '__new__' || entry.pyName === '__init__' ? 'constructor'
@@ -731,7 +737,7 @@ class CLinker {
       // A C-API function (`PyType_GenericNew`) where CPython's sources are not indexed: the
       // slot's own line, which says which one.
       const fn = this.resolveFn(cname, s.from)
-        ?? (C_API_FUNCTION.test(cname) ? { file: s.from, line: s.line, symbol: cname, evidence: `the C API's \`${cname}\`` } : undefined);
+        ?? cApiTarget(cname, s.from, s.line);
       if (!fn) continue;
       const kind: TargetKind = CONSTRUCTOR_SLOTS.has(slot) ? 'constructor' : 'slot';
       for (const n of t.names) {
