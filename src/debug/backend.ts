@@ -78,6 +78,8 @@ export interface DebugBackend extends EventEmitter {
   deleteBreakpoint(id: number): Promise<void>;
   threads(): Promise<NativeThread[]>;
   frames(threadId: number, limit?: number): Promise<NativeFrame[]>;
+  /** Called once a stop's merged stacks are complete: work that can wait for it may start. */
+  stackShown?(): void;
   /** Stack pointer and CFA of the given frame levels of a thread. */
   spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>>;
   locals(threadId: number, level: number): Promise<Variable[]>;

@@ -80,7 +80,11 @@ export class StackService {
   }
 
   snapshot(): Promise<Snapshot> {
-    this.current ??= this.take();
+    if (!this.current) {
+      this.current = this.take();
+      // The stop's stack is out: the backend may use the idle time (GdbBackend learns addresses).
+      void this.current.then(() => this.backend.stackShown?.(), () => undefined);
+    }
     return this.current;
   }
 
@@ -178,7 +182,8 @@ export class StackService {
    * ~2,000 of them for 1,000 Python frames, for nothing.
    */
   private async withStackBounds(t: NativeThread, frames: NativeFrame[]): Promise<NativeFrame[]> {
-    const evalLevels = frames.filter((f) => f.func && EVAL_FRAME.test(f.func)).map((f) => f.level);
+    // Seam's own unwinder gives every frame's sp and CFA already.
+    const evalLevels = frames.filter((f) => f.func && EVAL_FRAME.test(f.func) && (f.sp === undefined || f.cfa === undefined)).map((f) => f.level);
     if (evalLevels.length) {
       try {
         const regs = await this.backend.spCfa(t.id, evalLevels);

@@ -17,7 +17,8 @@
  * (default .vscode-test/bench-venv/bin, made by scripts/setup-bench.sh).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
 import { createLldbBackend } from '../../src/debug/lldb/backend';
@@ -90,7 +91,7 @@ function mainThreadPyFrames(s: Snapshot, lwp: number): { py: number; all: number
   return { py: t?.frames.filter((f) => f.language === 'python').length ?? 0, all: t?.frames.length ?? 0 };
 }
 
-async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lldb' = 'gdb'): Promise<SeamFigures> {
+async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lldb' = 'gdb', opts: { warmStops?: number; pyBt?: boolean } = {}): Promise<SeamFigures> {
   let sent = 0;
   const t0 = performance.now();
   const trace = process.env.SEAM_BENCH_TRACE; // a file: every MI line with its time, for profiling
@@ -130,7 +131,7 @@ async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lld
     const seen = mainThreadPyFrames(cold.s, pid);
     const warmMs: number[] = [];
     let miWarm = 0;
-    for (let i = 0; i < WARM_STOPS; i++) {
+    for (let i = 0; i < (opts.warmStops ?? WARM_STOPS); i++) {
       stop = nextStop();
       await backend.continue();
       await backend.pause();
@@ -140,7 +141,7 @@ async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lld
       const again = mainThreadPyFrames(w.s, pid);
       if (again.py !== seen.py) process.stderr.write(`bench: stop ${i + 2} saw ${again.py} Python frames, the first ${seen.py}\n`);
     }
-    const pyBt = debuggerKind === 'gdb' ? await timePyBt(backend, paths) : { error: 'GDB only' };
+    const pyBt = debuggerKind === 'gdb' && opts.pyBt !== false ? await timePyBt(backend, paths) : { error: 'GDB only' };
     return { attachMs, coldMs: cold.ms, warmMs, miCold, miWarm, pyFramesSeen: seen.py, totalFrames: seen.all, pyBt };
   } finally {
     await backend.close({ detach: true });
@@ -233,10 +234,30 @@ async function dap(pid: number): Promise<{ coldMs: number; warmMs: number; frame
   }
 }
 
+/**
+ * The first stop of a later session: a first session (one stop, then detach) fills the caches a
+ * user's sessions keep (the layout, the symbolizer's answers) in a directory of the bench's own;
+ * the figure is a second session's first stop, in a new GDB.
+ */
+async function laterSession(paths: FixturePaths, pid: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'seam-bench-cache-'));
+  const saved = process.env.SEAM_LAYOUT_CACHE;
+  process.env.SEAM_LAYOUT_CACHE = join(dir, 'layouts.json');
+  try {
+    await seam(paths, pid, 'gdb', { warmStops: 1, pyBt: false });
+    return (await seam(paths, pid, 'gdb', { warmStops: 0, pyBt: false })).coldMs;
+  } finally {
+    process.env.SEAM_LAYOUT_CACHE = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 interface Row {
   python: string;
   n: number;
   seam: SeamFigures;
+  /** First stop of a later session (caches filled by an earlier one). */
+  laterMs: number | { error: string };
   /** The same over LLDB (lldb-vscode), or why not. */
   lldb: SeamFigures | { error: string };
   dap: { coldMs: number; warmMs: number; frames: number } | { error: string };
@@ -248,6 +269,7 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
   const { proc, pyFrames } = await park(paths, n);
   try {
     const s = await seam(paths, proc.pid!);
+    const laterMs = await laterSession(paths, proc.pid!).catch((e: Error) => ({ error: `later session: ${e.message}` }));
     if (s.pyFramesSeen !== pyFrames) process.stderr.write(`bench: Seam saw ${s.pyFramesSeen} Python frames, depth.py has ${pyFrames}\n`);
     // GDB is detached now: the process runs (blocked in read) and each peer attaches on its own.
     const lldb = await seam(paths, proc.pid!, 'lldb').catch((e: Error) => ({ error: `LLDB: ${e.message}` }));
@@ -255,7 +277,7 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
     const level = /\blevel\b/g;
     const pySpy = timePeer('py-spy', ['dump', '--native', '--pid', String(proc.pid)], (o) => (o.match(/\((?:depth\.py)\b/g) ?? []).length || (o.match(level) ?? []).length);
     const pystack = timePeer('pystack', ['remote', '--native', String(proc.pid)], (o) => (o.match(/^\s*\(Python\) File "/gm) ?? []).length);
-    return { python: paths.version, n, seam: s, lldb, dap: viaDap, pySpy, pystack };
+    return { python: paths.version, n, seam: s, laterMs, lldb, dap: viaDap, pySpy, pystack };
   } finally {
     proc.kill('SIGKILL');
   }
@@ -292,7 +314,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`stack: stop -> complete merged stack, ms (median); peers' ratio = peer / Seam warm. Target: ahead of all three, < ${TARGET_MS} ms at 50 frames`);
-  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam warm', 'MI cmds c/w', 'LLDB cold', 'LLDB warm', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
+  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam later', 'Seam warm', 'MI cmds c/w', 'LLDB cold', 'LLDB warm', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
   const lines = [head];
   for (const r of rows) {
     const s = r.seam;
@@ -301,13 +323,14 @@ async function main(): Promise<void> {
     const btWarm = 'error' in s.pyBt ? 'n/a' : `${fmt(median(s.pyBt.ms.slice(1)))} (${(median(s.pyBt.ms.slice(1)) / warm).toFixed(1)}x)`;
     lines.push([
       r.python, `${r.n}${s.pyFramesSeen === r.n ? '' : ` (saw ${s.pyFramesSeen})`}`, String(s.totalFrames),
-      fmt(s.coldMs), fmt(warm), `${s.miCold}/${s.miWarm}`,
+      fmt(s.coldMs), typeof r.laterMs === 'number' ? fmt(r.laterMs) : 'n/a', fmt(warm), `${s.miCold}/${s.miWarm}`,
       'error' in r.lldb ? 'n/a' : fmt(r.lldb.coldMs),
       'error' in r.lldb ? 'n/a' : `${fmt(median(r.lldb.warmMs))} (${(median(r.lldb.warmMs) / warm).toFixed(1)}x)`,
       'error' in r.dap ? 'n/a' : fmt(r.dap.coldMs), 'error' in r.dap ? 'n/a' : fmt(r.dap.warmMs), fmt(s.attachMs), bt, btWarm,
       peerCell(r.pySpy, warm), peerCell(r.pystack, warm),
       r.n === 50 ? (Math.max(s.coldMs, warm) < TARGET_MS ? 'yes' : 'NO') : '',
     ]);
+    if (typeof r.laterMs !== 'number') notes.push(`${r.python} N=${r.n} ${r.laterMs.error}`);
     if ('error' in r.dap) notes.push(`${r.python} N=${r.n} ${r.dap.error}`);
     if ('error' in r.lldb) notes.push(`${r.python} N=${r.n} ${r.lldb.error}`);
     else if (r.lldb.pyFramesSeen !== s.pyFramesSeen) notes.push(`${r.python} N=${r.n} LLDB saw ${r.lldb.pyFramesSeen} Python frames, GDB ${s.pyFramesSeen}`);
@@ -318,7 +341,8 @@ async function main(): Promise<void> {
   }
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
-  console.log('Seam: from the stopped event; cold = first stop after attach (layout detection, first unwind); warm = median of ' +
+  console.log('Seam: from the stopped event; cold = first stop after attach in a first session ever (no caches: layout detection, first unwind); ' +
+    'later = the same in a later session (a new GDB; the layout and the symbolizer\'s answers cached by an earlier one); warm = median of ' +
     `${WARM_STOPS} later stops (continue + pause). cold starts when attach() resolves (attaching stops the process without a stopped event); attach = GDB start + attach, not in the cold figure. ` +
     `LLDB: the same StackService over the LLDB backend (lldb-vscode), same parked process, after GDB detached; ratio = LLDB warm / Seam (GDB) warm. ` +
     `DAP: dist/adapter.js attached, stopped event -> stackTrace response (its own GDB, cold = first pause). ` +

@@ -13,6 +13,8 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
+import { learnFrom, ownNativeFrames, Symbolizers } from '../native/nativeStack';
+import { ProcessModules } from '../native/processModules';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
 export interface GdbBackendOptions {
@@ -30,6 +32,8 @@ export function parseLocation(location: string): mi.BreakLocation {
 }
 
 const PANIC_FUNCTION = 'rust_panic';
+/** CPython's shared library, where a Python program's interpreter code is (else in the executable). */
+const LIBPYTHON = /\/libpython3[^/]*\.so/;
 /** A plain Rust path: `crate::module::function`. */
 const RUST_PATH = /^[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+$/;
 
@@ -67,15 +71,40 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private varobjs: string[] = [];
   /** Rust's panic hook prints the message on stderr just before `rust_panic` is called. */
   private readonly panics = new PanicMessages();
+  /**
+   * Seam's own unwinder for a live local process (SEAM_NATIVE_UNWIND=0: GDB's only): its view of
+   * the process's files and its symbolizers, kept for the session. It unwinds once it is warm:
+   * the interpreter's (else the executable's) addresses answered by an earlier session's cache,
+   * or learnt in this one from GDB's stacks (`toLearn`, symbolized after the stop is shown).
+   * Until then GDB unwinds: cold, GDB's C++ DWARF reader is faster than Seam's JavaScript one.
+   */
+  private own: {
+    pid: number; modules: ProcessModules; symbolizers: Symbolizers;
+    warm: boolean; toLearn: NativeFrame[][]; learning?: Promise<void>; saveTimer?: NodeJS.Timeout;
+  } | undefined;
+  /** SEAM_NATIVE_UNWIND: 0 GDB only, 1 Seam's from the first stop (tests), else once warm. */
+  private readonly ownUnwind = process.env.SEAM_NATIVE_UNWIND !== '0';
+  private readonly ownAlways = process.env.SEAM_NATIVE_UNWIND === '1';
+  private ownStacks = new Map<number, NativeFrame[]>();
+  /** The thread a breakpoint stopped (GDB shows inlined calls entered at a breakpoint's pc). */
+  private breakpointThread: number | undefined;
+  /** GDB's own frames of this stop, asked only to map a level of ours to GDB's. */
+  private gdbStacks = new Map<number, Promise<NativeFrame[]>>();
 
   constructor(private readonly gdb: Gdb) {
     super();
     const conn = gdb.connection;
     this.memory = new GdbMemory(conn);
     this.symbols = new GdbSymbols(conn);
-    conn.on('stopped', (e) => void this.onStopped(e));
+    conn.on('stopped', (e) => {
+      this.breakpointThread = e.reason === 'breakpoint-hit' ? e.threadId ?? 1 : undefined;
+      void this.onStopped(e);
+    });
     conn.on('running', () => {
       this.refs.clear();
+      this.ownStacks = new Map();
+      this.gdbStacks = new Map();
+      this.own?.modules.resumed();
       // The variable objects of the last stop (expanded values, evaluations) go with it: GDB
       // keeps each one until deleted (children go with their parent).
       const stale = this.varobjs;
@@ -88,7 +117,9 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       if (o.category === 'stderr') this.panics.stderr(o.text);
     });
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
-    conn.on('library-loaded', (l) => this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id }));
+    conn.on('library-loaded', (l) => {
+      this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id });
+    });
     conn.on('exited', (e) => {
       this.unwatch();
       if (e.exitCode !== undefined) this.emit('exited', { exitCode: e.exitCode });
@@ -245,7 +276,14 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
+    const pid = (this.memory as GdbMemory).liveProcessId();
+    const own = !limit && pid !== undefined ? this.ownFor(pid) : undefined;
+    if (own && this.isWarm(own)) {
+      const mine = await this.ownFrames(threadId, own);
+      if (mine) return mine;
+    }
     const frames = await this.gdb.frames(threadId, limit ? { low: 0, high: limit - 1 } : undefined);
+    if (own && !own.warm) own.toLearn.push(frames);
     for (const f of frames) {
       if (f.func && isRustName(f.func)) {
         f.func = cleanRustName(f.func);
@@ -255,12 +293,92 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     return frames;
   }
 
+  /** The thread's frames by Seam's unwinder; undefined when it cannot (GDB unwinds then). */
+  private async ownFrames(threadId: number, own: NonNullable<GdbBackend['own']>): Promise<NativeFrame[] | undefined> {
+    try {
+      const regs = await this.gdb.dwarfRegisters(threadId);
+      if (!regs) return undefined;
+      const frames = await ownNativeFrames(regs, this.memory, own.modules, own.symbolizers, { atBreakpoint: threadId === this.breakpointThread });
+      if (!frames.length) return undefined;
+      this.ownStacks.set(threadId, frames);
+      this.saveSymbolsSoon(own);
+      return frames;
+    } catch (e) {
+      this.emit('output', { category: 'console', text: `Seam's unwinder failed on thread ${threadId} (${(e as Error).message}); GDB unwinds instead\n` });
+      return undefined;
+    }
+  }
+
+  /** Whether the unwinder's answers are at hand (see `own`): learnt this session, or an earlier
+   *  session's answers for the interpreter (libpython, else the executable) found on disk. */
+  private isWarm(own: NonNullable<GdbBackend['own']>): boolean {
+    if (own.warm || this.ownAlways) return true;
+    const main = own.modules.find((path) => LIBPYTHON.test(path)) ?? own.modules.find((_, executable) => executable);
+    own.warm = !!main && own.symbolizers.of(main).persisted > 0;
+    return own.warm;
+  }
+
+  /** After a stop GDB unwound: Seam's symbolizer learns its addresses while the user reads it. */
+  stackShown(): void {
+    const own = this.own;
+    if (!own || own.learning || !own.toLearn.length) return;
+    own.learning = (async () => {
+      while (own.toLearn.length) await learnFrom(own.toLearn.shift()!, own.modules, own.symbolizers);
+      own.warm = true;
+      own.learning = undefined;
+      own.symbolizers.saveAll();
+    })().catch(() => { own.learning = undefined; });
+  }
+
+  /** Symbol answers go to disk a little after a stop (several stops in a row write once). */
+  private saveSymbolsSoon(own: NonNullable<GdbBackend['own']>): void {
+    if (own.saveTimer) return;
+    own.saveTimer = setTimeout(() => {
+      own.saveTimer = undefined;
+      own.symbolizers.saveAll();
+    }, 2000);
+    own.saveTimer.unref();
+  }
+
+  /** Seam's unwinder state for a live local process this GDB traces (undefined otherwise). */
+  private ownFor(pid: number): GdbBackend['own'] {
+    if (!this.ownUnwind || (this.memory as GdbMemory).liveProcessId() !== pid) return undefined;
+    if (this.own?.pid !== pid) {
+      this.own?.modules.close();
+      this.own = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), warm: false, toLearn: [] };
+    }
+    return this.own;
+  }
+
+  /**
+   * GDB's level for a frame of ours: the same level when GDB's frame there has the same pc and
+   * function (always, where both unwinders agree); else GDB's nearest frame that has both. Locals
+   * and evaluations go to GDB by level, so a disagreement must not show another frame's values.
+   */
+  private async gdbLevel(threadId: number | undefined, level: number | undefined): Promise<number | undefined> {
+    if (threadId === undefined || level === undefined) return level;
+    const mine = this.ownStacks.get(threadId)?.[level];
+    if (!mine) return level;
+    let theirs = this.gdbStacks.get(threadId);
+    if (!theirs) {
+      theirs = this.gdb.frames(threadId);
+      this.gdbStacks.set(threadId, theirs);
+    }
+    const g = await theirs.catch(() => [] as NativeFrame[]);
+    const same = (f: NativeFrame | undefined): boolean => !!f && f.pc === mine.pc && sameFunction(f.func, mine.func);
+    if (same(g[level])) return level;
+    let best: number | undefined;
+    for (const f of g) if (same(f) && (best === undefined || Math.abs(f.level - level) < Math.abs(best - level))) best = f.level;
+    return best ?? level;
+  }
+
   async spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>> {
     const r = await this.gdb.frameSpCfa(threadId, levels);
     return new Map(r.map((x) => [x.level, { sp: x.sp, cfa: x.cfa }]));
   }
 
-  async locals(threadId: number, level: number): Promise<Variable[]> {
+  async locals(threadId: number, ownLevel: number): Promise<Variable[]> {
+    const level = (await this.gdbLevel(threadId, ownLevel))!;
     const vars = await this.gdb.locals(threadId, level, 'simple');
     return vars.map((v) => this.toVariable(v.name, v.value ?? '{…}', v.type, { expression: v.name, threadId, level }, v.value === undefined || /\*\s*$/.test(v.type ?? '')));
   }
@@ -303,7 +421,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     return id;
   }
 
-  async evaluate(expression: string, threadId?: number, level?: number): Promise<Variable> {
+  async evaluate(expression: string, threadId?: number, ownLevel?: number): Promise<Variable> {
+    const level = await this.gdbLevel(threadId, ownLevel);
     const value = await this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
     let type: string | undefined;
     try {
@@ -316,7 +435,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     }
   }
 
-  evaluateCall(expression: string, threadId: number, level: number): Promise<string> {
+  async evaluateCall(expression: string, threadId: number, ownLevel: number): Promise<string> {
+    const level = await this.gdbLevel(threadId, ownLevel);
     return this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
   }
 
@@ -344,6 +464,12 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   async close(opts: { detach: boolean }): Promise<void> {
     this.closing = true;
     this.unwatch();
+    if (this.own) {
+      clearTimeout(this.own.saveTimer);
+      this.own.symbolizers.saveAll();
+      this.own.modules.close();
+      this.own = undefined;
+    }
     try {
       if (opts.detach) await this.gdb.detach();
       else await this.gdb.kill();
@@ -368,4 +494,9 @@ function rethrowUser(e: unknown): never {
   const err = e as Error;
   if (err.name === 'GdbCommandError') throw new UserError(err.message);
   throw err;
+}
+
+/** Whether two unwinders name one frame alike (a nameless frame matches any: the pc decides). */
+function sameFunction(a: string | undefined, b: string | undefined): boolean {
+  return a === b || a === undefined || b === undefined;
 }

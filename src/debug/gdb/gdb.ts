@@ -47,8 +47,15 @@ export interface FrameSpCfa {
 /** Signals passed to the program without a stop (see `Gdb.start`). */
 export const PASSED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGPIPE', 'SIGIO', 'SIGURG', 'SIGCHLD', 'SIGWINCH'];
 
+/** x86-64's general registers and rip by their DWARF numbers (System V psABI, figure 3.36). */
+const X86_64_DWARF = new Map<string, number>([
+  ['rax', 0], ['rdx', 1], ['rcx', 2], ['rbx', 3], ['rsi', 4], ['rdi', 5], ['rbp', 6], ['rsp', 7],
+  ['r8', 8], ['r9', 9], ['r10', 10], ['r11', 11], ['r12', 12], ['r13', 13], ['r14', 14], ['r15', 15], ['rip', 16],
+]);
+
 export class Gdb {
   private programExitCode: number | undefined;
+  private registerNames: Promise<string[]> | undefined;
   private readonly shellEnv: string | undefined;
 
   private constructor(readonly connection: GdbConnection, env: NodeJS.ProcessEnv) {
@@ -237,6 +244,26 @@ export class Gdb {
       }
     }));
     return levels.map((level) => ({ level, sp: sps.get(level), cfa: sps.get(level + 1) }));
+  }
+
+  /**
+   * The innermost frame's general registers of a thread, by DWARF register number (x86-64: the
+   * numbering CFI uses), for Seam's own unwinder. GDB's register numbers are asked once by name.
+   * Undefined when the target's registers are not x86-64's.
+   */
+  async dwarfRegisters(threadId: number): Promise<Map<number, bigint> | undefined> {
+    this.registerNames ??= this.connection.run(mi.dataListRegisterNames());
+    const names = await this.registerNames;
+    const wanted = new Map<number, number>(); // GDB number -> DWARF number
+    names.forEach((n, i) => {
+      const d = X86_64_DWARF.get(n);
+      if (d !== undefined) wanted.set(i, d);
+    });
+    if (wanted.size < X86_64_DWARF.size) return undefined;
+    const values = await this.connection.run(mi.dataListRegisterValues({ threadId, frame: 0 }, [...wanted.keys()]));
+    const out = new Map<number, bigint>();
+    for (const [gdbNo, v] of values) out.set(wanted.get(gdbNo)!, v);
+    return out.size === X86_64_DWARF.size ? out : undefined;
   }
 
   locals(threadId: number, frame: number, values: 'simple' | 'all' = 'simple'): Promise<mi.MiVariable[]> {

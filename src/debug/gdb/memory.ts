@@ -3,7 +3,7 @@
  * attached process, core file). For a live local process that this GDB traces, pages are read
  * from /proc/PID/mem instead (no MI round trip; GDB keeps the process stopped meanwhile).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { MemoryError, type Memory, type Symbols } from '../types';
 import * as mi from '../mi/commands';
 import { ProcMemory } from '../python/procMemory';
@@ -36,6 +36,10 @@ export interface GdbMemoryOptions {
 export class GdbMemory implements Memory {
   /** Page base -> its bytes, or null when the page is not (entirely) readable. */
   private pages = new Map<bigint, Uint8Array | null>();
+  /** /proc/PID/mem has read something for this process: a page it cannot read is not mapped. */
+  private procWorks = false;
+  /** Pages /proc/PID/mem could not read while others of the same run could: not mapped. */
+  private unmapped = new Set<bigint>();
   private generation = 0;
   private readonly maxPages: bigint;
   private readonly unsubscribe: Array<() => void>;
@@ -66,6 +70,7 @@ export class GdbMemory implements Memory {
 
   invalidate(): void {
     this.pages = new Map();
+    this.unmapped = new Set();
     this.generation++;
   }
 
@@ -75,6 +80,7 @@ export class GdbMemory implements Memory {
   }
 
   private setInferior(pid: number | undefined): void {
+    this.procWorks = false;
     void this.proc?.close();
     this.proc = undefined;
     this.inferiorPid = pid;
@@ -93,6 +99,11 @@ export class GdbMemory implements Memory {
       // No such process here (a core file's pid, a remote target): GDB reads.
     }
     return this.proc;
+  }
+
+  /** The pid of a live local inferior whose memory is read directly (this GDB traces it), else undefined. */
+  liveProcessId(): number | undefined {
+    return this.procMemory() ? this.inferiorPid : undefined;
   }
 
   async read(address: bigint, size: number): Promise<Uint8Array> {
@@ -116,6 +127,7 @@ export class GdbMemory implements Memory {
     const out = new Uint8Array(size);
     for (let p = first; p <= last; p += PAGE) {
       const page = this.pages.get(p);
+      if (!page && this.unmapped.has(p)) throw new MemoryError(address, size, `page 0x${p.toString(16)} is not mapped`);
       if (!page) return this.readUncached(address, size); // partly readable page, or a resume raced us
       const from = p > address ? p : address;
       const to = p + PAGE < end ? p + PAGE : end;
@@ -132,11 +144,25 @@ export class GdbMemory implements Memory {
       try {
         this.procReads++;
         const bytes = await proc.read(start, len);
+        this.procWorks = true;
         if (gen !== this.generation) return;
         for (let i = 0; i < Number(count); i++) this.pages.set(start + BigInt(i) * PAGE, bytes.slice(i * 4096, (i + 1) * 4096));
         return;
       } catch {
-        // Not readable whole (or the process went away): GDB sorts out which pages are readable.
+        // Not readable whole: a mapping ends inside the run (the top of a stack). Page by page,
+        // still through /proc (GDB itself reads a live process there); GDB only when /proc
+        // reads nothing at all (the process went away, a permission lost).
+        const got = await Promise.all(Array.from({ length: Number(count) }, (_, i) =>
+          proc.read(start + BigInt(i) * PAGE, 4096).catch(() => null)));
+        if (gen !== this.generation) return;
+        if (got.some((p) => p !== null) || (this.procWorks && processAlive(proc.pid))) {
+          got.forEach((p, i) => {
+            const base = start + BigInt(i) * PAGE;
+            this.pages.set(base, p);
+            if (!p) this.unmapped.add(base);
+          });
+          return;
+        }
       }
     }
     let blocks: mi.MiMemoryBlock[];
@@ -309,4 +335,8 @@ const TYPE_SHORTCUTS: Record<string, string[]> = {
 
 function toNumber(v: string | undefined): number | undefined {
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  return existsSync(`/proc/${pid}/mem`);
 }

@@ -383,6 +383,23 @@ export function dataEvaluateExpression(expression: string, ctx: Context = {}): M
   return cmd(`-data-evaluate-expression${contextOpts(ctx)} ${cString(expression)}`, (r) => r.str('value') ?? '');
 }
 
+/** The names of GDB's registers, indexed by GDB's register number ("" for unused numbers). */
+export function dataListRegisterNames(): MiCommand<string[]> {
+  return cmd('-data-list-register-names', (r) => r.list('register-names')?.strings() ?? []);
+}
+
+/** Register values in hex, by GDB register number, in a frame of a thread. */
+export function dataListRegisterValues(ctx: Context, registers: readonly number[]): MiCommand<Map<number, bigint>> {
+  return cmd(`-data-list-register-values${contextOpts(ctx)} x ${registers.map(int).join(' ')}`, (r) => {
+    const out = new Map<number, bigint>();
+    for (const t of r.list('register-values')?.tuples() ?? []) {
+      const n = t.int('number'), v = t.str('value');
+      if (n !== undefined && v !== undefined && /^0x[0-9a-f]+$/i.test(v)) out.set(n, BigInt(v));
+    }
+    return out;
+  });
+}
+
 export interface MiMemoryBlock {
   begin: bigint;
   end: bigint;

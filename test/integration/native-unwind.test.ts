@@ -1,0 +1,210 @@
+/**
+ * Seam's own native unwinder and symbolizer (src/debug/native/) against GDB's, on the same stopped
+ * process: for each scenario and each pyenv CPython, every thread's frames from
+ * `GdbBackend.frames()` (Seam's unwinder) must equal GDB's `-stack-list-frames` frame for frame:
+ * pc, function, file, line, in the same order (inlined calls included), so that a level of ours is
+ * GDB's level (locals, evaluation). Stops: a breakpoint in Rust under Python -> C -> Python -> Rust
+ * (nested.py), a SIGSEGV in C (segfault.py: the signal frame), a Rust panic (panic.py), several
+ * threads blocked in C (threads.py), a generator and a coroutine (gen_coro.py), deep recursion
+ * across C (depth.py 300). A missing interpreter is a failure.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { StackService } from '../../src/debug/stackService';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createGdbBackend } from '../../src/debug/gdb/backend';
+import type { Gdb } from '../../src/debug/gdb/gdb';
+import * as mi from '../../src/debug/mi/commands';
+import type { DebugBackend, StopEvent } from '../../src/debug/backend';
+import type { NativeFrame } from '../../src/debug/types';
+import { cleanRustName, isRustName } from '../../src/debug/stack/rustNames';
+import { buildFixtures, pythons, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+
+
+// Seam's unwinder from the first stop (by default it waits until its answers are warm).
+process.env.SEAM_NATIVE_UNWIND = '1';
+
+const wanted = (process.env.SEAM_PYTHONS ?? '').split(',').filter(Boolean);
+const interpreters = pythons().filter((py) => !wanted.length || wanted.some((w) => py.includes(w)));
+
+interface Scenario {
+  script: string;
+  args?: string[];
+  /** Native breakpoints; none: the scenario stops itself (a signal, a panic). */
+  breaks?: string[];
+  /** Attach once it printed READY (it then blocks in C reading stdin). */
+  attach?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { script: 'nested.py', breaks: ['mixed_rs::engine::leaf'] },
+  { script: 'segfault.py' },
+  { script: 'panic.py', breaks: ['rust_panic'] },
+  { script: 'threads.py', attach: true },
+  { script: 'gen_coro.py', attach: true },
+  { script: 'depth.py', args: ['300'], attach: true },
+  { script: 'rawffi.py', attach: true },
+];
+
+function line(f: NativeFrame): string {
+  const where = f.file !== undefined ? `${f.file}:${f.line}` : `from ${f.from ?? '?'}`;
+  return `#${f.level} 0x${f.pc.toString(16)} ${f.func ?? '??'} ${where}`;
+}
+
+function waitStop(backend: DebugBackend, ms = 60_000): Promise<StopEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no stop within ${ms} ms`)), ms);
+    backend.once('stopped', (e: StopEvent) => { clearTimeout(timer); resolve(e); });
+    backend.once('exited', (e: { exitCode: number }) => { clearTimeout(timer); reject(new Error(`exited ${e.exitCode} before stopping`)); });
+  });
+}
+
+/**
+ * The levels of GDB's tail-call frames on a thread: frames GDB infers from DWARF call-site
+ * records (a function that jumped to the next instead of calling it), with no activation on the
+ * stack. Seam's unwinder shows the stack's activations only; these are the one difference.
+ */
+async function tailCallLevels(gdb: Gdb, threadId: number): Promise<Set<number>> {
+  const conn = gdb.connection;
+  let text = '';
+  const off = conn.on('output', (o) => { if (o.category === 'console') text += o.text; });
+  try {
+    await conn.run(mi.interpreterExecConsole(`thread ${threadId}`));
+    await conn.run(mi.interpreterExecConsole("python print('TAILCALLS', *[i for i, f in enumerate(__import__('itertools').accumulate(range(100000), lambda f, _: f and f.older(), initial=gdb.newest_frame())) if f and f.type() == gdb.TAILCALL_FRAME])"));
+  } finally {
+    off();
+  }
+  const m = /TAILCALLS([\d ]*)/.exec(text);
+  assert.ok(m, `GDB did not list its tail-call frames: ${text.slice(0, 300)}`);
+  return new Set(m[1].trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+/** Starts a scenario held at READY (blocked in C reading stdin), outside any debugger. */
+function startHeld(p: FixturePaths, s: Scenario): Promise<ChildProcess> {
+  const child = spawn(p.python, [join(p.scenarios, s.script), ...(s.args ?? [])], { env: scenarioEnv(p, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${s.script} never printed READY`)), 30_000);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${s.script} exited (${code}) before READY: ${out}`)));
+  });
+}
+
+/** Stops the scenario (launched to its breakpoint or signal, or attached once held), returns ours and GDB's frames of every thread. */
+async function compare(p: FixturePaths, s: Scenario): Promise<{ ours: NativeFrame[]; gdbs: NativeFrame[]; thread: number }[]> {
+  const backend = await createGdbBackend({});
+  let held: ChildProcess | undefined;
+  try {
+    if (s.attach) {
+      held = await startHeld(p, s);
+      await backend.attach(held.pid!);
+    } else {
+      await backend.launch({ program: p.python, args: [join(p.scenarios, s.script), ...(s.args ?? [])], env: scenarioEnv(p) as Record<string, string> });
+      for (const b of s.breaks ?? []) await backend.insertBreakpoint({ location: b });
+      const stopped = waitStop(backend);
+      await backend.run();
+      await stopped;
+    }
+    const gdb = (backend as unknown as { gdb: Gdb }).gdb;
+    const out = [];
+    for (const t of await backend.threads()) {
+      const ours = await backend.frames(t.id);
+      const tail = await tailCallLevels(gdb, t.id);
+      // As the backend's GDB path shows them: Rust names without hashes.
+      const gdbs = (await gdb.frames(t.id))
+        .filter((f) => !tail.has(f.level))
+        .map((f, i) => ({ ...f, level: i, func: f.func && isRustName(f.func) ? cleanRustName(f.func) : f.func }));
+      out.push({ ours, gdbs, thread: t.id });
+    }
+    return out;
+  } finally {
+    await backend.close({ detach: !!held });
+    held?.kill('SIGKILL');
+  }
+}
+
+test('there are interpreters to test', () => {
+  assert.ok(interpreters.length > 0, 'no pyenv CPython 3.10–3.13 found (see README: set-up)');
+});
+
+for (const py of interpreters) {
+  const version = /python(3\.\d+)/.exec(py)?.[1] ?? py;
+  describe(`Seam's unwinder = GDB's, CPython ${version}`, () => {
+    let p: FixturePaths;
+    test('fixtures build', async () => {
+      p = await buildFixtures(py);
+    });
+    test('by default GDB unwinds until Seam\'s answers are warm: learnt after the first stop, kept for the next session', async () => {
+      assert.ok(p, 'fixtures did not build');
+      const saved = { unwind: process.env.SEAM_NATIVE_UNWIND, cache: process.env.SEAM_LAYOUT_CACHE };
+      const dir = mkdtempSync(join(tmpdir(), 'seam-symcache-'));
+      delete process.env.SEAM_NATIVE_UNWIND;
+      process.env.SEAM_LAYOUT_CACHE = join(dir, 'layouts.json');
+      const held = await startHeld(p, { script: 'depth.py', args: ['40'] });
+      try {
+        const ownFramesOf = async (backend: DebugBackend): Promise<boolean> => {
+          const snap = await new StackService(backend, () => undefined, null).snapshot();
+          const native = snap.threads[0].frames.filter((f) => f.native).map((f) => f.native!);
+          assert.ok(native.length > 10, 'a native stack');
+          return native.every((f) => f.sp !== undefined); // only Seam's frames carry sp
+        };
+        const first = await createGdbBackend({});
+        try {
+          await first.attach(held.pid!);
+          assert.equal(await ownFramesOf(first), false, 'a first session\'s first stop is GDB\'s');
+          const learning = (first as unknown as { own?: { learning?: Promise<void> } }).own?.learning;
+          assert.ok(learning, 'the stop\'s addresses are being learnt');
+          await learning;
+          const stopped = waitStop(first);
+          await first.continue();
+          await first.pause();
+          await stopped;
+          assert.equal(await ownFramesOf(first), true, 'the next stop is Seam\'s');
+        } finally {
+          await first.close({ detach: true });
+        }
+        assert.ok(readdirSync(join(dir, 'symbols')).length > 0, 'answers saved at the end of the session');
+        const later = await createGdbBackend({});
+        try {
+          await later.attach(held.pid!);
+          assert.equal(await ownFramesOf(later), true, 'a later session starts warm');
+          const gdb = (later as unknown as { gdb: Gdb }).gdb;
+          const ours = await later.frames(1);
+          const tail = await tailCallLevels(gdb, 1);
+          const theirs = (await gdb.frames(1)).filter((f) => !tail.has(f.level))
+            .map((f, i) => ({ ...f, level: i, func: f.func && isRustName(f.func) ? cleanRustName(f.func) : f.func }));
+          assert.deepEqual(ours.map(line), theirs.map(line), 'answers from the cache are GDB\'s');
+        } finally {
+          await later.close({ detach: true });
+        }
+      } finally {
+        held.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+        if (saved.unwind === undefined) delete process.env.SEAM_NATIVE_UNWIND; else process.env.SEAM_NATIVE_UNWIND = saved.unwind;
+        if (saved.cache === undefined) delete process.env.SEAM_LAYOUT_CACHE; else process.env.SEAM_LAYOUT_CACHE = saved.cache;
+      }
+    });
+    for (const s of SCENARIOS) {
+      test(`${s.script}${s.args ? ' ' + s.args.join(' ') : ''}: every thread, frame for frame`, async () => {
+        assert.ok(p, 'fixtures did not build');
+        const stacks = await compare(p, s);
+        assert.ok(stacks.length > 0, 'no threads');
+        for (const { ours, gdbs, thread } of stacks) {
+          // GDB's frames carry no sp/cfa; ours must, for every frame but the outermost.
+          assert.ok(ours.slice(0, -1).every((f) => f.sp !== undefined), `thread ${thread}: a frame without sp`);
+          const a = ours.map(line), b = gdbs.map(line);
+          assert.deepEqual(a, b, `thread ${thread}: Seam's frames differ from GDB's`);
+        }
+      });
+    }
+  });
+}
