@@ -1,4 +1,5 @@
 // Bundles each process with esbuild: extension client, language server, index worker, CLI,
+// debug adapter, the debugger's symbol worker,
 // and every test file. Type-checking is separate (`npm run typecheck`, strict tsconfig).
 import { build } from 'esbuild';
 import { readdirSync, existsSync, statSync } from 'node:fs';
@@ -27,6 +28,7 @@ const entries = {
   worker: 'src/index/worker.ts',
   cli: 'src/cli/main.ts',
   adapter: 'src/debug/adapter/main.ts',
+  symbolWorker: 'src/debug/native/symbolWorker.ts',
 };
 const main = Object.fromEntries(Object.entries(entries).filter(([, f]) => existsSync(join(root, f))));
 await build({ ...common, entryPoints: main, outdir: 'dist' });

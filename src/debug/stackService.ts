@@ -116,7 +116,11 @@ export class StackService {
     // GDB unwinds the native stacks while the interpreter's memory is read: the two overlap.
     const threadsRead = this.backend.threads();
     const nativeRead = threadsRead.then((ts) => Promise.all(ts.map((t) => this.backend.frames(t.id))));
+    // The interpreter is read here, in this thread (Seam's DWARF reader may take a while on a
+    // first stop): only once the frame requests have gone out, so that GDB unwinds meanwhile.
+    const framesAsked = threadsRead.then(() => new Promise<void>((resolve) => setImmediate(resolve)), () => undefined);
     const pythonRead = (async (): Promise<{ layout: PythonLayout | null; pyThreads: PyThreadRead[] }> => {
+      await framesAsked;
       const layout = await this.detect();
       if (!layout && this.layoutProblem) warnings.push(`Python frames unavailable: ${this.layoutProblem}`);
       let pyThreads: PyThreadRead[] = [];

@@ -91,6 +91,9 @@ function mainThreadPyFrames(s: Snapshot, lwp: number): { py: number; all: number
   return { py: t?.frames.filter((f) => f.language === 'python').length ?? 0, all: t?.frames.length ?? 0 };
 }
 
+/** Sessions run so far (names the trace files of several sessions on one process). */
+let sessions = 0;
+
 async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lldb' = 'gdb', opts: { warmStops?: number; pyBt?: boolean } = {}): Promise<SeamFigures> {
   let sent = 0;
   const t0 = performance.now();
@@ -145,7 +148,7 @@ async function seam(paths: FixturePaths, pid: number, debuggerKind: 'gdb' | 'lld
     return { attachMs, coldMs: cold.ms, warmMs, miCold, miWarm, pyFramesSeen: seen.py, totalFrames: seen.all, pyBt };
   } finally {
     await backend.close({ detach: true });
-    if (trace) writeFileSync(`${trace}.${debuggerKind}.${paths.version}.${pid}`, traced.join('\n') + '\n');
+    if (trace) writeFileSync(`${trace}.${debuggerKind}.${paths.version}.${pid}.${++sessions}`, traced.join('\n') + '\n');
   }
 }
 

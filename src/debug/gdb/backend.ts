@@ -13,8 +13,13 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
-import { learnFrom, ownNativeFrames, Symbolizers } from '../native/nativeStack';
+import { ownNativeFrames, Symbolizers } from '../native/nativeStack';
+import { Learner } from '../native/learner';
 import { ProcessModules } from '../native/processModules';
+import { DwarfFirstSymbols } from '../native/dwarfSymbols';
+import type { DwarfTypes } from '../native/dwarfTypes';
+import type { Module } from '../native/unwind';
+import { EVAL_LOOP } from '../stack/glue';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
 export interface GdbBackendOptions {
@@ -80,7 +85,9 @@ class GdbBackend extends EventEmitter implements DebugBackend {
    */
   private own: {
     pid: number; modules: ProcessModules; symbolizers: Symbolizers;
-    warm: boolean; toLearn: NativeFrame[][]; learning?: Promise<void>; saveTimer?: NodeJS.Timeout;
+    warm: boolean; toLearn: NativeFrame[][]; learner: Learner; learning?: Promise<void>; saveTimer?: NodeJS.Timeout;
+    /** The interpreter's C types (null: none readable). */
+    types?: DwarfTypes | null;
   } | undefined;
   /** SEAM_NATIVE_UNWIND: 0 GDB only, 1 Seam's from the first stop (tests), else once warm. */
   private readonly ownUnwind = process.env.SEAM_NATIVE_UNWIND !== '0';
@@ -95,7 +102,10 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     super();
     const conn = gdb.connection;
     this.memory = new GdbMemory(conn);
-    this.symbols = new GdbSymbols(conn);
+    const gdbSymbols = new GdbSymbols(conn);
+    // Struct layouts from Seam's DWARF reader when it can read the process's files: computed
+    // while GDB unwinds the first stop, instead of queued behind it.
+    this.symbols = this.ownUnwind ? new DwarfFirstSymbols(gdbSymbols, () => this.interpreterTypes(), (name) => this.interpreterSymbol(name)) : gdbSymbols;
     conn.on('stopped', (e) => {
       this.breakpointThread = e.reason === 'breakpoint-hit' ? e.threadId ?? 1 : undefined;
       void this.onStopped(e);
@@ -119,6 +129,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
     conn.on('library-loaded', (l) => {
       this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id });
+      if (this.own?.types === null) this.own.types = undefined; // the interpreter may be the library just loaded
     });
     conn.on('exited', (e) => {
       this.unwatch();
@@ -313,7 +324,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
    *  session's answers for the interpreter (libpython, else the executable) found on disk. */
   private isWarm(own: NonNullable<GdbBackend['own']>): boolean {
     if (own.warm || this.ownAlways) return true;
-    const main = own.modules.find((path) => LIBPYTHON.test(path)) ?? own.modules.find((_, executable) => executable);
+    const main = this.interpreterModule(own);
     own.warm = !!main && own.symbolizers.of(main).persisted > 0;
     return own.warm;
   }
@@ -323,7 +334,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     const own = this.own;
     if (!own || own.learning || !own.toLearn.length) return;
     own.learning = (async () => {
-      while (own.toLearn.length) await learnFrom(own.toLearn.shift()!, own.modules, own.symbolizers);
+      while (own.toLearn.length) await own.learner.learn(own.toLearn.shift()!, own.modules, own.symbolizers);
       own.warm = true;
       own.learning = undefined;
       own.symbolizers.saveAll();
@@ -340,12 +351,47 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     own.saveTimer.unref();
   }
 
+  /**
+   * The C types of the interpreter's eval-loop compile unit (Python/ceval.c includes every
+   * internal header the memory reader's layout needs), for a live local process; undefined
+   * otherwise (GDB answers then).
+   */
+  private interpreterTypes(): DwarfTypes | undefined {
+    const own = this.liveOwn();
+    if (!own) return undefined;
+    if (own.types === undefined) {
+      const m = this.interpreterModule(own);
+      const loop = m?.elf.functions().find((f) => EVAL_LOOP.test(f.name));
+      own.types = (m && loop && own.symbolizers.of(m).typesAt(loop.addr)) || null;
+    }
+    return own.types ?? undefined;
+  }
+
+  /** A symbol of the interpreter's file (`_PyRuntime`, `Py_Version`) where the process has it. */
+  private interpreterSymbol(name: string): bigint | undefined {
+    const own = this.liveOwn();
+    const m = own && this.interpreterModule(own);
+    const v = m && (m.elf.symbolValue(name) ?? m.debug?.symbolValue(name));
+    return m && v !== undefined ? v + m.bias : undefined;
+  }
+
+  /** The file a Python program's interpreter code is in: libpython, else the executable. */
+  private interpreterModule(own: NonNullable<GdbBackend['own']>): Module | undefined {
+    return own.modules.find((path) => LIBPYTHON.test(path)) ?? own.modules.find((_, executable) => executable);
+  }
+
+  private liveOwn(): GdbBackend['own'] {
+    const pid = (this.memory as GdbMemory).liveProcessId();
+    return pid !== undefined ? this.ownFor(pid) : undefined;
+  }
+
   /** Seam's unwinder state for a live local process this GDB traces (undefined otherwise). */
   private ownFor(pid: number): GdbBackend['own'] {
     if (!this.ownUnwind || (this.memory as GdbMemory).liveProcessId() !== pid) return undefined;
     if (this.own?.pid !== pid) {
       this.own?.modules.close();
-      this.own = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), warm: false, toLearn: [] };
+      this.own?.learner.close();
+      this.own = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), warm: false, toLearn: [], learner: new Learner() };
     }
     return this.own;
   }
@@ -464,12 +510,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   async close(opts: { detach: boolean }): Promise<void> {
     this.closing = true;
     this.unwatch();
-    if (this.own) {
-      clearTimeout(this.own.saveTimer);
-      this.own.symbolizers.saveAll();
-      this.own.modules.close();
-      this.own = undefined;
-    }
+    const own = this.own;
+    this.own = undefined;
     try {
       if (opts.detach) await this.gdb.detach();
       else await this.gdb.kill();
@@ -482,6 +524,16 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     this.gdb.connection.kill();
     // A launched program must not outlive the session, whatever state GDB left it in.
     if (!opts.detach) killIfAlive(this.pid);
+    if (own) {
+      clearTimeout(own.saveTimer);
+      // A stop's addresses still being learnt (from the files, not the program, which is gone
+      // or running) are worth a bounded wait: the next session, such as the next `seam stack`,
+      // starts warm with them.
+      await Promise.race([own.learning, new Promise((r) => setTimeout(r, 3000).unref())]);
+      own.learner.close();
+      own.symbolizers.saveAll();
+      own.modules.close();
+    }
   }
 }
 

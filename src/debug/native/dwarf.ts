@@ -26,6 +26,7 @@ import { Tag } from './dwarfReader';
 import { Subfile } from './dwarfLine';
 import { CuState, Language, UnitIndex } from './dwarfUnits';
 import { PltNames } from './dwarfPlt';
+import { DwarfTypes } from './dwarfTypes';
 import { demangleRust } from '../stack/rustNames';
 
 export interface SymFrame {
@@ -51,6 +52,7 @@ export class Symbolizer {
   private readonly names = new Map<number, string | undefined>();
   private readonly fullnames = new Map<Subfile, string>();
   private readonly plt: PltNames;
+  private readonly types = new Map<CuState, DwarfTypes>();
 
   /** `debug`: the separate file holding the DWARF when `object` is stripped. */
   constructor(private readonly object: ElfFile, private readonly debug?: ElfFile) {
@@ -81,6 +83,23 @@ export class Symbolizer {
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(a, out);
     return out;
+  }
+
+  /** The C types of the compile unit holding `addr` (undefined without DWARF there). */
+  typesAt(addr: bigint): DwarfTypes | undefined {
+    try {
+      const cu = this.dwarf?.unitForAddress(Number(addr));
+      if (!cu) return undefined;
+      let t = this.types.get(cu);
+      if (!t) {
+        const dwarf = this.dwarf!;
+        t = new DwarfTypes(cu, (offset) => dwarf.unitContaining(offset));
+        this.types.set(cu, t);
+      }
+      return t;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

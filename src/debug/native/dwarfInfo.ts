@@ -128,6 +128,12 @@ export interface Die {
   language?: number;
   compDir?: StrRef;
   stmtList?: number;
+  /** For types and members (dwarfTypes.ts): DW_AT_type (absolute offset), DW_AT_byte_size,
+   *  DW_AT_data_member_location (a constant, or DW_OP_plus_uconst's operand), DW_AT_declaration. */
+  type?: number;
+  byteSize?: number;
+  memberOffset?: number;
+  declaration?: boolean;
 }
 
 /** Where a unit's entries start in `.debug_str_offsets`, `.debug_addr` and `.debug_rnglists`. */
@@ -395,8 +401,25 @@ function readAttr(r: Reader, die: Die, attr: number, form: number, implicit: num
     case At.call_line: die.callLine = readNumber(r, form, unit, implicit); return;
     case At.language: die.language = readNumber(r, form, unit, implicit); return;
     case At.stmt_list: die.stmtList = readNumber(r, form, unit, implicit); return;
+    case At.type: die.type = readNumber(r, form, unit, implicit); return;
+    case At.byte_size: die.byteSize = readNumber(r, form, unit, implicit); return;
+    case At.declaration: die.declaration = readNumber(r, form, unit, implicit) !== 0; return;
+    case At.data_member_location: die.memberOffset = readMemberLocation(r, form, unit, implicit); return;
     default: skipForm(r, form, unit);
   }
+}
+
+/** A member's offset: a constant, or (DWARF 2/3) an expression that is one DW_OP_plus_uconst. */
+function readMemberLocation(r: Reader, form: number, unit: Unit, implicit: number): number | undefined {
+  if (form !== Form.exprloc && form !== Form.block1 && form !== Form.block && form !== Form.block2 && form !== Form.block4) {
+    return readNumber(r, form, unit, implicit);
+  }
+  const len = form === Form.block1 ? r.u8() : form === Form.block2 ? r.u16() : form === Form.block4 ? r.u32() : r.uleb();
+  const end = r.pos + len;
+  const DW_OP_plus_uconst = 0x23;
+  const v = len > 1 && r.u8() === DW_OP_plus_uconst ? r.uleb() : undefined;
+  r.pos = end;
+  return v;
 }
 
 function isAddrx(form: number): boolean {

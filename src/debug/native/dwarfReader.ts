@@ -132,12 +132,13 @@ export const enum Form {
 export const enum At {
   sibling = 0x01, name = 0x03, stmt_list = 0x10, low_pc = 0x11, high_pc = 0x12, language = 0x13,
   comp_dir = 0x1b, abstract_origin = 0x31, specification = 0x47, ranges = 0x55, call_file = 0x58,
-  call_line = 0x59, linkage_name = 0x6e, str_offsets_base = 0x72, addr_base = 0x73, rnglists_base = 0x74, MIPS_linkage_name = 0x2007,
+  call_line = 0x59, linkage_name = 0x6e, byte_size = 0x0b, data_member_location = 0x38, declaration = 0x3c, type = 0x49, str_offsets_base = 0x72, addr_base = 0x73, rnglists_base = 0x74, MIPS_linkage_name = 0x2007,
 }
 
 /** DW_TAG_* values the symbolizer reads. */
 export const enum Tag {
-  class_type = 0x02, enumeration_type = 0x04, lexical_block = 0x0b, compile_unit = 0x11,
+  class_type = 0x02, enumeration_type = 0x04, lexical_block = 0x0b, member = 0x0d, compile_unit = 0x11,
+  typedef = 0x16, const_type = 0x26, volatile_type = 0x35, atomic_type = 0x47,
   structure_type = 0x13, union_type = 0x17, inlined_subroutine = 0x1d, module = 0x1e,
   subprogram = 0x2e, interface_type = 0x38, namespace = 0x39, partial_unit = 0x3c, skeleton_unit = 0x4a,
 }

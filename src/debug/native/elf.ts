@@ -55,6 +55,7 @@ export class ElfFile {
   private readonly byName = new Map<string, ElfSection>();
   private readonly data = new Map<string, Uint8Array | null>();
   private funcs: FunctionSymbol[] | undefined;
+  private values: Map<string, bigint> | undefined;
   private closed = false;
 
   /** Throws ElfError when the file is not a 64-bit little-endian ELF. */
@@ -214,6 +215,27 @@ export class ElfFile {
     }
     this.funcs = uniq;
     return uniq;
+  }
+
+  /** The (unbiased) value of a defined symbol of any type, from .symtab, else .dynsym. */
+  symbolValue(name: string): bigint | undefined {
+    if (!this.values) {
+      this.values = new Map();
+      for (const s of [...this.sections.filter((x) => x.type === SHT_SYMTAB), ...this.sections.filter((x) => x.type === SHT_DYNSYM)]) {
+        if (s.type === SHT_NOBITS || !s.size) continue;
+        const strs = this.sections[s.link];
+        const tab = this.bytes(s.offset, s.size);
+        const str = strs ? this.bytes(strs.offset, strs.size) : new Uint8Array();
+        const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
+        for (let o = 0; o + 24 <= tab.length; o += 24) {
+          if (v.getUint16(o + 6, true) === 0) continue; // undefined
+          const value = v.getBigUint64(o + 8, true);
+          const n = cString(str, v.getUint32(o, true));
+          if (n && value !== 0n && !this.values.has(n)) this.values.set(n, value);
+        }
+      }
+    }
+    return this.values.get(name);
   }
 
   /** The function symbol containing an unbiased address. */

@@ -93,29 +93,3 @@ function nativeFrame(level: number, u: UnwoundFrame, cfa: bigint | undefined, s:
   return f;
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Symbolizes, one address per turn of the event loop, the stack a debugger unwound at a stop, so
- * that the next stop's own unwind finds its addresses answered (and the answers go to disk with
- * the symbolizers). Frames that share a pc are one activation (the debugger's inlined frames):
- * one lookup. Frame 0 and a frame interrupted by a signal are looked up at their pc, the others
- * at the call (pc - 1).
- */
-export async function learnFrom(frames: readonly NativeFrame[], modules: ModuleMap, symbolizers: Symbolizers): Promise<void> {
-  let lookup = -1n, pc = -1n, afterSignal = false;
-  for (const f of frames) {
-    if (f.pc !== pc) {
-      pc = f.pc;
-      lookup = f.level === 0 || afterSignal ? f.pc : f.pc - 1n;
-      const m = modules.moduleAt(f.pc);
-      if (m) {
-        await nextTurn();
-        const sym = symbolizers.of(m);
-        sym.frames(lookup - m.bias);
-        if (f.level === 0) sym.inlinedEntriesAt(f.pc - m.bias);
-      }
-    }
-    afterSignal = f.func === '<signal handler called>';
-  }
-}

@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ElfFile } from './elf';
 import { Symbolizer, type SymFrame } from './dwarf';
+import type { DwarfTypes } from './dwarfTypes';
 
 /** Bump when the symbolizer's answers change for the same file. */
 const FORMAT = 1;
@@ -73,6 +74,25 @@ export class CachedSymbolizer {
       this.remember(this.entryAnswers, a, n);
     }
     return n;
+  }
+
+  /** The C types of the compile unit holding `addr` (never cached on disk: asked once a session). */
+  typesAt(addr: bigint): DwarfTypes | undefined {
+    return this.symbolizer().typesAt(addr);
+  }
+
+  knowsFrames(addr: number): boolean {
+    return this.frameAnswers.has(addr);
+  }
+
+  knowsEntries(addr: number): boolean {
+    return this.entryAnswers.has(addr);
+  }
+
+  /** Answers computed elsewhere (the learner's worker) for this file. */
+  accept(frames: readonly [number, SymFrame[]][], entries: readonly [number, number][]): void {
+    for (const [a, f] of frames) if (!this.frameAnswers.has(a)) this.remember(this.frameAnswers, a, f);
+    for (const [a, n] of entries) if (!this.entryAnswers.has(a)) this.remember(this.entryAnswers, a, n);
   }
 
   /** Writes the answers found since the last save (atomically: a rename). */

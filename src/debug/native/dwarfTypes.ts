@@ -1,0 +1,130 @@
+/**
+ * C struct layouts from one compile unit's DWARF: `offsetof(type, a.b.c)` and `sizeof(type)`,
+ * for the interpreter-memory reader's layout (python/layout.ts), without asking the debugger
+ * (GDB answers each question by expanding compile units: ~40 ms at a first stop).
+ *
+ * Types are looked up by name among the unit's top-level DIEs: typedef names (`PyThreadState`)
+ * and struct/union tags (`struct _gil_runtime_state`). A unit that includes CPython's internal
+ * headers (the eval loop's: Python/ceval.c) defines every type the reader needs. A name not
+ * found, or a struct only declared there, gives undefined: the caller asks the debugger then.
+ */
+import { type Die, STOP, forEachChild, readDie, strOf } from './dwarfInfo';
+import { Tag } from './dwarfReader';
+import type { CuState } from './dwarfUnits';
+
+/** How many typedef/qualifier links a type may go through (cycles in bad DWARF). */
+const MAX_LINKS = 16;
+
+/** A DIE with the unit it was read in (LTO units refer to types in other units). */
+interface At {
+  cu: CuState;
+  die: Die;
+}
+
+export class DwarfTypes {
+  private typedefs: Map<string, number> | undefined;
+  private tags: Map<string, number> | undefined;
+
+  /** @param unitOf the unit holding a `.debug_info` offset (for references out of `cu`). */
+  constructor(private readonly cu: CuState, private readonly unitOf: (offset: number) => CuState) {}
+
+  offsetOf(type: string, field: string): number | undefined {
+    let at = this.resolve(type);
+    let offset = 0;
+    for (const name of field.split('.')) {
+      if (!at) return undefined;
+      const m = this.member(at, name);
+      if (!m) return undefined;
+      offset += m.offset;
+      at = m.type;
+    }
+    return offset;
+  }
+
+  sizeOf(type: string): number | undefined {
+    return this.resolve(type)?.die.byteSize;
+  }
+
+  /** The struct or union a C type name denotes, typedefs and qualifiers followed. */
+  private resolve(type: string): At | undefined {
+    this.index();
+    const name = type.trim();
+    const tagged = /^(?:struct|union)\s+(\w+)$/.exec(name);
+    const offset = tagged ? this.tags!.get(tagged[1]) : this.typedefs!.get(name) ?? this.tags!.get(name);
+    return offset === undefined ? undefined : this.aggregate(offset);
+  }
+
+  /** Follows typedefs and qualifiers from the DIE at `offset` to a struct/union definition. */
+  private aggregate(offset: number): At | undefined {
+    let at: number | undefined = offset;
+    for (let i = 0; i < MAX_LINKS && at !== undefined; i++) {
+      const cu = this.unitAt(at);
+      const die = readDie(cu.unit, at);
+      if (die.tag === Tag.structure_type || die.tag === Tag.union_type) {
+        if (!die.declaration) return { cu, die };
+        // Declared here, defined elsewhere in the unit (or not at all: the debugger's turn).
+        const name = strOf(die.name);
+        const def = name === undefined ? undefined : this.tags!.get(name);
+        return def === undefined || def === at ? undefined : this.aggregate(def);
+      }
+      if (die.tag !== Tag.typedef && die.tag !== Tag.const_type && die.tag !== Tag.volatile_type && die.tag !== Tag.atomic_type) return undefined;
+      at = die.type;
+    }
+    return undefined;
+  }
+
+  private unitAt(offset: number): CuState {
+    const u = this.cu.unit;
+    return offset >= u.dieStart && offset < u.end ? this.cu : this.unitOf(offset);
+  }
+
+  /** A member by name, looking into anonymous struct/union members as C does. */
+  private member(aggregate: At, name: string): { offset: number; type: At | undefined } | undefined {
+    let found: { offset: number; type: At | undefined } | undefined;
+    forEachChild(aggregate.cu.unit, aggregate.die, (child) => {
+      if (child.tag !== Tag.member) return undefined;
+      const own = strOf(child.name);
+      const offset = child.memberOffset ?? 0;
+      if (own === name) {
+        found = { offset, type: child.type === undefined ? undefined : this.aggregate(child.type) };
+        return STOP;
+      }
+      if (own === undefined && child.type !== undefined) {
+        const inner = this.aggregate(child.type);
+        const m = inner && this.member(inner, name);
+        if (m) {
+          found = { offset: offset + m.offset, type: m.type };
+          return STOP;
+        }
+      }
+      return undefined;
+    });
+    return found;
+  }
+
+  /** The unit's top-level typedef names and struct/union tags (definitions preferred). */
+  private index(): void {
+    if (this.typedefs) return;
+    const typedefs = new Map<string, number>(), tags = new Map<string, number>();
+    const unit = this.cu.unit;
+    const defined = new Set<string>();
+    forEachChild(unit, unit.rootDie(), (d) => {
+      if (d.name === undefined) return undefined;
+      if (d.tag === Tag.typedef) {
+        const n = strOf(d.name)!;
+        if (!typedefs.has(n)) typedefs.set(n, d.offset);
+      } else if (d.tag === Tag.structure_type || d.tag === Tag.union_type) {
+        const n = strOf(d.name)!;
+        if (!d.declaration && !defined.has(n)) {
+          defined.add(n);
+          tags.set(n, d.offset);
+        } else if (!tags.has(n)) {
+          tags.set(n, d.offset);
+        }
+      }
+      return undefined;
+    });
+    this.typedefs = typedefs;
+    this.tags = tags;
+  }
+}
