@@ -14,6 +14,13 @@ import { join } from 'node:path';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { StackService } from '../../src/debug/stackService';
+import { GdbSymbols } from '../../src/debug/gdb/memory';
+import { layoutFromDwarf } from '../../src/debug/python/layout';
+import { DwarfFirstSymbols } from '../../src/debug/native/dwarfSymbols';
+import { ProcessModules } from '../../src/debug/native/processModules';
+import { Symbolizers } from '../../src/debug/native/nativeStack';
+import { EVAL_LOOP } from '../../src/debug/stack/glue';
+import type { Symbols } from '../../src/debug/types';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
@@ -38,6 +45,11 @@ interface Scenario {
   /** Attach once it printed READY (it then blocks in C reading stdin). */
   attach?: boolean;
 }
+
+/** Types the eval loop's compile unit only declares, per minor version: the reader leaves them to
+ *  the debugger. 3.10's PyDictKeysObject is defined in Objects/dict-common.h, which only the dict
+ *  files include. */
+const NOT_IN_EVAL_UNIT: Record<number, string[]> = { 10: ['PyDictKeysObject'] };
 
 const SCENARIOS: Scenario[] = [
   { script: 'nested.py', breaks: ['mixed_rs::engine::leaf'] },
@@ -142,6 +154,54 @@ for (const py of interpreters) {
     let p: FixturePaths;
     test('fixtures build', async () => {
       p = await buildFixtures(py);
+    });
+    // 3.13+ take the layout from the interpreter's debug offsets: no DWARF questions to compare.
+    if (Number(/python3\.(\d+)/.exec(py)?.[1]) <= 12) test('the struct layout and symbols from Seam\'s readers equal GDB\'s', async () => {
+      assert.ok(p, 'fixtures did not build');
+      const minor = Number(/python3\.(\d+)/.exec(py)?.[1]);
+      const held = await startHeld(p, { script: 'depth.py', args: ['20'] });
+      const backend = await createGdbBackend({});
+      const modules = new ProcessModules(held.pid!);
+      try {
+        await backend.attach(held.pid!);
+        const gdb = (backend as unknown as { gdb: Gdb }).gdb;
+        const interp = modules.find((path) => /\/libpython3/.test(path)) ?? modules.find((_, executable) => executable);
+        assert.ok(interp, 'no interpreter file mapped');
+        const loop = interp.elf.functions().find((f) => EVAL_LOOP.test(f.name));
+        assert.ok(loop, `no eval loop symbol in ${interp.path}`);
+        const types = new Symbolizers(undefined).of(interp).typesAt(loop.addr);
+        assert.ok(types, `no DWARF types in ${interp.path}`);
+        // The debugger is asked only what Seam's reader does not find; which types those are is known.
+        const gdbSymbols = new GdbSymbols(gdb.connection);
+        const asked = new Set<string>();
+        const fallback: Symbols = {
+          address: () => Promise.resolve(undefined),
+          offsetOf: (t, f) => { asked.add(t); return gdbSymbols.offsetOf(t, f); },
+          sizeOf: (t) => { asked.add(t); return gdbSymbols.sizeOf(t); },
+        };
+        const own = new DwarfFirstSymbols(fallback, () => types, (name) => {
+          const v = interp.elf.symbolValue(name) ?? interp.debug?.symbolValue(name);
+          return v === undefined ? undefined : v + interp.bias;
+        });
+        for (const name of ['_PyRuntime', 'Py_Version']) {
+          if (minor === 10 && name === 'Py_Version') continue; // 3.11+
+          assert.equal(await own.address(name), await gdbSymbols.address(name), `&${name}`);
+        }
+        const t0 = performance.now();
+        const ours = await layoutFromDwarf(minor, own);
+        const ms = performance.now() - t0;
+        const theirs = await layoutFromDwarf(minor, gdbSymbols);
+        assert.deepEqual(ours, theirs);
+        // An LTO build (Debian's static python3.11) keeps its types in other units than the eval
+        // loop's: the debugger answers them all there, and only the equality above is asserted.
+        const lto = !interp.path.includes('/.pyenv/');
+        if (!lto) assert.deepEqual([...asked].sort(), NOT_IN_EVAL_UNIT[minor] ?? [], 'types the reader left to the debugger');
+        process.stdout.write(`# 3.${minor}: layout from Seam's DWARF reader in ${ms.toFixed(1)} ms; left to GDB: ${[...asked].join(', ') || 'none'}\n`);
+      } finally {
+        modules.close();
+        await backend.close({ detach: true });
+        held.kill('SIGKILL');
+      }
     });
     test('by default GDB unwinds until Seam\'s answers are warm: learnt after the first stop, kept for the next session', async () => {
       assert.ok(p, 'fixtures did not build');
