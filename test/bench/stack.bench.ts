@@ -240,7 +240,8 @@ async function dap(pid: number): Promise<{ coldMs: number; warmMs: number; frame
 /**
  * The first stop of a later session: a first session (one stop, then detach) fills the caches a
  * user's sessions keep (the layout, the symbolizer's answers) in a directory of the bench's own;
- * the figure is a second session's first stop, in a new GDB.
+ * the figure is a second session's first stop, in a new Node process (as a new debug session or
+ * `seam stack` run is: its JIT cold) with a new GDB. Median of PEER_RUNS such processes.
  */
 async function laterSession(paths: FixturePaths, pid: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'seam-bench-cache-'));
@@ -248,10 +249,32 @@ async function laterSession(paths: FixturePaths, pid: number): Promise<number> {
   process.env.SEAM_LAYOUT_CACHE = join(dir, 'layouts.json');
   try {
     await seam(paths, pid, 'gdb', { warmStops: 1, pyBt: false });
-    return (await seam(paths, pid, 'gdb', { warmStops: 0, pyBt: false })).coldMs;
+    const ms: number[] = [];
+    for (let i = 0; i < PEER_RUNS; i++) {
+      const r = spawnSync(process.execPath, [__filename, FIRST_STOP_ONLY, String(pid)], { encoding: 'utf8', env: process.env, timeout: 60_000 });
+      const m = /^first stop ([\d.]+)$/m.exec(r.stdout);
+      if (!m) throw new Error(`a later session's process printed no figure: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
+      ms.push(Number(m[1]));
+    }
+    return median(ms);
   } finally {
     process.env.SEAM_LAYOUT_CACHE = saved;
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `stack.bench.js --first-stop-only PID`: one session's first stop, printed (laterSession). */
+const FIRST_STOP_ONLY = '--first-stop-only';
+
+async function firstStopOnly(pid: number): Promise<void> {
+  const backend = await createGdbBackend({});
+  try {
+    await backend.attach(pid);
+    const t = performance.now();
+    await withTimeout(new StackService(backend).snapshot(), 30_000, 'first snapshot');
+    console.log(`first stop ${(performance.now() - t).toFixed(2)}`);
+  } finally {
+    await backend.close({ detach: true });
   }
 }
 
@@ -345,7 +368,7 @@ async function main(): Promise<void> {
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
   console.log('Seam: from the stopped event; cold = first stop after attach in a first session ever (no caches: layout detection, first unwind); ' +
-    'later = the same in a later session (a new GDB; the layout and the symbolizer\'s answers cached by an earlier one); warm = median of ' +
+    'later = the same in a later session (a new Node process and GDB; the layout and the symbolizer\'s answers cached by an earlier one; median of ' + `${PEER_RUNS}); warm = median of ` +
     `${WARM_STOPS} later stops (continue + pause). cold starts when attach() resolves (attaching stops the process without a stopped event); attach = GDB start + attach, not in the cold figure. ` +
     `LLDB: the same StackService over the LLDB backend (lldb-vscode), same parked process, after GDB detached; ratio = LLDB warm / Seam (GDB) warm. ` +
     `DAP: dist/adapter.js attached, stopped event -> stackTrace response (its own GDB, cold = first pause). ` +
@@ -354,7 +377,8 @@ async function main(): Promise<void> {
   for (const n of notes) console.log(`  note: ${n}`);
 }
 
-main().catch((e) => {
+const only = process.argv.indexOf(FIRST_STOP_ONLY);
+(only >= 0 ? firstStopOnly(Number(process.argv[only + 1])) : main()).catch((e) => {
   process.stderr.write(`stack bench failed: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

@@ -21,7 +21,7 @@
  * Sources are compiled where they are (the crate with `--locked`), so DWARF names the repo's files:
  * `tagLine()` finds the lines tests break at (`// #LEAF`, `# #LEAF_CALL`).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -131,6 +131,27 @@ export function tagLine(file: string, tag: string): number {
 }
 
 /** The environment to run a scenario in: PYTHONPATH set, no __pycache__ written into the repo. */
+/**
+ * Starts a scenario held at READY (SEAM_HOLD=1: it then blocks in C reading stdin, which stays a
+ * pipe), outside any debugger, for a test that attaches. Rejects when it exits first or stays
+ * silent for 30 s.
+ */
+export function startHeld(paths: FixturePaths, script: string, args: string[] = []): Promise<ChildProcess> {
+  const child = spawn(paths.python, [join(paths.scenarios, script), ...args], { env: scenarioEnv(paths, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} never printed READY`)), 30_000);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited (${code}) before READY: ${out}`)));
+  });
+}
+
 export function scenarioEnv(paths: FixturePaths, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, PYTHONPATH: paths.pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...extra };
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { StackService } from '../../src/debug/stackService';
+import type { SessionUnwinder } from '../../src/debug/native/sessionUnwinder';
 import { GdbSymbols } from '../../src/debug/gdb/memory';
 import { layoutFromDwarf } from '../../src/debug/python/layout';
 import { DwarfFirstSymbols } from '../../src/debug/native/dwarfSymbols';
@@ -21,14 +22,14 @@ import { ProcessModules } from '../../src/debug/native/processModules';
 import { Symbolizers } from '../../src/debug/native/nativeStack';
 import { EVAL_LOOP } from '../../src/debug/stack/glue';
 import type { Symbols } from '../../src/debug/types';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
 import * as mi from '../../src/debug/mi/commands';
 import type { DebugBackend, StopEvent } from '../../src/debug/backend';
 import type { NativeFrame } from '../../src/debug/types';
 import { cleanRustName, isRustName } from '../../src/debug/stack/rustNames';
-import { buildFixtures, pythons, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+import { buildFixtures, pythons, scenarioEnv, startHeld, type FixturePaths } from '../debug/fixtures';
 
 
 // Seam's unwinder from the first stop (by default it waits until its answers are warm).
@@ -94,22 +95,6 @@ async function tailCallLevels(gdb: Gdb, threadId: number): Promise<Set<number>> 
   return new Set(m[1].trim().split(/\s+/).filter(Boolean).map(Number));
 }
 
-/** Starts a scenario held at READY (blocked in C reading stdin), outside any debugger. */
-function startHeld(p: FixturePaths, s: Scenario): Promise<ChildProcess> {
-  const child = spawn(p.python, [join(p.scenarios, s.script), ...(s.args ?? [])], { env: scenarioEnv(p, { SEAM_HOLD: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${s.script} never printed READY`)), 30_000);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('READY')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${s.script} exited (${code}) before READY: ${out}`)));
-  });
-}
 
 /** Stops the scenario (launched to its breakpoint or signal, or attached once held), returns ours and GDB's frames of every thread. */
 async function compare(p: FixturePaths, s: Scenario): Promise<{ ours: NativeFrame[]; gdbs: NativeFrame[]; thread: number }[]> {
@@ -117,7 +102,7 @@ async function compare(p: FixturePaths, s: Scenario): Promise<{ ours: NativeFram
   let held: ChildProcess | undefined;
   try {
     if (s.attach) {
-      held = await startHeld(p, s);
+      held = await startHeld(p, s.script, s.args);
       await backend.attach(held.pid!);
     } else {
       await backend.launch({ program: p.python, args: [join(p.scenarios, s.script), ...(s.args ?? [])], env: scenarioEnv(p) as Record<string, string> });
@@ -159,7 +144,7 @@ for (const py of interpreters) {
     if (Number(/python3\.(\d+)/.exec(py)?.[1]) <= 12) test('the struct layout and symbols from Seam\'s readers equal GDB\'s', async () => {
       assert.ok(p, 'fixtures did not build');
       const minor = Number(/python3\.(\d+)/.exec(py)?.[1]);
-      const held = await startHeld(p, { script: 'depth.py', args: ['20'] });
+      const held = await startHeld(p, 'depth.py', ['20']);
       const backend = await createGdbBackend({});
       const modules = new ProcessModules(held.pid!);
       try {
@@ -209,7 +194,7 @@ for (const py of interpreters) {
       const dir = mkdtempSync(join(tmpdir(), 'seam-symcache-'));
       delete process.env.SEAM_NATIVE_UNWIND;
       process.env.SEAM_LAYOUT_CACHE = join(dir, 'layouts.json');
-      const held = await startHeld(p, { script: 'depth.py', args: ['40'] });
+      const held = await startHeld(p, 'depth.py', ['40']);
       try {
         const ownFramesOf = async (backend: DebugBackend): Promise<boolean> => {
           const snap = await new StackService(backend, () => undefined, null).snapshot();
@@ -221,9 +206,7 @@ for (const py of interpreters) {
         try {
           await first.attach(held.pid!);
           assert.equal(await ownFramesOf(first), false, 'a first session\'s first stop is GDB\'s');
-          const learning = (first as unknown as { own?: { learning?: Promise<void> } }).own?.learning;
-          assert.ok(learning, 'the stop\'s addresses are being learnt');
-          await learning;
+          await (first as unknown as { native: SessionUnwinder }).native.whenLearnt();
           const stopped = waitStop(first);
           await first.continue();
           await first.pause();

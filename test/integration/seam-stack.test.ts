@@ -6,11 +6,11 @@
 import { DEBUGGER_LABEL } from '../debug/debugger';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
-import { buildFixtures, pythons, tagLine, scenarioEnv, type FixturePaths } from '../debug/fixtures';
+import { buildFixtures, pythons, tagLine, scenarioEnv, startHeld, type FixturePaths } from '../debug/fixtures';
 
 const REPO = join(__dirname, '..', '..', '..');
 const SEAM = join(REPO, 'bin', 'seam');
@@ -52,21 +52,6 @@ function expectSubsequence(actual: string[], want: (string | RegExp)[], what: st
   assert.equal(i, want.length, `${what}: missing ${want[i]} in\n  ${actual.join('\n  ')}`);
 }
 
-function startHeld(p: FixturePaths, script: string): Promise<ChildProcess> {
-  const child = spawn(p.python, [join(p.scenarios, script)], { env: { ...process.env, ...scenarioEnv(p, { SEAM_HOLD: '1' }) }, stdio: ['pipe', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} never printed READY`)), 30_000);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('READY')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited (${code}) before READY: ${out}`)));
-  });
-}
 
 const wanted = (process.env.SEAM_PYTHONS ?? '').split(',').filter(Boolean);
 const interpreters = pythons().filter((py) => !wanted.length || wanted.some((w) => py.includes(w)));

@@ -13,13 +13,8 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
-import { ownNativeFrames, Symbolizers } from '../native/nativeStack';
-import { Learner } from '../native/learner';
-import { ProcessModules } from '../native/processModules';
 import { DwarfFirstSymbols } from '../native/dwarfSymbols';
-import type { DwarfTypes } from '../native/dwarfTypes';
-import type { Module } from '../native/unwind';
-import { EVAL_LOOP } from '../stack/glue';
+import { SessionUnwinder } from '../native/sessionUnwinder';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
 export interface GdbBackendOptions {
@@ -37,8 +32,6 @@ export function parseLocation(location: string): mi.BreakLocation {
 }
 
 const PANIC_FUNCTION = 'rust_panic';
-/** CPython's shared library, where a Python program's interpreter code is (else in the executable). */
-const LIBPYTHON = /\/libpython3[^/]*\.so/;
 /** A plain Rust path: `crate::module::function`. */
 const RUST_PATH = /^[A-Za-z_]\w*(?:::[A-Za-z_]\w*)+$/;
 
@@ -76,45 +69,35 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   private varobjs: string[] = [];
   /** Rust's panic hook prints the message on stderr just before `rust_panic` is called. */
   private readonly panics = new PanicMessages();
-  /**
-   * Seam's own unwinder for a live local process (SEAM_NATIVE_UNWIND=0: GDB's only): its view of
-   * the process's files and its symbolizers, kept for the session. It unwinds once it is warm:
-   * the interpreter's (else the executable's) addresses answered by an earlier session's cache,
-   * or learnt in this one from GDB's stacks (`toLearn`, symbolized after the stop is shown).
-   * Until then GDB unwinds: cold, GDB's C++ DWARF reader is faster than Seam's JavaScript one.
-   */
-  private own: {
-    pid: number; modules: ProcessModules; symbolizers: Symbolizers;
-    warm: boolean; toLearn: NativeFrame[][]; learner: Learner; learning?: Promise<void>; saveTimer?: NodeJS.Timeout;
-    /** The interpreter's C types (null: none readable). */
-    types?: DwarfTypes | null;
-  } | undefined;
-  /** SEAM_NATIVE_UNWIND: 0 GDB only, 1 Seam's from the first stop (tests), else once warm. */
-  private readonly ownUnwind = process.env.SEAM_NATIVE_UNWIND !== '0';
-  private readonly ownAlways = process.env.SEAM_NATIVE_UNWIND === '1';
-  private ownStacks = new Map<number, NativeFrame[]>();
+  /** Seam's own unwinder (src/debug/native/): asked first, GDB's when it does not answer. */
+  private readonly native: SessionUnwinder;
   /** The thread a breakpoint stopped (GDB shows inlined calls entered at a breakpoint's pc). */
   private breakpointThread: number | undefined;
-  /** GDB's own frames of this stop, asked only to map a level of ours to GDB's. */
-  private gdbStacks = new Map<number, Promise<NativeFrame[]>>();
 
   constructor(private readonly gdb: Gdb) {
     super();
     const conn = gdb.connection;
     this.memory = new GdbMemory(conn);
+    const memory = this.memory as GdbMemory;
+    this.native = new SessionUnwinder({
+      livePid: () => memory.liveProcessId(),
+      memory: this.memory,
+      registers: (threadId) => gdb.dwarfRegisters(threadId),
+      debuggerFrames: (threadId) => gdb.frames(threadId),
+      log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
+    });
     const gdbSymbols = new GdbSymbols(conn);
-    // Struct layouts from Seam's DWARF reader when it can read the process's files: computed
-    // while GDB unwinds the first stop, instead of queued behind it.
-    this.symbols = this.ownUnwind ? new DwarfFirstSymbols(gdbSymbols, () => this.interpreterTypes(), (name) => this.interpreterSymbol(name)) : gdbSymbols;
+    // Struct layouts and symbols from Seam's readers when they can read the process's files:
+    // computed while GDB unwinds the first stop, instead of queued behind it.
+    const native = this.native;
+    this.symbols = native.enabled ? new DwarfFirstSymbols(gdbSymbols, () => native.interpreterTypes(), (name) => native.interpreterSymbol(name)) : gdbSymbols;
     conn.on('stopped', (e) => {
       this.breakpointThread = e.reason === 'breakpoint-hit' ? e.threadId ?? 1 : undefined;
       void this.onStopped(e);
     });
     conn.on('running', () => {
       this.refs.clear();
-      this.ownStacks = new Map();
-      this.gdbStacks = new Map();
-      this.own?.modules.resumed();
+      this.native.resumed();
       // The variable objects of the last stop (expanded values, evaluations) go with it: GDB
       // keeps each one until deleted (children go with their parent).
       const stale = this.varobjs;
@@ -129,7 +112,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     conn.on('breakpoint-modified', (b) => this.emit('breakpoint', toState(b)));
     conn.on('library-loaded', (l) => {
       this.emit('libraryLoaded', { path: l.hostName ?? l.targetName ?? l.id });
-      if (this.own?.types === null) this.own.types = undefined; // the interpreter may be the library just loaded
+      this.native.libraryLoaded();
     });
     conn.on('exited', (e) => {
       this.unwatch();
@@ -287,14 +270,12 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
-    const pid = (this.memory as GdbMemory).liveProcessId();
-    const own = !limit && pid !== undefined ? this.ownFor(pid) : undefined;
-    if (own && this.isWarm(own)) {
-      const mine = await this.ownFrames(threadId, own);
+    if (!limit) {
+      const mine = await this.native.frames(threadId, threadId === this.breakpointThread);
       if (mine) return mine;
     }
     const frames = await this.gdb.frames(threadId, limit ? { low: 0, high: limit - 1 } : undefined);
-    if (own && !own.warm) own.toLearn.push(frames);
+    if (!limit) this.native.debuggerUnwound(frames);
     for (const f of frames) {
       if (f.func && isRustName(f.func)) {
         f.func = cleanRustName(f.func);
@@ -304,118 +285,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     return frames;
   }
 
-  /** The thread's frames by Seam's unwinder; undefined when it cannot (GDB unwinds then). */
-  private async ownFrames(threadId: number, own: NonNullable<GdbBackend['own']>): Promise<NativeFrame[] | undefined> {
-    try {
-      const regs = await this.gdb.dwarfRegisters(threadId);
-      if (!regs) return undefined;
-      const frames = await ownNativeFrames(regs, this.memory, own.modules, own.symbolizers, { atBreakpoint: threadId === this.breakpointThread });
-      if (!frames.length) return undefined;
-      this.ownStacks.set(threadId, frames);
-      this.saveSymbolsSoon(own);
-      return frames;
-    } catch (e) {
-      this.emit('output', { category: 'console', text: `Seam's unwinder failed on thread ${threadId} (${(e as Error).message}); GDB unwinds instead\n` });
-      return undefined;
-    }
-  }
-
-  /** Whether the unwinder's answers are at hand (see `own`): learnt this session, or an earlier
-   *  session's answers for the interpreter (libpython, else the executable) found on disk. */
-  private isWarm(own: NonNullable<GdbBackend['own']>): boolean {
-    if (own.warm || this.ownAlways) return true;
-    const main = this.interpreterModule(own);
-    own.warm = !!main && own.symbolizers.of(main).persisted > 0;
-    return own.warm;
-  }
-
-  /** After a stop GDB unwound: Seam's symbolizer learns its addresses while the user reads it. */
   stackShown(): void {
-    const own = this.own;
-    if (!own || own.learning || !own.toLearn.length) return;
-    own.learning = (async () => {
-      while (own.toLearn.length) await own.learner.learn(own.toLearn.shift()!, own.modules, own.symbolizers);
-      own.warm = true;
-      own.learning = undefined;
-      own.symbolizers.saveAll();
-    })().catch(() => { own.learning = undefined; });
-  }
-
-  /** Symbol answers go to disk a little after a stop (several stops in a row write once). */
-  private saveSymbolsSoon(own: NonNullable<GdbBackend['own']>): void {
-    if (own.saveTimer) return;
-    own.saveTimer = setTimeout(() => {
-      own.saveTimer = undefined;
-      own.symbolizers.saveAll();
-    }, 2000);
-    own.saveTimer.unref();
-  }
-
-  /**
-   * The C types of the interpreter's eval-loop compile unit (Python/ceval.c includes every
-   * internal header the memory reader's layout needs), for a live local process; undefined
-   * otherwise (GDB answers then).
-   */
-  private interpreterTypes(): DwarfTypes | undefined {
-    const own = this.liveOwn();
-    if (!own) return undefined;
-    if (own.types === undefined) {
-      const m = this.interpreterModule(own);
-      const loop = m?.elf.functions().find((f) => EVAL_LOOP.test(f.name));
-      own.types = (m && loop && own.symbolizers.of(m).typesAt(loop.addr)) || null;
-    }
-    return own.types ?? undefined;
-  }
-
-  /** A symbol of the interpreter's file (`_PyRuntime`, `Py_Version`) where the process has it. */
-  private interpreterSymbol(name: string): bigint | undefined {
-    const own = this.liveOwn();
-    const m = own && this.interpreterModule(own);
-    const v = m && (m.elf.symbolValue(name) ?? m.debug?.symbolValue(name));
-    return m && v !== undefined ? v + m.bias : undefined;
-  }
-
-  /** The file a Python program's interpreter code is in: libpython, else the executable. */
-  private interpreterModule(own: NonNullable<GdbBackend['own']>): Module | undefined {
-    return own.modules.find((path) => LIBPYTHON.test(path)) ?? own.modules.find((_, executable) => executable);
-  }
-
-  private liveOwn(): GdbBackend['own'] {
-    const pid = (this.memory as GdbMemory).liveProcessId();
-    return pid !== undefined ? this.ownFor(pid) : undefined;
-  }
-
-  /** Seam's unwinder state for a live local process this GDB traces (undefined otherwise). */
-  private ownFor(pid: number): GdbBackend['own'] {
-    if (!this.ownUnwind || (this.memory as GdbMemory).liveProcessId() !== pid) return undefined;
-    if (this.own?.pid !== pid) {
-      this.own?.modules.close();
-      this.own?.learner.close();
-      this.own = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), warm: false, toLearn: [], learner: new Learner() };
-    }
-    return this.own;
-  }
-
-  /**
-   * GDB's level for a frame of ours: the same level when GDB's frame there has the same pc and
-   * function (always, where both unwinders agree); else GDB's nearest frame that has both. Locals
-   * and evaluations go to GDB by level, so a disagreement must not show another frame's values.
-   */
-  private async gdbLevel(threadId: number | undefined, level: number | undefined): Promise<number | undefined> {
-    if (threadId === undefined || level === undefined) return level;
-    const mine = this.ownStacks.get(threadId)?.[level];
-    if (!mine) return level;
-    let theirs = this.gdbStacks.get(threadId);
-    if (!theirs) {
-      theirs = this.gdb.frames(threadId);
-      this.gdbStacks.set(threadId, theirs);
-    }
-    const g = await theirs.catch(() => [] as NativeFrame[]);
-    const same = (f: NativeFrame | undefined): boolean => !!f && f.pc === mine.pc && sameFunction(f.func, mine.func);
-    if (same(g[level])) return level;
-    let best: number | undefined;
-    for (const f of g) if (same(f) && (best === undefined || Math.abs(f.level - level) < Math.abs(best - level))) best = f.level;
-    return best ?? level;
+    this.native.stackShown();
   }
 
   async spCfa(threadId: number, levels: number[]): Promise<Map<number, { sp?: bigint; cfa?: bigint }>> {
@@ -424,7 +295,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async locals(threadId: number, ownLevel: number): Promise<Variable[]> {
-    const level = (await this.gdbLevel(threadId, ownLevel))!;
+    const level = (await this.native.debuggerLevel(threadId, ownLevel))!;
     const vars = await this.gdb.locals(threadId, level, 'simple');
     return vars.map((v) => this.toVariable(v.name, v.value ?? '{…}', v.type, { expression: v.name, threadId, level }, v.value === undefined || /\*\s*$/.test(v.type ?? '')));
   }
@@ -468,7 +339,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async evaluate(expression: string, threadId?: number, ownLevel?: number): Promise<Variable> {
-    const level = await this.gdbLevel(threadId, ownLevel);
+    const level = await this.native.debuggerLevel(threadId, ownLevel);
     const value = await this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
     let type: string | undefined;
     try {
@@ -482,7 +353,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async evaluateCall(expression: string, threadId: number, ownLevel: number): Promise<string> {
-    const level = await this.gdbLevel(threadId, ownLevel);
+    const level = await this.native.debuggerLevel(threadId, ownLevel);
     return this.gdb.evaluate(expression, threadId, level).catch(rethrowUser);
   }
 
@@ -510,8 +381,6 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   async close(opts: { detach: boolean }): Promise<void> {
     this.closing = true;
     this.unwatch();
-    const own = this.own;
-    this.own = undefined;
     try {
       if (opts.detach) await this.gdb.detach();
       else await this.gdb.kill();
@@ -524,16 +393,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     this.gdb.connection.kill();
     // A launched program must not outlive the session, whatever state GDB left it in.
     if (!opts.detach) killIfAlive(this.pid);
-    if (own) {
-      clearTimeout(own.saveTimer);
-      // A stop's addresses still being learnt (from the files, not the program, which is gone
-      // or running) are worth a bounded wait: the next session, such as the next `seam stack`,
-      // starts warm with them.
-      await Promise.race([own.learning, new Promise((r) => setTimeout(r, 3000).unref())]);
-      own.learner.close();
-      own.symbolizers.saveAll();
-      own.modules.close();
-    }
+    await this.native.close();
   }
 }
 
@@ -546,9 +406,4 @@ function rethrowUser(e: unknown): never {
   const err = e as Error;
   if (err.name === 'GdbCommandError') throw new UserError(err.message);
   throw err;
-}
-
-/** Whether two unwinders name one frame alike (a nameless frame matches any: the pc decides). */
-function sameFunction(a: string | undefined, b: string | undefined): boolean {
-  return a === b || a === undefined || b === undefined;
 }

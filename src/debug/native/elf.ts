@@ -55,7 +55,8 @@ export class ElfFile {
   private readonly byName = new Map<string, ElfSection>();
   private readonly data = new Map<string, Uint8Array | null>();
   private funcs: FunctionSymbol[] | undefined;
-  private values: Map<string, bigint> | undefined;
+  private readonly values = new Map<string, bigint | undefined>();
+  private readonly tables = new Map<number, Uint8Array>();
   private closed = false;
 
   /** Throws ElfError when the file is not a 64-bit little-endian ELF. */
@@ -190,20 +191,8 @@ export class ElfFile {
     if (this.funcs) return this.funcs;
     const out: FunctionSymbol[] = [];
     const tables = this.sections.filter((s) => s.type === SHT_SYMTAB);
-    for (const s of tables.length ? tables : this.sections.filter((x) => x.type === SHT_DYNSYM)) {
-      if (s.type === SHT_NOBITS || !s.size) continue;
-      const strs = this.sections[s.link];
-      const tab = this.bytes(s.offset, s.size);
-      const str = strs ? this.bytes(strs.offset, strs.size) : new Uint8Array();
-      const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
-      for (let o = 0; o + 24 <= tab.length; o += 24) {
-        const info = v.getUint8(o + 4) & 0xf;
-        if (info !== STT_FUNC && info !== STT_GNU_IFUNC) continue;
-        if (v.getUint16(o + 6, true) === 0) continue; // undefined
-        const addr = v.getBigUint64(o + 8, true);
-        if (addr === 0n) continue;
-        out.push({ addr, size: v.getBigUint64(o + 16, true), name: cString(str, v.getUint32(o, true)) });
-      }
+    for (const sym of this.definedSymbols(tables.length ? tables : this.sections.filter((x) => x.type === SHT_DYNSYM))) {
+      if (sym.type === STT_FUNC || sym.type === STT_GNU_IFUNC) out.push({ addr: sym.value, size: sym.size, name: sym.name });
     }
     // Of several names at one address, keep the global-looking one first (no leading "__" when an
     // alternative exists) and stable otherwise.
@@ -217,25 +206,60 @@ export class ElfFile {
     return uniq;
   }
 
-  /** The (unbiased) value of a defined symbol of any type, from .symtab, else .dynsym. */
+  /**
+   * The (unbiased) value of a defined symbol of any type, from .symtab, else .dynsym. Found by
+   * its name's bytes in the string table, then the entry naming that offset: no other name is
+   * decoded (libpython has ~15,000).
+   */
   symbolValue(name: string): bigint | undefined {
-    if (!this.values) {
-      this.values = new Map();
-      for (const s of [...this.sections.filter((x) => x.type === SHT_SYMTAB), ...this.sections.filter((x) => x.type === SHT_DYNSYM)]) {
-        if (s.type === SHT_NOBITS || !s.size) continue;
-        const strs = this.sections[s.link];
-        const tab = this.bytes(s.offset, s.size);
-        const str = strs ? this.bytes(strs.offset, strs.size) : new Uint8Array();
-        const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
-        for (let o = 0; o + 24 <= tab.length; o += 24) {
-          if (v.getUint16(o + 6, true) === 0) continue; // undefined
-          const value = v.getBigUint64(o + 8, true);
-          const n = cString(str, v.getUint32(o, true));
-          if (n && value !== 0n && !this.values.has(n)) this.values.set(n, value);
-        }
+    if (this.values.has(name)) return this.values.get(name);
+    const needle = Buffer.from(`\0${name}\0`, 'utf8');
+    let found: bigint | undefined;
+    for (const s of [...this.sections.filter((x) => x.type === SHT_SYMTAB), ...this.sections.filter((x) => x.type === SHT_DYNSYM)]) {
+      if (s.type === SHT_NOBITS || !s.size || !this.sections[s.link]) continue;
+      const str = Buffer.from(this.tableBytes(s.link));
+      const offsets = new Set<number>();
+      for (let at = str.indexOf(needle); at >= 0; at = str.indexOf(needle, at + 1)) offsets.add(at + 1);
+      if (!offsets.size) continue;
+      const tab = this.tableBytes(this.sections.indexOf(s));
+      const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
+      for (let o = 0; o + 24 <= tab.length && found === undefined; o += 24) {
+        if (!offsets.has(v.getUint32(o, true)) || v.getUint16(o + 6, true) === 0) continue;
+        const value = v.getBigUint64(o + 8, true);
+        if (value !== 0n) found = value;
+      }
+      if (found !== undefined) break;
+    }
+    this.values.set(name, found);
+    return found;
+  }
+
+  /** A symbol or string table's bytes, read once. */
+  private tableBytes(index: number): Uint8Array {
+    let b = this.tables.get(index);
+    if (!b) {
+      const s = this.sections[index];
+      b = this.bytes(s.offset, s.size);
+      this.tables.set(index, b);
+    }
+    return b;
+  }
+
+  /** The defined symbols (not undefined, value not 0) of some symbol-table sections. */
+  private *definedSymbols(tables: readonly ElfSection[]): Generator<{ type: number; value: bigint; size: bigint; name: string }> {
+    for (const s of tables) {
+      if (s.type === SHT_NOBITS || !s.size) continue;
+      const strs = this.sections[s.link];
+      const tab = this.bytes(s.offset, s.size);
+      const str = strs ? this.bytes(strs.offset, strs.size) : new Uint8Array();
+      const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
+      for (let o = 0; o + 24 <= tab.length; o += 24) {
+        if (v.getUint16(o + 6, true) === 0) continue; // undefined
+        const value = v.getBigUint64(o + 8, true);
+        if (value === 0n) continue;
+        yield { type: v.getUint8(o + 4) & 0xf, value, size: v.getBigUint64(o + 16, true), name: cString(str, v.getUint32(o, true)) };
       }
     }
-    return this.values.get(name);
   }
 
   /** The function symbol containing an unbiased address. */

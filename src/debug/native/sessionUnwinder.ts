@@ -1,0 +1,219 @@
+/**
+ * Seam's own unwinder in a debug session over a live local process: when it unwinds instead of
+ * the debugger, what it learns from the debugger's stacks, and how its frame levels map to the
+ * debugger's. The backend (GdbBackend) asks it first and falls back to the debugger's unwinder.
+ *
+ * Policy. Cold, JavaScript decodes DWARF slower than GDB's C++ (a 3.12 stack: ~130 ms against
+ * GDB's 40–70), so the debugger unwinds until Seam's answers are warm: an earlier session's
+ * answers for the interpreter's file found on disk (symbolCache.ts), or this session's first
+ * stop learnt in a worker thread (learner.ts) once that stop is shown. SEAM_NATIVE_UNWIND=0
+ * keeps the debugger's unwinder, =1 uses Seam's from the first stop.
+ */
+import type { Memory, NativeFrame } from '../types';
+import { EVAL_LOOP } from '../stack/glue';
+import type { DwarfTypes } from './dwarfTypes';
+import { Learner } from './learner';
+import { ownNativeFrames, Symbolizers } from './nativeStack';
+import { ProcessModules } from './processModules';
+import type { Module } from './unwind';
+
+/** CPython's shared library, where a Python program's interpreter code is (else in the executable). */
+const LIBPYTHON = /\/libpython3[^/]*\.so/;
+
+/** What the unwinder needs of the debugger. */
+export interface UnwinderHost {
+  /** The pid of a live local process whose memory `memory` reads directly, else undefined. */
+  livePid(): number | undefined;
+  readonly memory: Memory;
+  /** Frame 0's registers by DWARF number, or undefined when they are not x86-64's. */
+  registers(threadId: number): Promise<Map<number, bigint> | undefined>;
+  /** The debugger's own frames of a thread at this stop. */
+  debuggerFrames(threadId: number): Promise<NativeFrame[]>;
+  log(text: string): void;
+}
+
+interface ProcessState {
+  pid: number;
+  modules: ProcessModules;
+  symbolizers: Symbolizers;
+  learner: Learner;
+  warm: boolean;
+  /** Stacks the debugger unwound while not warm, to learn once the stop is shown. */
+  toLearn: NativeFrame[][];
+  learning?: Promise<void>;
+  saveTimer?: NodeJS.Timeout;
+  /** The interpreter's C types (null: none readable). */
+  types?: DwarfTypes | null;
+}
+
+export class SessionUnwinder {
+  private state: ProcessState | undefined;
+  /** This stop's frames of Seam's, per thread, and the debugger's (asked only to map levels). */
+  private mine = new Map<number, NativeFrame[]>();
+  private theirs = new Map<number, Promise<NativeFrame[]>>();
+
+  constructor(private readonly host: UnwinderHost, private readonly mode: 'off' | 'warm' | 'always' = modeFromEnv()) {}
+
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
+
+  /**
+   * A thread's frames by Seam's unwinder when it is warm; undefined when the debugger should
+   * unwind (then hand its frames to `debuggerUnwound`). `atBreakpoint`: a breakpoint stopped the
+   * thread at its pc (inlined calls beginning there are shown entered, as GDB does).
+   */
+  async frames(threadId: number, atBreakpoint: boolean): Promise<NativeFrame[] | undefined> {
+    const s = this.process();
+    if (!s || !this.isWarm(s)) return undefined;
+    try {
+      const regs = await this.host.registers(threadId);
+      if (!regs) return undefined;
+      const frames = await ownNativeFrames(regs, this.host.memory, s.modules, s.symbolizers, { atBreakpoint });
+      if (!frames.length) return undefined;
+      this.mine.set(threadId, frames);
+      this.saveSoon(s);
+      return frames;
+    } catch (e) {
+      this.host.log(`Seam's unwinder failed on thread ${threadId} (${(e as Error).message}); the debugger unwinds instead`);
+      return undefined;
+    }
+  }
+
+  /** The debugger unwound a thread: its addresses are learnt after the stop is shown. */
+  debuggerUnwound(frames: NativeFrame[]): void {
+    const s = this.process();
+    if (s && !s.warm) s.toLearn.push(frames);
+  }
+
+  /** The stop's stacks are out: learn what the debugger unwound, while the user reads them. */
+  stackShown(): void {
+    const s = this.state;
+    if (!s || s.learning || !s.toLearn.length) return;
+    s.learning = (async () => {
+      while (s.toLearn.length) await s.learner.learn(s.toLearn.shift()!, s.modules, s.symbolizers);
+      s.warm = true;
+      s.learning = undefined;
+      s.symbolizers.saveAll();
+    })().catch(() => { s.learning = undefined; });
+  }
+
+  /** Resolves once what is being learnt is learnt (tests; a session's end waits for it too). */
+  async whenLearnt(): Promise<void> {
+    await this.state?.learning;
+  }
+
+  /** The program resumed: this stop's frames go, the process's mappings may change. */
+  resumed(): void {
+    this.mine = new Map();
+    this.theirs = new Map();
+    this.state?.modules.resumed();
+  }
+
+  /** A library loaded: it may be the interpreter (launch), whose types were not found before. */
+  libraryLoaded(): void {
+    if (this.state?.types === null) this.state.types = undefined;
+  }
+
+  /**
+   * The debugger's level for a frame of ours: the same level when the debugger's frame there
+   * has the same pc and function (always, where both unwinders agree); else its nearest frame
+   * that has both. Locals and evaluations go to the debugger by level, so a disagreement (GDB's
+   * tail-call frames) must not show another frame's values.
+   */
+  async debuggerLevel(threadId: number | undefined, level: number | undefined): Promise<number | undefined> {
+    if (threadId === undefined || level === undefined) return level;
+    const mine = this.mine.get(threadId)?.[level];
+    if (!mine) return level;
+    let theirs = this.theirs.get(threadId);
+    if (!theirs) {
+      theirs = this.host.debuggerFrames(threadId);
+      this.theirs.set(threadId, theirs);
+    }
+    const frames = await theirs.catch(() => [] as NativeFrame[]);
+    const same = (f: NativeFrame | undefined): boolean => !!f && f.pc === mine.pc && (f.func === mine.func || !f.func || !mine.func);
+    if (same(frames[level])) return level;
+    let best: number | undefined;
+    for (const f of frames) if (same(f) && (best === undefined || Math.abs(f.level - level) < Math.abs(best - level))) best = f.level;
+    return best ?? level;
+  }
+
+  /**
+   * The C types of the interpreter's eval-loop compile unit (Python/ceval.c includes every
+   * internal header the memory reader's layout needs); undefined where unreadable.
+   */
+  interpreterTypes(): DwarfTypes | undefined {
+    const s = this.process();
+    if (!s) return undefined;
+    if (s.types === undefined) {
+      const m = interpreterModule(s);
+      const loop = m?.elf.functions().find((f) => EVAL_LOOP.test(f.name));
+      s.types = (m && loop && s.symbolizers.of(m).typesAt(loop.addr)) || null;
+    }
+    return s.types ?? undefined;
+  }
+
+  /** A symbol of the interpreter's file (`_PyRuntime`, `Py_Version`) where the process has it. */
+  interpreterSymbol(name: string): bigint | undefined {
+    const s = this.process();
+    const m = s && interpreterModule(s);
+    const v = m && (m.elf.symbolValue(name) ?? m.debug?.symbolValue(name));
+    return m && v !== undefined ? v + m.bias : undefined;
+  }
+
+  /**
+   * Ends the session's unwinder, after the debugger let the program go: addresses still being
+   * learnt (from the files, not the program) are worth a bounded wait, so that the next session
+   * (the next `seam stack`) starts warm with them.
+   */
+  async close(): Promise<void> {
+    const s = this.state;
+    this.state = undefined;
+    if (!s) return;
+    clearTimeout(s.saveTimer);
+    await Promise.race([s.learning, new Promise((r) => setTimeout(r, 3000).unref())]);
+    s.learner.close();
+    s.symbolizers.saveAll();
+    s.modules.close();
+  }
+
+  /** The state for the live local process, created for a new one; undefined when there is none. */
+  private process(): ProcessState | undefined {
+    const pid = this.mode === 'off' ? undefined : this.host.livePid();
+    if (pid === undefined) return undefined;
+    if (this.state?.pid !== pid) {
+      this.state?.modules.close();
+      this.state?.learner.close();
+      this.state = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), learner: new Learner(), warm: false, toLearn: [] };
+    }
+    return this.state;
+  }
+
+  /** Learnt this session, or an earlier session's answers for the interpreter found on disk. */
+  private isWarm(s: ProcessState): boolean {
+    if (s.warm || this.mode === 'always') return true;
+    const main = interpreterModule(s);
+    s.warm = !!main && s.symbolizers.of(main).persisted > 0;
+    return s.warm;
+  }
+
+  /** Answers go to disk a little after a stop (several stops in a row write once). */
+  private saveSoon(s: ProcessState): void {
+    if (s.saveTimer) return;
+    s.saveTimer = setTimeout(() => {
+      s.saveTimer = undefined;
+      s.symbolizers.saveAll();
+    }, 2000);
+    s.saveTimer.unref();
+  }
+}
+
+/** The file a Python program's interpreter code is in: libpython, else the executable. */
+function interpreterModule(s: ProcessState): Module | undefined {
+  return s.modules.find((path) => LIBPYTHON.test(path)) ?? s.modules.find((_, executable) => executable);
+}
+
+function modeFromEnv(): 'off' | 'warm' | 'always' {
+  const v = process.env.SEAM_NATIVE_UNWIND;
+  return v === '0' ? 'off' : v === '1' ? 'always' : 'warm';
+}
