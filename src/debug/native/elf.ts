@@ -274,14 +274,6 @@ export class ElfFile {
     const f = fs[best];
     return addr < f.addr + (f.size || 1n) ? f : undefined;
   }
-
-  /** The file offset of an unbiased address inside a PT_LOAD segment's file bytes. */
-  offsetOf(addr: bigint): number | undefined {
-    for (const s of this.segments) {
-      if (s.type === PT_LOAD && addr >= s.vaddr && addr < s.vaddr + s.filesz) return Number(s.offset + (addr - s.vaddr));
-    }
-    return undefined;
-  }
 }
 
 function underscoreRank(name: string): number {
