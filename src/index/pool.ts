@@ -9,9 +9,8 @@
  * worker holds two batches, so it never waits for the main thread between batches.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { findBundled } from '../bundled';
 import { extractFile, type FileResult } from './extractFile';
 import type { WorkerJob, WorkerReply } from './worker';
 import type { FileLang } from './walk';
@@ -32,11 +31,7 @@ const IN_FLIGHT = 2;
 export const IN_PROCESS_BELOW = 64;
 
 export function findWorkerScript(): string | undefined {
-  for (const rel of ['worker.js', '../worker.js', '../../worker.js', '../../../worker.js']) {
-    const p = join(__dirname, rel);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  return findBundled('worker.js');
 }
 
 function workerCount(): number {

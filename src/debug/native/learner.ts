@@ -5,21 +5,12 @@
  * Without the worker script (a bundle that lacks it), the same work runs in this thread, one
  * address per turn of the event loop.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { findBundled } from '../../bundled';
 import type { NativeFrame } from '../types';
 import type { Module, ModuleMap } from './unwind';
 import type { Symbolizers } from './nativeStack';
 import type { LearnReply, LearnRequest } from './symbolWorker';
-
-function findScript(): string | undefined {
-  for (const rel of ['symbolWorker.js', '../symbolWorker.js', '../../symbolWorker.js', '../../../symbolWorker.js']) {
-    const p = join(__dirname, rel);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -28,7 +19,7 @@ export class Learner {
   private readonly waiting = new Map<number, (r: LearnReply) => void>();
   private nextId = 1;
 
-  constructor(private readonly script: string | undefined = findScript()) {}
+  constructor(private readonly script: string | undefined = findBundled('symbolWorker.js')) {}
 
   /**
    * Learns the addresses of a stack the debugger unwound. Frames that share a pc are one
