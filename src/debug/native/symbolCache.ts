@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ElfFile } from './elf';
+import { defaultLayoutCacheFile } from '../python/layoutCache';
 import { Symbolizer, type SymFrame } from './dwarf';
 import type { DwarfTypes } from './dwarfTypes';
 
@@ -28,8 +28,7 @@ const MAX_ADDRESSES = 50_000;
 export function symbolCacheDir(): string | undefined {
   const v = process.env.SEAM_LAYOUT_CACHE;
   if (v === '0') return undefined;
-  if (v && v !== '1') return join(dirname(v), 'symbols');
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'seam', 'symbols');
+  return join(dirname(v && v !== '1' ? v : defaultLayoutCacheFile()), 'symbols');
 }
 
 interface Stored {
