@@ -3,10 +3,11 @@
  * attached process, core file). For a live local process that this GDB traces, pages are read
  * from /proc/PID/mem instead (no MI round trip; GDB keeps the process stopped meanwhile).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { MemoryError, type Memory, type Symbols } from '../types';
 import * as mi from '../mi/commands';
 import { ProcMemory } from '../python/procMemory';
+import { processState } from '../nativeStop';
 import { pythonMinorOfModules } from '../python/layout';
 import { GdbCommandError, type GdbConnection } from './connection';
 
@@ -155,7 +156,7 @@ export class GdbMemory implements Memory {
         const got = await Promise.all(Array.from({ length: Number(count) }, (_, i) =>
           proc.read(start + BigInt(i) * PAGE, 4096).catch(() => null)));
         if (gen !== this.generation) return;
-        if (got.some((p) => p !== null) || (this.procWorks && processAlive(proc.pid))) {
+        if (got.some((p) => p !== null) || (this.procWorks && processState(proc.pid).alive)) {
           got.forEach((p, i) => {
             const base = start + BigInt(i) * PAGE;
             this.pages.set(base, p);
@@ -335,8 +336,4 @@ const TYPE_SHORTCUTS: Record<string, string[]> = {
 
 function toNumber(v: string | undefined): number | undefined {
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
-}
-
-function processAlive(pid: number): boolean {
-  return existsSync(`/proc/${pid}/mem`);
 }
