@@ -199,13 +199,14 @@ for (const minor of [10, 11, 12, 13]) {
     const dir = mkdtempSync(join(tmpdir(), 'seam-pyreader-'));
     let child: ChildProcessWithoutNullStreams | undefined;
     let mem: ProcMemory | undefined;
+    let elf: ElfSymbols | undefined;
     try {
       const started = await startFixture(exe, dir);
       child = started.child;
       const { report } = started;
       const pid = child.pid!;
       mem = new ProcMemory(pid);
-      const elf = new ElfSymbols(pid);
+      elf = new ElfSymbols(pid);
       const symbols = minor >= 13 ? elf : await gdbSymbols(pid, minor, elf);
       const layout: PyLayout = await detectLayout(mem, symbols);
       assert.equal(layout.minor, minor);
@@ -292,6 +293,7 @@ for (const minor of [10, 11, 12, 13]) {
     } finally {
       child?.kill('SIGKILL');
       await mem?.close();
+      elf?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
