@@ -334,7 +334,9 @@ enum Rich { A(u8), B }
   assert.equal(at('derived.Buf.__release_buffer__'), '__releasebuffer__:8');
   assert.equal(at('derived.Level.__repr__'), 'Level:12');
   assert.equal(at('derived.Level.__int__'), 'Level:12');
-  assert.equal(at('derived.Level.__lt__'), 'nothing', 'no ordering without `ord`');
+  assert.equal(at('derived.Level.__lt__'), 'Level:12', 'no ordering without `ord`: PyO3 fills `<` with NotImplemented');
+  assert.equal(at('derived.Buf.__ge__'), '__eq__:6', 'one comparison written: the others are NotImplemented');
+  assert.equal(at('derived.Plain.__lt__'), 'nothing', 'no comparison at all: no richcompare slot');
   assert.equal(at('derived.Plain.__int__'), 'Plain:21', 'a simple enum has __int__ without eq_int');
   assert.equal(at('derived.Rich.__int__'), 'nothing', 'an enum whose variants carry data has none');
   assert.equal(at('derived.Rich.__repr__'), 'nothing');

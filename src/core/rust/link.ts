@@ -438,6 +438,15 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         for (const d of dunders) also(d, cls, 'slot', `#[pyclass(${option})] on \`${cls.item.name}\` (from its Rust traits)`);
       }
     }
+    // One comparison makes PyO3 write the type's whole richcompare slot, so Python lists all six
+    // on it; those with no fn (and not derived) answer NotImplemented. They lead to the
+    // comparison that is written.
+    const compared = COMPARISONS.find((op) => made.has(op));
+    if (compared && style === 'pyo3') {
+      const at = made.get(compared)!;
+      const by = at === cls ? `#[pyclass(eq)] on \`${cls.item.name}\`` : `\`${compared}\` on \`${cls.item.name}\``;
+      for (const op of COMPARISONS) also(op, at, 'slot', `${by}; no \`${op}\`: PyO3 answers NotImplemented`);
+    }
   };
 
   // ---- PyO3 ----
