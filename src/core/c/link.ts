@@ -360,6 +360,15 @@ class CLinker {
 
   /** A string expression (`"a.b"`, `MODNAME ".DirEntry"`) -> its possible values: a macro
    *  with several #ifdef'd definitions gives several values. */
+  /** A name argument: a literal, or a string constant of the file (brotli's
+   *  `static const char kErrorAttr[] = "error";` ... `PyModule_AddObjectRef(m, kErrorAttr, e)`). */
+  private nameArg(arg: string | undefined, from: string): string | undefined {
+    const lit = literal(arg);
+    if (lit !== undefined || !arg || !/^\s*[A-Za-z_]\w*\s*$/.test(stripCasts(arg))) return lit;
+    const v = this.strings(stripCasts(arg), from);
+    return v.length === 1 && IDENT.test(v[0]) ? v[0] : undefined;
+  }
+
   private strings(expr: string, from: string): string[] {
     let out = [''];
     const re = /"((?:[^"\\]|\\.)*)"|([A-Za-z_]\w*)|(\S)/g;
@@ -797,7 +806,7 @@ class CLinker {
       switch (c.fn) {
         case 'PyErr_NewException':
         case 'PyErr_NewExceptionWithDoc': {
-          const names = this.strings(c.args[0] ?? '', file).filter((n) => n.includes('.'));
+          const names = this.strings(stripCasts(c.args[0] ?? ''), file).filter((n) => n.includes('.'));
           const symbol = c.lhs ? lastIdent(stripCasts(c.lhs)) : c.fn;
           for (const n of names) this.emit(n, 'exception', { ...where, symbol, evidence: `\`${c.fn}("${n}")\`` });
           if (c.lhs && names.length) excVars.set(stripCasts(c.lhs), { names, line: c.line });
@@ -842,7 +851,7 @@ class CLinker {
             if (modules.length) this.linkMethodTable(loop[1], file, modules, false, `\`${loop[1]}\` added entry by entry`);
             break;
           }
-          const pyName = c.fn === 'PyDict_SetItem' ? literal(strFrom(c.args[1])) : literal(c.args[isBuiltin ? 0 : 1]);
+          const pyName = c.fn === 'PyDict_SetItem' ? literal(strFrom(c.args[1])) : this.nameArg(c.args[isBuiltin ? 0 : 1], file);
           // `Py_NewRef(x)` adds x (a new reference to it).
           const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
@@ -862,7 +871,7 @@ class CLinker {
         }
         case 'PyModule_AddIntConstant':
         case 'PyModule_AddStringConstant': {
-          const pyName = literal(c.args[1]);
+          const pyName = this.nameArg(c.args[1], file);
           if (pyName) for (const m of modules) this.emit(`${m}.${pyName}`, 'constant', { ...where, symbol: stripCasts(c.args[2] ?? '') || pyName, evidence: `\`${c.fn}\`${via}` });
           break;
         }
