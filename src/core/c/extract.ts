@@ -18,7 +18,7 @@ import { LineIndex } from '../lines';
 import { API_WORDS, FUNCTION_SHAPED, defineMatters, rangesWithoutBodies, scanTopLevel, type LexedFunction } from './bodies';
 
 /** Bump when the facts' shape or meaning changes (invalidates cached facts). */
-export const C_EXTRACTOR_VERSION = 12;
+export const C_EXTRACTOR_VERSION = 13;
 
 /** One element of an initialiser list. `items` is set when the element is itself a braced
  *  list; `field` when it has a designator (`.tp_name = ...`). `text` has comments removed. */
@@ -1031,15 +1031,17 @@ function readList(toks: Tok[], open: number, close: number): CElem[] {
     }
     // A macro that expands to a whole entry (`X_METHODDEF`, `PyVarObject_HEAD_INIT(...)`) has
     // no comma after it: start a new element when one plainly begins.
-    if (i > start) {
+    // (After a designator: greenlet's `.ob_base = PyVarObject_HEAD_INIT(NULL, 0)` with no comma.)
+    const v = toks[start].s === '.' && toks[start + 1]?.k === 'id' && toks[start + 2]?.s === '=' ? start + 3 : start;
+    if (i > v) {
       const prev = toks[i - 1];
-      const onlyId = i - start === 1 && toks[start].k === 'id';
-      const call = toks[start].k === 'id' && prev.s === ')' && toks[start + 1]?.s === '(' && findClose(toks, start + 1) === i - 1;
-      const headInit = call && /HEAD_INIT$/.test(toks[start].s);
+      const onlyId = i - v === 1 && toks[v].k === 'id';
+      const call = toks[v].k === 'id' && prev.s === ')' && toks[v + 1]?.s === '(' && findClose(toks, v + 1) === i - 1;
+      const headInit = call && /HEAD_INIT$/.test(toks[v].s);
       // An upper-case macro call that is a whole entry (`XMLPARSE_GETTER_DEF(ErrorCode)`)
       // followed by another entry.
-      const entryMacro = call && /^[A-Z_][A-Z0-9_]*$/.test(toks[start].s) && (t.s === '{' || t.k === 'id');
-      if ((onlyId && (t.s === '{' || t.k === 'id') && !/^(?:const|struct|unsigned|signed)$/.test(toks[start].s) && !/_STR$|^PyDoc_/.test(toks[start].s)) ||
+      const entryMacro = call && /^[A-Z_][A-Z0-9_]*$/.test(toks[v].s) && (t.s === '{' || t.k === 'id');
+      if ((onlyId && (t.s === '{' || t.k === 'id') && !/^(?:const|struct|unsigned|signed)$/.test(toks[v].s) && !/_STR$|^PyDoc_/.test(toks[v].s)) ||
         (headInit && t.s !== ',') || entryMacro) {
         flush(i);
       }

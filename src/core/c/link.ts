@@ -853,7 +853,7 @@ class CLinker {
           }
           const pyName = c.fn === 'PyDict_SetItem' ? literal(strFrom(c.args[1])) : this.nameArg(c.args[isBuiltin ? 0 : 1], file);
           // `Py_NewRef(x)` adds x (a new reference to it).
-          const value = (c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
+          const value = stripCasts(c.args[isBuiltin ? 1 : 2] ?? '').replace(/^\s*Py_X?NewRef\s*\(([\s\S]*)\)\s*$/, '$1');
           if (!pyName) break;
           const mods = isBuiltin || builtinsDicts.has(stripCasts(c.args[0] ?? '')) ? ['builtins'] : modules;
           const t = this.typeOf(value, file, typeVars, c.line);
@@ -936,7 +936,8 @@ function strFrom(text: string | undefined): string | undefined {
 
 /** The value of a string literal element (`"pack"`), undefined for anything else. */
 function literal(text: string | undefined): string | undefined {
-  const m = /^"((?:[^"\\]|\\.)*)"$/.exec((text ?? '').trim());
+  // (A macro's parameter in parentheses: `PyModule_AddObjectRef(m, (ATTR), (VALUE))`.)
+  const m = /^(?:\(\s*)*"((?:[^"\\]|\\.)*)"(?:\s*\))*$/.exec((text ?? '').trim());
   return m ? m[1] : undefined;
 }
 
