@@ -31,7 +31,7 @@ function loadCrate(root: string): LinkOutput {
       }
     }
   };
-  walk(join(root, 'src'));
+  walk(root); // (as the indexer: every .rs under the crate's directory)
   const py = join(root, 'pyproject.toml');
   return linkRustCrate({
     root,
@@ -72,6 +72,7 @@ function checkTags(dir: string, out: LinkOutput): number {
 const CRATES: [string, string][] = [
   ['pyo3-classic', 'rust/pyo3-classic'],
   ['pyo3-declarative', 'rust/pyo3-declarative'],
+  ['pyo3-rootlib (crate root beside Cargo.toml)', 'rust/pyo3-rootlib'],
   ['raw-ffi', 'rust/raw-ffi'],
   ['cpython-api _base64', 'rust/cpython-api/Modules/_base64'],
   ['sample engine', 'sample/engine'],

@@ -67,22 +67,30 @@ const key = (p: string[]): string => p.join('::');
 const attr = (it: RustItem, name: string): RustAttr | undefined => it.attrs.find((a) => a.name === name);
 const has = (it: RustItem, name: string): boolean => it.attrs.some((a) => a.name === name);
 
-function fileModule(root: string, srcDir: string, file: string): string[] | undefined {
-  const norm = (s: string): string => s.replace(/\\/g, '/').replace(/\/+$/, '');
-  const f = norm(file);
-  const base = norm(srcDir);
+/** Where a crate's modules live: the directory of its root file, and that file when Cargo.toml
+ *  names one (`[lib] path = "lib.rs"`, `path = "src/python.rs"`); else `src/` with lib.rs. */
+interface SrcLayout {
+  dir: string;
+  rootFile?: string;
+}
+
+const normPath = (s: string): string => s.replace(/\\/g, '/').replace(/\/\.\//g, '/').replace(/\/+$/, '');
+
+function fileModule(layout: SrcLayout, file: string): string[] | undefined {
+  const f = normPath(file);
+  if (layout.rootFile && f === normPath(layout.rootFile)) return [];
+  const base = normPath(layout.dir);
   if (!f.startsWith(base + '/')) return undefined;
   const segs = f.slice(base.length + 1).replace(/\.rs$/, '').split('/');
   const last = segs[segs.length - 1];
-  if (segs.length === 1 && (last === 'lib' || last === 'main')) return [];
+  if (!layout.rootFile && segs.length === 1 && (last === 'lib' || last === 'main')) return [];
   if (last === 'mod') segs.pop();
-  void root;
   return segs;
 }
 
 /** The module path of a file of the crate (outside the source dir: its own name). */
-function moduleOfFile(c: RustCrate, srcDir: string, file: string): string[] {
-  return fileModule(c.root, srcDir, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
+function moduleOfFile(layout: SrcLayout, file: string): string[] {
+  return fileModule(layout, file) ?? [file.replace(/^.*[\\/]/, '').replace(/\.rs$/, '')];
 }
 
 /** An expansion's items are keyed by the macro's file, this separator and where it was invoked:
@@ -97,7 +105,7 @@ const realFile = (file: string): string => {
  *  rustworkx's `custom_vec_iter_impl!(...)`), expanded: the transcriber with each `$param` made
  *  the argument (newlines made spaces, so each item keeps its line in the macro), extracted, and
  *  placed in the invoking module. `extract` is the Rust extractor (a parse). */
-function expandPyMacros(c: RustCrate, srcDir: string, extract: (text: string) => RustFileFacts): Expansion[] {
+function expandPyMacros(c: RustCrate, layout: SrcLayout, extract: (text: string) => RustFileFacts): Expansion[] {
   const macros = new Map<string, { file: string; m: RustPyMacro }>();
   for (const [file, f] of c.files) for (const m of f.pyMacros ?? []) if (!macros.has(m.name)) macros.set(m.name, { file, m });
   if (!macros.size) return [];
@@ -126,7 +134,7 @@ function expandPyMacros(c: RustCrate, srcDir: string, extract: (text: string) =>
         ...(it.fields ? { fields: it.fields.map((f) => ({ ...f, line: f.line + off })) } : {}),
       }));
       const ops = facts.ops.map((o) => ({ ...o, line: o.line + off }));
-      out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod: moduleOfFile(c, srcDir, file) });
+      out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod: moduleOfFile(layout, file) });
     }
   }
   return out;
@@ -168,11 +176,11 @@ class Crate {
   readonly refs: ItemRef[] = [];
   readonly byFile = new Map<string, ItemRef[]>();
 
-  constructor(c: RustCrate, srcDir: string, expansions: Expansion[] = []) {
+  constructor(c: RustCrate, layout: SrcLayout, expansions: Expansion[] = []) {
     const entries: { file: string; facts: RustFileFacts; fmod?: string[] }[] = [...c.files].map(([file, facts]) => ({ file, facts }));
     entries.push(...expansions);
     for (const { file, facts, fmod: given } of entries) {
-      const fmod = given ?? moduleOfFile(c, srcDir, file);
+      const fmod = given ?? moduleOfFile(layout, file);
       const list: ItemRef[] = [];
       facts.items.forEach((item, idx) => {
         const ref: ItemRef = { file, idx, item, mod: [...fmod, ...item.scope] };
@@ -184,6 +192,14 @@ class Crate {
           for (const u of item.uses ?? []) {
             if (u.local === '*') s.globs.push({ path: u.path, from: ref.mod });
             else if (u.local !== '_') s.uses.set(u.local, { path: u.path, from: ref.mod });
+          }
+        } else if (item.kind === 'macro' && (item.name === 'create_exception' || item.name === 'import_exception')) {
+          // The type such an invocation declares is an item of its module (`use crate::e::Error`).
+          const declared = exceptionOf(item);
+          if (declared) {
+            const l = s.items.get(declared) ?? [];
+            l.push(ref);
+            s.items.set(declared, l);
           }
         } else if (item.kind !== 'impl' && item.kind !== 'macro') {
           const l = s.items.get(item.name) ?? [];
@@ -324,6 +340,8 @@ interface PyMod {
   functions: { ref: ItemRef; evidence: string }[];
   classes: ItemRef[];
   constants: { name: string; file: string; line: number; evidence: string }[];
+  /** create_exception! types exported by `#[pymodule_export] use` (`name` as Python sees it). */
+  exceptions?: { ref: ItemRef; name: string }[];
   children: PyMod[];
   /** The item that declares it (`#[pymodule]` fn or mod), if any. */
   decl?: ItemRef;
@@ -352,8 +370,9 @@ function pyclassName(it: RustItem): string {
 export function linkRustCrate(c: RustCrate): LinkOutput {
   const out: LinkOutput = { bindings: [], aliases: [], warnings: [] };
   const libPath = tomlString(c.cargoToml, 'lib', 'path');
-  const srcDir = libPath ? `${c.root}/${libPath.replace(/\/[^/]*$/, '')}` : `${c.root}/src`;
-  const crate = new Crate(c, srcDir, expandPyMacros(c, srcDir, extractRust));
+  const rootFile = libPath ? `${c.root}/${libPath.replace(/^(?:\.\/)+/, '')}` : undefined;
+  const layout: SrcLayout = rootFile ? { dir: rootFile.replace(/\/[^/]*$/, ''), rootFile } : { dir: `${c.root}/src` };
+  const crate = new Crate(c, layout, expandPyMacros(c, layout, extractRust));
   const libName = tomlString(c.cargoToml, 'lib', 'name') ?? tomlString(c.cargoToml, 'package', 'name')?.replace(/-/g, '_');
   const maturinName = c.moduleName ?? (c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined);
   const cpythonApi = /cpython[-_]api/.test(c.cargoToml) || crate.refs.some((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
@@ -478,6 +497,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     if (has(it, 'pymodule')) addChild(into, modFor(r));
     else if (it.kind === 'fn') into.functions.push({ ref: r, evidence });
     else if (it.kind === 'struct' || it.kind === 'enum') into.classes.push(r);
+    else if (it.kind === 'macro' && it.name === 'create_exception') (into.exceptions ??= []).push({ ref: r, name: exceptionOf(it) ?? it.name });
     else if (it.kind === 'const' || it.kind === 'static') into.constants.push({ name: it.name, file: r.file, line: it.line, evidence: `#[pymodule_export] \`${it.name}\`` });
   };
 
@@ -590,6 +610,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
       }
       // (`m.add("Error", py.get_type::<Error>())` of a create_exception! type: the definition first.)
       for (const k of m.constants) emit(`${qual}.${k.name}`, 'constant', k.file, k.line, m.symbol, 'pyo3', k.evidence, createdExceptions.has(k.name) ? 1 : 0);
+      for (const e of m.exceptions ?? []) emit(`${qual}.${e.name}`, 'exception', e.ref.file, e.ref.item.line, e.name, 'pyo3', '#[pymodule_export] of a create_exception! type');
       for (const ch of m.children) emitMod(ch, `${qual}.${ch.pyName}`);
     };
     for (const m of pymods.values()) {
@@ -714,6 +735,12 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     }
   }
   return out;
+}
+
+/** The type a create_exception!/import_exception! invocation declares (its second argument). */
+function exceptionOf(it: RustItem): string | undefined {
+  const name = (it.tokens ?? '').split(',')[1]?.trim();
+  return name && /^[A-Za-z_]\w*$/.test(name) ? name : undefined;
 }
 
 function attr2name(attrs: RustAttr[]): string | undefined {
