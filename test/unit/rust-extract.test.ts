@@ -312,6 +312,8 @@ impl Buf {
     fn __eq__(&self, other: &Self) -> bool { self.v == other.v }
     unsafe fn __getbuffer__(slf: PyRefMut<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> { Ok(()) }
     unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {}
+    fn __add__(&self, other: &Self) -> Self { Buf { v: vec![] } }
+    fn __setitem__(&mut self, i: usize, v: u8) {}
 }
 #[pyclass(eq, eq_int)]
 #[derive(PartialEq)]
@@ -321,26 +323,41 @@ fn derived(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Buf>()?;
     m.add_class::<Level>()?;
     m.add_class::<Plain>()?;
-    m.add_class::<Rich>()
+    m.add_class::<Rich>()?;
+    m.add_class::<Shape>()
 }
 #[pyclass]
 enum Plain { A, B }
 #[pyclass]
 enum Rich { A(u8), B }
+#[pyclass]
+enum Shape {
+    Circle { radius: f64 },
+    Pair(u8, u8),
+}
 `;
   const out = linkRustCrate({ root: '/d', cargoToml: '[package]\nname = "derived"\n', files: new Map([['/d/src/lib.rs', extractRust(lib)]]) });
   const at = (name: string): string => { const t = targetsOf(out, name)[0]?.target; return t ? `${t.symbol}:${t.line}` : 'nothing'; };
   assert.equal(at('derived.Buf.__ne__'), '__eq__:6');
   assert.equal(at('derived.Buf.__buffer__'), '__getbuffer__:7');
   assert.equal(at('derived.Buf.__release_buffer__'), '__releasebuffer__:8');
-  assert.equal(at('derived.Level.__repr__'), 'Level:12');
-  assert.equal(at('derived.Level.__int__'), 'Level:12');
-  assert.equal(at('derived.Level.__lt__'), 'Level:12', 'no ordering without `ord`: PyO3 fills `<` with NotImplemented');
+  assert.equal(at('derived.Level.__repr__'), 'Level:14');
+  assert.equal(at('derived.Level.__int__'), 'Level:14');
+  assert.equal(at('derived.Level.__lt__'), 'Level:14', 'no ordering without `ord`: PyO3 fills `<` with NotImplemented');
   assert.equal(at('derived.Buf.__ge__'), '__eq__:6', 'one comparison written: the others are NotImplemented');
   assert.equal(at('derived.Plain.__lt__'), 'nothing', 'no comparison at all: no richcompare slot');
-  assert.equal(at('derived.Plain.__int__'), 'Plain:21', 'a simple enum has __int__ without eq_int');
+  assert.equal(at('derived.Plain.__int__'), 'Plain:24', 'a simple enum has __int__ without eq_int');
   assert.equal(at('derived.Rich.__int__'), 'nothing', 'an enum whose variants carry data has none');
   assert.equal(at('derived.Rich.__repr__'), 'nothing');
+  assert.equal(at('derived.Buf.__radd__'), '__add__:9', 'one half of nb_add written: Python lists both');
+  assert.equal(at('derived.Buf.__delitem__'), '__setitem__:10', '__delitem__ shares mp_ass_subscript');
+  assert.equal(at('derived.Buf.__hash__'), '__eq__:6', '__eq__ without __hash__: unhashable');
+  assert.equal(at('derived.Level.__hash__'), 'Level:14', 'the eq option without hash: unhashable');
+  assert.equal(at('derived.Plain.__hash__'), 'nothing', 'no comparison: hashable by identity');
+  assert.equal(at('derived.Shape.Circle.radius'), 'radius:29', 'a struct variant\'s field: its getter');
+  assert.equal(at('derived.Shape.Circle.__new__'), 'Circle:29');
+  assert.equal(at('derived.Shape.Circle.__match_args__'), 'Circle:29');
+  assert.equal(at('derived.Shape.Pair._1'), '_1:30', 'a tuple variant\'s fields are _0, _1');
 });
 
 test('an exception made by create_exception! and added with m.add: its definition first, the add second', () => {

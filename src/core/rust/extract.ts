@@ -13,7 +13,7 @@ import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 4;
+export const RUST_EXTRACTOR_VERSION = 5;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -28,6 +28,8 @@ export interface RustField {
   attrs: RustAttr[];
   /** An enum variant that carries data (`V(u8)`, `V { x: u8 }`). */
   data?: true;
+  /** A data variant's fields: named (`V { x: u8 }`: `x`) or positional (`V(u8)`: `_0`). */
+  members?: { name: string; line: number }[];
 }
 
 export interface RustUse {
@@ -411,7 +413,20 @@ export function extractRust(text: string): RustFileFacts {
         const n = f.childForFieldName('name');
         if (!n) continue;
         const field: RustField = { name: n.text, line: lineOf(n), attrs: attrsBefore(f) };
-        if (f.type === 'enum_variant' && f.childForFieldName('body')) field.data = true;
+        const vbody = f.type === 'enum_variant' ? f.childForFieldName('body') : null;
+        if (vbody) {
+          field.data = true;
+          const members: { name: string; line: number }[] = [];
+          if (vbody.type === 'field_declaration_list') {
+            for (const m of vbody.namedChildren) {
+              const mn = m.type === 'field_declaration' ? m.childForFieldName('name') : null;
+              if (mn) members.push({ name: mn.text, line: lineOf(mn) });
+            }
+          } else {
+            for (const m of vbody.namedChildren) if (m.type !== 'attribute_item' && m.type !== 'visibility_modifier') members.push({ name: `_${members.length}`, line: lineOf(m) });
+          }
+          if (members.length) field.members = members;
+        }
         item.fields.push(field);
       }
     }

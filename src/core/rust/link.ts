@@ -404,7 +404,16 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     const getAll = pc ? 'get_all' in pc.kv || pc.pos.includes('get_all') || pc.pos.includes('set_all') : false;
     for (const f of cls.item.fields ?? []) {
       if (cls.item.kind === 'enum') {
-        if (style === 'pyo3') emit(`${qual}.${attr2name(f.attrs) ?? f.name}`, 'classattr', cls.file, f.line, f.name, style, `variant of #[pyclass] enum \`${cls.item.name}\``, rank);
+        if (style !== 'pyo3') continue;
+        const variant = `${qual}.${attr2name(f.attrs) ?? f.name}`;
+        emit(variant, 'classattr', cls.file, f.line, f.name, style, `variant of #[pyclass] enum \`${cls.item.name}\``, rank);
+        // A data variant is a class of its own: a getter per field, and the constructor and
+        // `__match_args__` PyO3 writes from the fields.
+        for (const m of f.members ?? []) emit(`${variant}.${m.name}`, 'getter', cls.file, m.line, m.name, style, `field of variant \`${cls.item.name}::${f.name}\``, rank);
+        if (f.data) {
+          emit(`${variant}.__new__`, 'constructor', cls.file, f.line, f.name, style, `variant \`${f.name}\` (PyO3 builds it from its fields)`, rank + 1);
+          if (f.members?.length) emit(`${variant}.__match_args__`, 'classattr', cls.file, f.line, f.name, style, `variant \`${f.name}\`'s fields (PyO3)`, rank + 1);
+        }
         continue;
       }
       const po = f.attrs.find((a) => a.name === 'pyo3');
@@ -457,14 +466,26 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         for (const d of dunders) also(d, cls, 'slot', `#[pyclass(${option})] on \`${cls.item.name}\` (from its Rust traits)`);
       }
     }
+    // One half of a slot makes Python list both: `__radd__` beside `__add__` (nb_add), `__delitem__`
+    // beside `__setitem__` (mp_ass_subscript); the unwritten half answers NotImplemented or
+    // raises. They lead to the half that is written.
+    if (style === 'pyo3') {
+      for (const [a, b] of SHARED_SLOTS) {
+        const wa = made.get(a), wb = made.get(b);
+        if (wa && !wb) also(b, wa, 'slot', `\`${a}\` on \`${cls.item.name}\` (PyO3 fills \`${b}\`, same slot)`);
+        else if (wb && !wa) also(a, wb, 'slot', `\`${b}\` on \`${cls.item.name}\` (PyO3 fills \`${a}\`, same slot)`);
+      }
+    }
     // One comparison makes PyO3 write the type's whole richcompare slot, so Python lists all six
     // on it; those with no fn (and not derived) answer NotImplemented. They lead to the
     // comparison that is written.
     const compared = COMPARISONS.find((op) => made.has(op));
     if (compared && style === 'pyo3') {
       const at = made.get(compared)!;
-      const by = at === cls ? `#[pyclass(eq)] on \`${cls.item.name}\`` : `\`${compared}\` on \`${cls.item.name}\``;
+      const by = at === cls ? `#[pyclass(eq)] on \`${cls.item.name}\`` : `\`${at.item.name}\` on \`${cls.item.name}\``;
       for (const op of COMPARISONS) also(op, at, 'slot', `${by}; no \`${op}\`: PyO3 answers NotImplemented`);
+      // Comparisons without a hash: CPython makes the instances unhashable (`__hash__` is None).
+      also('__hash__', at, 'slot', `${by} without \`__hash__\`: unhashable (None)`);
     }
   };
 
@@ -747,6 +768,13 @@ function attr2name(attrs: RustAttr[]): string | undefined {
   return attrs.find((a) => a.name === 'pyo3')?.kv.name;
 }
 
+
+/** Dunder pairs one type slot serves: Python lists both when either is written. */
+const SHARED_SLOTS: [string, string][] = [
+  ...['add', 'sub', 'mul', 'matmul', 'truediv', 'floordiv', 'mod', 'divmod', 'pow', 'lshift', 'rshift', 'and', 'xor', 'or']
+    .map((op): [string, string] => [`__${op}__`, `__r${op}__`]),
+  ['__setitem__', '__delitem__'], ['__set__', '__delete__'], ['__setattr__', '__delattr__'],
+];
 
 /** The comparison dunders `__richcmp__` serves. */
 const COMPARISONS = ['__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__'];
