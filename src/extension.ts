@@ -48,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SeamAp
       ],
       outputChannel: log,
       synchronize: {
-        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h,rs,py,pyi,toml}'),
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h,cpp,cc,cxx,hpp,hh,hxx,rs,py,pyi,toml}'),
       },
       initializationOptions: {
         // In an untrusted workspace, workspace settings may not point the index elsewhere.

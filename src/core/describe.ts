@@ -10,6 +10,7 @@ const STYLE_LABEL: Record<Target['style'], string> = {
 };
 
 export function languageLabel(t: Target): string {
+  if (t.style === 'c-api' && /\.(?:cpp|cc|cxx|hpp|hh|hxx)$/.test(t.file)) return 'C++';
   return STYLE_LABEL[t.style] ?? t.language;
 }
 

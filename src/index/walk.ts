@@ -38,8 +38,11 @@ export const DEFAULT_SKIP_DIRS: ReadonlySet<string> = new Set([
 /** Python files under these directories are tests, never public API. */
 const TEST_DIR = /[\\/](?:test|tests|idle_test|testing)(?:[\\/]|$)/;
 
+/** C++ sources: extensions written against the C API in C++ (greenlet) are read as C. */
+export const CPP_FILE = /\.(?:cpp|cc|cxx|hpp|hh|hxx)$/;
+
 export function langOf(name: string): FileLang | undefined {
-  if (name.endsWith('.c') || name.endsWith('.h')) return 'c';
+  if (name.endsWith('.c') || name.endsWith('.h') || CPP_FILE.test(name)) return 'c';
   if (name.endsWith('.rs')) return 'rust';
   if (name.endsWith('.py') || name.endsWith('.pyi')) return 'python';
   return undefined;

@@ -14,6 +14,8 @@ import { linkC } from '../../src/core/c/link';
 import { queryFor } from '../../src/parse/parsers';
 import type { Binding } from '../../src/core/model';
 import { tagsUnder } from '../helpers/tags';
+import { describeTarget } from '../../src/core/describe';
+import { langOf } from '../../src/index/walk';
 import defsScm from '../../queries/c/defs.scm';
 import tablesScm from '../../queries/c/tables.scm';
 import macrosScm from '../../queries/c/macros.scm';
@@ -25,7 +27,7 @@ function sourcesUnder(dir: string): string[] {
   for (const e of readdirSync(dir).sort()) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) out.push(...sourcesUnder(p));
-    else if (/\.[ch]$/.test(e)) out.push(p);
+    else if (/\.(?:[ch]|cpp)$/.test(e)) out.push(p);
   }
   return out;
 }
@@ -223,4 +225,13 @@ test('garbage and a 10 MB generated file do not crash extraction', () => {
   const table = f.inits.find((i) => i.name === 'big_methods');
   assert.ok(table && table.elems.length === rows.length - 1, 'the big table was not read whole');
   assert.ok(ms < 60_000, `10 MB took ${ms} ms`);
+});
+
+test('C++ sources are indexed as C and named C++ in hover (greenlet\'s style: reinterpret_cast, namespaces, classes)', () => {
+  for (const f of ['m.cpp', 'm.cc', 'm.cxx', 'm.hpp', 'm.hh']) assert.equal(langOf(f), 'c', f);
+  const { bindings } = linkFixtures(false);
+  const twice = targetsOf(bindings, '_cppext.twice')[0];
+  assert.equal(where(twice), 'cppext.cpp:19 (cppext_twice, function)');
+  assert.match(describeTarget(twice.target, (f) => f.slice(FIXTURES.length + 1)), /^C\+\+ — cppext\.cpp:19, `cppext_twice`/);
+  assert.match(describeTarget(targetsOf(bindings, '_adders.error')[0].target, (f) => f), /^C — /);
 });

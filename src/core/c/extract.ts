@@ -484,6 +484,9 @@ export function stripCasts(expr: string): string {
     s = s.replace(/^\(\s*void\s*\(\s*\*\s*\)\s*\(\s*void\s*\)\s*\)\s*/, '');
     const m = /^\w*CAST\w*\s*\(([\s\S]*)\)$/.exec(s);
     if (m) s = m[1].trim();
+    // C++: `reinterpret_cast<PyCFunction>(f)`.
+    const cpp = /^(?:reinterpret|static|const)_cast\s*<(?:[^<>]|<[^<>]*>)*>\s*\(([\s\S]*)\)$/.exec(s);
+    if (cpp && balanced(cpp[1])) s = cpp[1].trim();
     if (s.startsWith('&')) s = s.slice(1).trim();
     const p = /^\(([\s\S]*)\)$/.exec(s);
     if (p && balanced(p[1])) s = p[1].trim();
