@@ -13,3 +13,4 @@
   function: [(identifier) (scoped_identifier)] @fn
   arguments: (arguments) @args) @call.plain
 (let_declaration pattern: (identifier) @var value: (_) @value) @let
+(let_declaration pattern: (ref_pattern (identifier) @var) value: (_) @value) @let

@@ -372,3 +372,43 @@ fn errs(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
   const out = linkRustCrate({ root: '/e', cargoToml: '[package]\nname = "errs"\n', files: new Map([['/e/src/lib.rs', extractRust(lib)]]) });
   assert.deepEqual(targetsOf(out, 'errs.Boom').map((b) => `${b.target.kind}:${b.target.line}`), ['exception:2', 'constant:5']);
 });
+
+test('a submodule made by a helper that takes its name and its init fn as arguments (pyxirr\'s add_submodule), with `let ref`', () => {
+  const lib = `use pyo3::prelude::*;
+mod pe {
+    use pyo3::prelude::*;
+    pub fn module(_py: Python, m: &Bound<PyModule>) -> PyResult<()> {
+        m.add_function(wrap_pyfunction!(dpi, m)?)?;
+        Ok(())
+    }
+    #[pyfunction]
+    fn dpi() -> f64 { 0.0 }
+}
+fn add_submodule<F>(py: Python, parent: &Bound<PyModule>, name: &str, mod_init: F) -> PyResult<()>
+where
+    F: Fn(Python, &Bound<PyModule>) -> PyResult<()>,
+{
+    let ref child = PyModule::new(py, name)?;
+    mod_init(py, child)?;
+    parent.add(name.split('.').last().unwrap(), child)?;
+    py.import("sys")?.getattr("modules")?.set_item(name, child)?;
+    Ok(())
+}
+fn unused_helper(py: Python, parent: &Bound<PyModule>, name: &str) -> PyResult<()> {
+    let child = PyModule::new(py, name)?;
+    Ok(())
+}
+#[pymodule]
+#[pyo3(name = "_m")]
+fn m(py: Python, m: &Bound<PyModule>) -> PyResult<()> {
+    add_submodule(py, m, "pkg.pe", pe::module)?;
+    unused_helper(py, m, "pkg.never")
+}
+`;
+  const out = linkRustCrate({ root: '/h', cargoToml: '[package]\nname = "h"\n', pyprojectToml: '[build-system]\nbuild-backend = "maturin"\n[tool.maturin]\nmodule-name = "pkg._m"\n', files: new Map([['/h/src/lib.rs', extractRust(lib)]]) });
+  const at = (name: string): string => { const t = targetsOf(out, name)[0]?.target; return t ? `${t.symbol}:${t.line}` : 'nothing'; };
+  assert.equal(at('pkg._m.pe'), 'add_submodule:15', 'the module: its PyModule::new in the helper');
+  assert.equal(at('pkg._m.pe.dpi'), 'dpi:9');
+  assert.equal(at('pkg._m.never'), 'nothing', 'a module made but never added is not bound');
+  assert.ok(out.aliases.some((a) => a.from === 'pkg.pe' && a.to === 'pkg._m.pe'), 'its __name__ (put in sys.modules) leads to it');
+});

@@ -13,7 +13,7 @@ import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 5;
+export const RUST_EXTRACTOR_VERSION = 6;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -87,6 +87,11 @@ export interface RustModOp {
   name?: string;
   /** Plain identifiers passed to a helper call (`register(py, m)`). */
   args?: string[];
+  /** Every argument of a helper call, as written (`"pkg.pe"`, `pe::module`): what the helper's
+   *  parameters are bound to. */
+  argv?: string[];
+  /** `PyModule::new(py, name)` with the name a parameter of the enclosing fn. */
+  nameParam?: string;
 }
 
 export interface RustMethodDef {
@@ -470,6 +475,11 @@ export function extractRust(text: string): RustFileFacts {
       if (/\bPyModule::new(_bound)?\s*\(/.test(v)) {
         const name = firstString(v);
         if (name) facts.ops.push({ op: 'newmodule', inFn, line, var: cap('var')!.text, name });
+        else {
+          // A helper's `PyModule::new(py, name)`: named by its caller (pyxirr's add_submodule).
+          const p = /\bPyModule::new(?:_bound)?\s*\(\s*[^,()]+,\s*&?\s*([A-Za-z_]\w*)\s*\)/.exec(v);
+          if (p) facts.ops.push({ op: 'newmodule', inFn, line, var: cap('var')!.text, nameParam: p[1] });
+        }
       }
       continue;
     }
@@ -487,7 +497,10 @@ export function extractRust(text: string): RustFileFacts {
       const idents = args.namedChildren
         .map((a) => /^&?\s*(?:mut\s+)?([A-Za-z_]\w*)$/.exec(a.text)?.[1])
         .filter((s): s is string => !!s);
-      if (idents.length) facts.ops.push({ op: 'call', inFn, line, path: segs, args: idents });
+      if (idents.length) {
+        const argv = args.namedChildren.map((a) => (a.text.length > 200 ? '' : a.text.replace(/^&\s*/, '')));
+        facts.ops.push({ op: 'call', inFn, line, path: segs, args: idents, argv });
+      }
       continue;
     }
     const method = cap('method')!.text;
@@ -517,6 +530,11 @@ export function extractRust(text: string): RustFileFacts {
         const lits = args.namedChildren.filter((a) => a.type === 'string_literal');
         if (lits.length && (args.namedChildren[0] === lits[0] || args.namedChildren[1] === lits[0])) {
           facts.ops.push({ op: 'constant', inFn, line, recv, name: firstString(lits[0].text)! });
+        } else {
+          // `parent.add(<name expr>, child)`: a module variable added under a computed name.
+          const last = args.namedChildren[args.namedChildren.length - 1];
+          const v = last && /^&?\s*([A-Za-z_]\w*)$/.exec(last.text)?.[1];
+          if (v && args.namedChildren.length === 2) facts.ops.push({ op: 'submodule', inFn, line, recv, var: v });
         }
         break;
       }

@@ -345,6 +345,9 @@ interface PyMod {
   children: PyMod[];
   /** The item that declares it (`#[pymodule]` fn or mod), if any. */
   decl?: ItemRef;
+  /** A dotted `PyModule::new` name (`"pyxirr.pe"`): also reachable by it (its `__name__`,
+   *  which helpers put in `sys.modules`). */
+  fullName?: string;
   isChild?: boolean;
 }
 
@@ -523,8 +526,10 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
   };
 
   const visited = new Set<string>();
-  const collectFn = (fn: ItemRef, recv: Set<string>, into: PyMod, depth: number): void => {
-    const vk = `${fn.file}#${fn.idx}#${into.pyName}#${into.line}`;
+  /** What a helper's parameters were given: the argument as written and, for a path, the item. */
+  type Bound = Map<string, { text: string; ref?: ItemRef }>;
+  const collectFn = (fn: ItemRef, recv: Set<string>, into: PyMod, depth: number, bound?: Bound): void => {
+    const vk = `${fn.file}#${fn.idx}#${into.pyName}#${into.line}#${bound ? [...bound.values()].map((b) => b.text).join(',') : ''}`;
     if (visited.has(vk) || depth > 8) return;
     visited.add(vk);
     const facts = c.files.get(fn.file)!;
@@ -534,9 +539,13 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     for (const op of facts.ops) {
       if (op.inFn !== fn.idx) continue;
       if (op.op === 'newmodule') {
+        const given = op.name ?? (op.nameParam ? /^"([\w.]+)"$/.exec(bound?.get(op.nameParam)?.text ?? '')?.[1] : undefined);
+        if (!given) continue;
+        const last = given.split('.').pop()!;
         locals.set(op.var!, {
-          pyName: op.name!, symbol: fn.item.name, file: fn.file, line: op.line, evidence: `PyModule::new in \`${fn.item.name}\``,
+          pyName: op.nameParam ? last : given, symbol: fn.item.name, file: fn.file, line: op.line, evidence: `PyModule::new in \`${fn.item.name}\``,
           functions: [], classes: [], constants: [], children: [],
+          ...(op.nameParam && given !== last ? { fullName: given } : {}),
         });
       }
     }
@@ -561,13 +570,22 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         case 'call': {
           const passed = (op.args ?? []).map((a) => locals.get(a) ?? (recv.has(a) ? into : undefined)).filter((m): m is PyMod => !!m);
           if (!passed.length) break;
-          const callee = crate.resolve(fn.mod, op.path!)?.ref;
+          // A parameter called as a function (`mod_init(py, child)`) calls what it was given.
+          const callee = (op.path!.length === 1 ? bound?.get(op.path![0])?.ref : undefined) ?? crate.resolve(fn.mod, op.path!)?.ref;
           if (callee?.item.kind !== 'fn' || has(callee.item, 'pymodule')) {
             // A #[pymodule] fn called directly on a module variable fills that module.
             if (callee && has(callee.item, 'pymodule')) for (const m of passed) collectFn(callee, new Set(callee.item.params), m, depth + 1);
             break;
           }
-          for (const m of passed) collectFn(callee, new Set(callee.item.params), m, depth + 1);
+          // The helper's parameters bound to what this call passes (literals and fn paths).
+          const params = callee.item.params ?? [];
+          const given: Bound = new Map();
+          (op.argv ?? []).forEach((a, i) => {
+            if (!params[i] || !a) return;
+            const path = /^[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*$/.test(a) ? crate.resolve(fn.mod, a.split('::'))?.ref : undefined;
+            given.set(params[i], { text: a, ref: path?.item.kind === 'fn' ? path : bound?.get(a)?.ref });
+          });
+          for (const m of passed) collectFn(callee, new Set(params), m, depth + 1, given);
           break;
         }
         default:
@@ -620,6 +638,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
       if (emitted.has(m)) return;
       emitted.add(m);
       emit(qual, 'module', m.file, m.line, m.symbol, 'pyo3', m.evidence);
+      if (m.fullName && m.fullName !== qual) out.aliases.push({ from: m.fullName, to: qual, star: false, file: realFile(m.file), line: m.line });
       for (const f of m.functions) {
         emit(`${qual}.${pyfunctionName(f.ref.item)}`, 'function', f.ref.file, f.ref.item.line, f.ref.item.name, 'pyo3', f.evidence);
       }
