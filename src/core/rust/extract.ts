@@ -7,13 +7,14 @@
  * Structure (items, attributes, calls, struct literals) comes from tree-sitter-rust; only the
  * insides of attributes and macro token trees are read as text.
  */
+import type { MacroArm } from './macroRules';
 import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
 import { LineIndex } from '../lines';
 import itemsScm from '../../../queries/rust/items.scm';
 import callsScm from '../../../queries/rust/calls.scm';
 import ffiScm from '../../../queries/rust/ffi.scm';
 
-export const RUST_EXTRACTOR_VERSION = 6;
+export const RUST_EXTRACTOR_VERSION = 7;
 
 /** `#[name(pos, key = "value")]`: positional arguments and key/value pairs, quotes stripped. */
 export interface RustAttr {
@@ -142,16 +143,11 @@ export interface RustFileFacts {
   macroCalls?: RustMacroCall[];
 }
 
-/** The first arm of a `macro_rules!` whose transcriber holds PyO3 items, when its matcher is a
- *  plain list of `$name:fragment` (no repetition). */
+/** A `macro_rules!` one of whose arms writes PyO3 items: every arm, in order (the first that
+ *  matches an invocation is the one Rust expands). */
 export interface RustPyMacro {
   name: string;
-  /** Metavariable names, in the matcher's order. */
-  params: string[];
-  /** The transcriber's text, without its delimiters. */
-  body: string;
-  /** 1-based line where `body` begins. */
-  line: number;
+  arms: MacroArm[];
 }
 
 export interface RustMacroCall {
@@ -160,6 +156,8 @@ export interface RustMacroCall {
   /** The arguments' text, without the delimiters. */
   args: string;
   line: number;
+  /** Line of the arguments' opening delimiter. */
+  argsLine?: number;
   /** Inline `mod x { }` path inside this file. */
   scope: string[];
 }
@@ -387,7 +385,7 @@ export function extractRust(text: string): RustFileFacts {
         const at = node.parent?.type === 'expression_statement' ? node.parent.parent : node.parent;
         if (at && (at.type === 'source_file' || at.type === 'declaration_list') && !enclosing(node, 'function_item')) {
           const tt = node.namedChildren.find((c) => c.type === 'token_tree');
-          if (tt) (facts.macroCalls ??= []).push({ name: item.name, args: withoutComments(tt).slice(1, -1), line: item.line, scope: item.scope });
+          if (tt) (facts.macroCalls ??= []).push({ name: item.name, args: withoutComments(tt).slice(1, -1), line: item.line, argsLine: lineOf(tt), scope: item.scope });
         }
         continue;
       }
@@ -583,20 +581,27 @@ export function extractRust(text: string): RustFileFacts {
   return facts;
 }
 
-/** The `macro_rules!` of a text whose first arm with PyO3 items has a plain matcher. */
+/** The `macro_rules!` of a text that write PyO3 items in one of their arms. */
 export function pyMacrosOf(text: string): RustPyMacro[] {
   const out: RustPyMacro[] = [];
   const re = /\bmacro_rules!\s*([A-Za-z_]\w*)\s*\{/g;
+  const lineAt = (offset: number): number => {
+    let line = 1;
+    for (let k = text.indexOf('\n'); k >= 0 && k < offset; k = text.indexOf('\n', k + 1)) line++;
+    return line;
+  };
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const end = closeOf(text, m.index + m[0].length - 1);
     if (end < 0) continue;
+    const arms: MacroArm[] = [];
+    let py = false;
     let i = m.index + m[0].length;
     while (i < end) {
       while (i < end && /[\s;]/.test(text[i])) i++;
       if (i >= end || !'([{'.includes(text[i])) break;
       const mEnd = closeOf(text, i);
       if (mEnd < 0) break;
-      const matcher = text.slice(i + 1, mEnd);
+      const mStart = i + 1;
       i = mEnd + 1;
       while (i < end && /\s/.test(text[i])) i++;
       if (text.slice(i, i + 2) !== '=>') break;
@@ -606,15 +611,11 @@ export function pyMacrosOf(text: string): RustPyMacro[] {
       const tEnd = closeOf(text, i);
       if (tEnd < 0) break;
       const body = text.slice(i + 1, tEnd);
+      if (/#\[(?:pyo3::)?py(?:class|methods|function)\b/.test(body)) py = true;
+      arms.push({ matcher: text.slice(mStart, mEnd), matcherLine: lineAt(mStart), body, line: lineAt(i + 1) });
       i = tEnd + 1;
-      if (!/#\[(?:pyo3::)?py(?:class|methods|function)\b/.test(body)) continue;
-      if (matcher.includes('$(')) break;
-      const params = [...matcher.matchAll(/\$([A-Za-z_]\w*)\s*:/g)].map((p) => p[1]);
-      let line = 1;
-      for (let k = text.indexOf('\n'); k >= 0 && k <= tEnd - body.length - 1; k = text.indexOf('\n', k + 1)) line++;
-      out.push({ name: m[1], params, body, line });
-      break;
     }
+    if (py && arms.length) out.push({ name: m[1], arms });
   }
   return out;
 }

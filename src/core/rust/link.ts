@@ -6,6 +6,7 @@
 import type { LinkOutput, Style, TargetKind } from '../model';
 import type { RustAttr, RustFileFacts, RustItem, RustModOp, RustPyMacro } from './extract';
 import { extractRust, pathSegs } from './extract';
+import { expandMacro } from './macroRules';
 
 export interface RustCrate {
   /** Absolute directory holding Cargo.toml. */
@@ -114,26 +115,28 @@ function expandPyMacros(c: RustCrate, layout: SrcLayout, extract: (text: string)
     for (const call of f.macroCalls ?? []) {
       const def = macros.get(call.name);
       if (!def) continue;
-      const args = splitMacroArgs(call.args);
-      if (args.length !== def.m.params.length) continue;
-      const values = new Map(def.m.params.map((p, i) => [p, args[i].replace(/\s*\n\s*/g, ' ')]));
-      const text = def.m.body
-        .replace(/\$crate\b/g, 'crate')
-        .replace(/\$([A-Za-z_]\w*)/g, (all, p: string) => values.get(p) ?? all);
+      const expanded = expandMacro(def.m.arms, call.args, call.argsLine ?? call.line);
+      if (!expanded) continue;
       let facts: RustFileFacts;
       try {
-        facts = extract(text);
+        facts = extract(expanded.text);
       } catch {
         continue;
       }
-      const off = def.m.line - 1;
+      // An expansion's line: where it was written. Tokens the invocation handed on keep their
+      // lines when it is in the macro's own file; elsewhere, the line they were put on.
+      const lineOf = (l: number): number => {
+        const at = expanded.lines[l - 1];
+        if (!at) return l;
+        return at.from === 0 || file === def.file ? at.line : at.at;
+      };
       const items = facts.items.map((it) => ({
         ...it,
-        line: it.line + off,
+        line: lineOf(it.line),
         scope: [...call.scope, ...it.scope],
-        ...(it.fields ? { fields: it.fields.map((f) => ({ ...f, line: f.line + off })) } : {}),
+        ...(it.fields ? { fields: it.fields.map((fl) => ({ ...fl, line: lineOf(fl.line), ...(fl.members ? { members: fl.members.map((x) => ({ ...x, line: lineOf(x.line) })) } : {}) })) } : {}),
       }));
-      const ops = facts.ops.map((o) => ({ ...o, line: o.line + off }));
+      const ops = facts.ops.map((o) => ({ ...o, line: lineOf(o.line) }));
       out.push({ file: `${def.file}${EXPANSION}${file}:${call.line}`, facts: { ...facts, items, ops }, fmod: moduleOfFile(layout, file) });
     }
   }
