@@ -418,7 +418,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
         for (const m of f.members ?? []) emit(`${variant}.${m.name}`, 'getter', cls.file, m.line, m.name, style, `field of variant \`${cls.item.name}::${f.name}\``, rank);
         if (f.data) {
           emit(`${variant}.__new__`, 'constructor', cls.file, f.line, f.name, style, `variant \`${f.name}\` (PyO3 builds it from its fields)`, rank + 1);
-          if (f.members?.length) emit(`${variant}.__match_args__`, 'classattr', cls.file, f.line, f.name, style, `variant \`${f.name}\`'s fields (PyO3)`, rank + 1);
+          emit(`${variant}.__match_args__`, 'classattr', cls.file, f.line, f.name, style, `variant \`${f.name}\`'s fields (PyO3)`, rank + 1);
         }
         continue;
       }
