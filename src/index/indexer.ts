@@ -420,11 +420,12 @@ export class Indexer {
   private linkPy(): LinkOutput {
     const files = new Map<string, { module: string; facts: PythonFileFacts; stub: boolean }>();
     const empty: PythonFileFacts = { language: 'python', defs: [], imports: [] };
+    const projects = this.projectDirs();
     for (const [p, e] of this.entries) {
       // Files the cheap scan skipped still tell the linker which modules are Python, not native.
       if (e.lang !== 'python' || e.skip) continue;
       const rel = relative(e.root, p).split(sep).join('/');
-      const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)));
+      const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)), (relDir) => projects.has(join(e.root, relDir)));
       files.set(p, { module, facts: (e.facts as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
     }
     return linkPython(files);
@@ -440,7 +441,13 @@ export class Indexer {
     const root = this.roots.find((r) => !relative(r, path).startsWith('..'));
     if (!root) return undefined;
     const rel = relative(root, path).split(sep).join('/');
-    return moduleNameFor(rel, (relDir) => this.packageDirs.has(join(root, relDir)));
+    const projects = this.projectDirs();
+    return moduleNameFor(rel, (relDir) => this.packageDirs.has(join(root, relDir)), (relDir) => projects.has(join(root, relDir)));
+  }
+
+  /** Directories holding a Python project's setup.py or pyproject.toml. */
+  private projectDirs(): Set<string> {
+    return new Set([...this.manifests.keys()].filter((m) => /(?:^|[\\/])(?:pyproject\.toml|setup\.py)$/.test(m)).map((m) => dirname(m)));
   }
 
   /** Python sources under the roots, for reference search. */

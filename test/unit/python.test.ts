@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { extractPython, pythonLightFacts, pythonNeedsParse, PY_EXTRACTOR_VERSION } from '../../src/core/python/extract';
+import { extractPython, pythonLightFacts, pythonNeedsParse, swapDecorators, PY_EXTRACTOR_VERSION } from '../../src/core/python/extract';
 import { moduleNameFor, resolveRelative } from '../../src/core/python/module';
 import { linkPython, looksNative, type PythonFileInput } from '../../src/core/python/link';
 import { namesAtCursor } from '../../src/core/python/cursor';
@@ -251,6 +251,17 @@ describe('python module names', () => {
     assert.equal(moduleNameFor('a\\b\\c.py', dirs('a/b')), 'b.c');
     // A directory without __init__ ends the dotted name even if its parent is a package.
     assert.equal(moduleNameFor('p/nopkg/m.py', dirs('p')), 'm');
+  });
+  test('namespace packages (PEP 420) in a src/ layout: zope\'s src/zope/interface/', () => {
+    const projects = (...ds: string[]) => (d: string) => ds.includes(d);
+    const pkgs = dirs('src/zope/interface', 'src/zope/interface/common', 'proj/src/google/cloud/storage', 'Lib/json', 'Tools/pg/pegen');
+    assert.equal(moduleNameFor('src/zope/interface/declarations.py', pkgs, projects('')), 'zope.interface.declarations');
+    assert.equal(moduleNameFor('src/zope/interface/common/__init__.py', pkgs, projects('')), 'zope.interface.common');
+    assert.equal(moduleNameFor('proj/src/google/cloud/storage/blob.py', pkgs, projects('proj')), 'google.cloud.storage.blob');
+    assert.equal(moduleNameFor('src/zope/interface/declarations.py', pkgs, projects()), 'interface.declarations', 'no project: no src/ layout');
+    // Not a src/ layout: a directory of the project without __init__.py is not a namespace.
+    assert.equal(moduleNameFor('Lib/json/decoder.py', pkgs, projects('')), 'json.decoder');
+    assert.equal(moduleNameFor('Tools/pg/pegen/parser.py', pkgs, projects('')), 'pegen.parser');
   });
   test('relative imports', () => {
     assert.equal(resolveRelative('json.decoder', false, 1, 'scanner'), 'json.scanner');
@@ -585,4 +596,57 @@ test('files the cheap scan skips still hand on their own package\'s names (absol
   const index = new NameIndex([native, out]);
   assert.equal(index.resolve('pkg.sub.Cert')[0]?.file, '/r/src/lib.rs');
   assert.equal(index.resolve('pkg.sub.base.Cert')[0]?.file, '/r/src/lib.rs');
+});
+
+describe('a decorator that swaps a definition for the native one (zope\'s _use_c_impl)', () => {
+  const compat = `import os
+
+def _c_optimizations_available():
+    try:
+        from zope.interface import _zope_interface_coptimizations as c_opt
+        return c_opt
+    except ImportError:
+        return False
+
+def _use_c_impl(py_impl, name=None, globs=None):
+    name = name or py_impl.__name__
+    def find_impl():
+        c_opt = _c_optimizations_available()
+        if not c_opt:
+            return py_impl
+        return getattr(c_opt, name)
+    return find_impl()
+
+def unrelated(x):
+    return getattr(x, 'y')
+`;
+  const declarations = `from zope.interface._compat import _use_c_impl
+
+@_use_c_impl
+def providedBy(ob):
+    return None
+
+@_use_c_impl
+class ObjectSpecificationDescriptor:
+    pass
+
+@staticmethod
+def plain():
+    pass
+`;
+  test('the decorator and its native module are read from the text', () => {
+    assert.deepEqual(swapDecorators(compat), [{ name: '_use_c_impl', module: 'zope.interface._zope_interface_coptimizations', level: 0 }]);
+    assert.deepEqual(swapDecorators('def f(impl):\n    return getattr(impl, impl.__name__)\n'), [], 'no private module imported');
+  });
+  test('each decorated definition leads to the native name first, the def as its fallback', () => {
+    const files = new Map<string, PythonFileInput>([
+      ['/z/src/zope/interface/_compat.py', { module: 'zope.interface._compat', facts: extractPython(compat), stub: false }],
+      ['/z/src/zope/interface/declarations.py', { module: 'zope.interface.declarations', facts: extractPython(declarations), stub: false }],
+    ]);
+    const out = linkPython(files);
+    assert.ok(alias(out, 'zope.interface.declarations.providedBy', 'zope.interface._zope_interface_coptimizations.providedBy'));
+    assert.ok(alias(out, 'zope.interface.declarations.ObjectSpecificationDescriptor', 'zope.interface._zope_interface_coptimizations.ObjectSpecificationDescriptor'));
+    assert.equal(bindingsNamed(out, 'zope.interface.declarations.providedBy')[0].target.evidence, 'pure-Python fallback');
+    assert.equal(out.aliases.filter((a) => a.from.endsWith('.plain')).length, 0);
+  });
 });

@@ -18,7 +18,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 5;
+export const PY_EXTRACTOR_VERSION = 6;
 
 export type PyDefKind =
   | 'function'
@@ -44,6 +44,19 @@ export interface PyDef {
   inHandlerOf?: number[];
   /** A class's bases that are plain dotted names (`_random.Random`), in order; absent when none. */
   bases?: string[];
+  /** A module-level definition's decorators that are plain dotted names (arguments dropped),
+   *  other than the builtin ones; absent when none. */
+  decorators?: string[];
+}
+
+/** A decorator that hands back, for what it decorates, the attribute of the same name of a
+ *  native module (zope's `_use_c_impl`: `getattr(c_opt, py_impl.__name__)`). */
+export interface PySwap {
+  /** The decorator function's name. */
+  name: string;
+  /** The native module, as imported in the file (relative: `level` dots). */
+  module: string;
+  level: number;
 }
 
 export interface PyImport {
@@ -90,6 +103,8 @@ export interface PythonFileFacts {
   assigns?: PyAssign[];
   /** `__all__`, when every write to it is literal; absent otherwise (or when there is none). */
   all?: string[];
+  /** Decorators defined here that swap a definition for a native one; absent when none. */
+  swaps?: PySwap[];
   /** Read without a parse (`pythonLightFacts`): only its column-0 absolute `from` imports. */
   light?: boolean;
 }
@@ -136,7 +151,47 @@ export function pythonLightFacts(text: string): PythonFileFacts | null {
 export function extractPython(text: string): PythonFileFacts {
   // Function bodies and other statements are emptied first: see skeleton.ts (lines are kept).
   const outline = pythonOutline(text);
-  return pythonFactsOfWalk(parse('python', outline), outline, true);
+  const facts = pythonFactsOfWalk(parse('python', outline), outline, true);
+  const swaps = swapDecorators(text);
+  if (swaps.length) facts.swaps = swaps;
+  return facts;
+}
+
+/**
+ * Decorators written to swap a pure-Python definition for a native one: a module-level
+ * `def D(impl, ...)` whose body reads `getattr(<module>, <name>)` with the name taken from
+ * `__name__`, in a file that imports exactly one private module (where the native ones are).
+ * Read from the text (the outline empties function bodies).
+ */
+export function swapDecorators(text: string): PySwap[] {
+  if (!text.includes('getattr(') || !text.includes('__name__')) return [];
+  const natives = new Map<string, PySwap>();
+  const imp = /^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(_[A-Za-z0-9]\w*)\b|^[ \t]*import[ \t]+([\w.]*\._[A-Za-z0-9]\w*|_[A-Za-z0-9]\w*)\b/gm;
+  for (let m = imp.exec(text); m; m = imp.exec(text)) {
+    const level = m[1]?.length ?? 0;
+    const module = m[3] ? (m[2] ? `${m[2]}.${m[3]}` : m[3]) : m[4];
+    natives.set(`${level}:${module}`, { name: '', module, level });
+  }
+  if (natives.size !== 1) return [];
+  const native = [...natives.values()][0];
+  const out: PySwap[] = [];
+  const last = native.module.slice(native.module.lastIndexOf('.') + 1);
+  if (last.startsWith('_py')) return []; // `_pyio`: the pure-Python twin
+  const def = /^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*([A-Za-z_]\w*)/gm;
+  for (let m = def.exec(text); m; m = def.exec(text)) {
+    // The body: up to the next line that starts at column 0 with code.
+    const rest = text.slice(m.index + m[0].length);
+    const end = /\n(?=[^\s#])/.exec(rest);
+    const body = end ? rest.slice(0, end.index) : rest;
+    // The name read is the decorated object's own: `getattr(mod, impl.__name__)`, or through a
+    // variable set from it (`name = name or impl.__name__` ... `getattr(c_opt, name)`).
+    const own = `${m[2]}.__name__`;
+    if (!body.includes(own)) continue;
+    const vars = [...body.matchAll(new RegExp(`\\b([A-Za-z_]\\w*)[ \\t]*=[^\\n]*\\b${m[2]}\\.__name__\\b`, 'g'))].map((v) => v[1]);
+    const read = [...body.matchAll(/\bgetattr\(\s*[A-Za-z_]\w*\s*,\s*([^,()]+?)\s*[,)]/g)].map((g) => g[1]);
+    if (read.some((r) => r === own || vars.includes(r))) out.push({ ...native, name: m[1] });
+  }
+  return out;
 }
 
 /** The facts of an already parsed module, read with the queries (the reference reading). */
@@ -214,6 +269,10 @@ export function pythonFactsOfWalk(tree: Tree, text: string, outline = false): Py
           };
           if (scope.handlers.length) d.inHandlerOf = scope.handlers.slice();
           if (bases?.length) d.bases = bases;
+          if (decorators?.length && chain.length === 0) {
+            const named = namedDecorators(decorators);
+            if (named.length) d.decorators = named;
+          }
           defs.push(d);
         }
         if (isClass) inner.chain = chain && [...chain, name];
@@ -321,6 +380,8 @@ function collectDefs(root: SyntaxNode): PyDef[] {
     if (handlers.length) d.inHandlerOf = handlers;
     const bases = isClass ? basesOf(def) : [];
     if (bases.length) d.bases = bases;
+    const named = chain.length === 0 ? namedDecorators(decoratorsOf(def)) : [];
+    if (named.length) d.decorators = named;
     out.push(d);
   }
   return out;
@@ -349,6 +410,13 @@ function methodKind(def: SyntaxNode, name: string): PyDefKind {
 }
 
 /** A method's kind from its decorators (their text without `@`) and name. */
+const BUILTIN_DECORATORS = new Set(['staticmethod', 'classmethod', 'property', 'functools.wraps', 'wraps', 'dataclass', 'dataclasses.dataclass', 'functools.cache', 'functools.lru_cache', 'lru_cache', 'cache', 'overload', 'typing.overload', 'final', 'typing.final', 'abstractmethod', 'abc.abstractmethod', 'contextmanager', 'contextlib.contextmanager']);
+
+/** Decorators that are plain dotted names (arguments dropped), the builtin ones left out. */
+function namedDecorators(decorators: string[]): string[] {
+  return decorators.map((x) => x.replace(/\([\s\S]*$/, '').trim()).filter((x) => /^[A-Za-z_][\w.]*$/.test(x) && !BUILTIN_DECORATORS.has(x));
+}
+
 function kindOf(decos: string[], name: string): PyDefKind {
   if (decos.includes('staticmethod')) return 'staticmethod';
   if (decos.includes('classmethod')) return 'classmethod';

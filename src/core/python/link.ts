@@ -53,6 +53,15 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
   const isNative = (m: string): boolean => looksNative(m) && !pythonModules.has(m);
   // Sources before stubs, so a module with both keeps the .py line for its aliases.
   const ordered = [...files.entries()].sort((a, b) => Number(a[1].stub) - Number(b[1].stub));
+  // Decorators that swap what they decorate for the native module's same-named attribute:
+  // `pkg._compat._use_c_impl` -> `pkg._native`.
+  const swaps = new Map<string, string>();
+  for (const [file, { module, facts }] of ordered) {
+    for (const s of facts.swaps ?? []) {
+      const native = resolveRelative(module, isPackageInit(file), s.level, s.module);
+      if (native) swaps.set(`${module}.${s.name}`, native);
+    }
+  }
   for (const [file, { module, facts, stub }] of ordered) {
     if (!module) continue;
     // A file read without a parse hands on only names from its own top-level package.
@@ -76,7 +85,21 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
       const dot = to.lastIndexOf('.');
       if (dot > 0 && isNative(to.slice(0, dot)) && !rebound.has(a.name)) rebound.set(a.name, a.line);
     }
-    for (const d of facts.defs) out.bindings.push(bindingOf(file, module, d, overriding, isNative, rebound));
+    // A decorator's own name: through `from x import D`, else as `named` reads it.
+    const decorator = (x: string): string => {
+      const head = x.split('.')[0];
+      const from = imports.find(({ imp }) => imp.name !== undefined && imp.name !== '*' && imp.bound === head);
+      return from ? `${from.target}.${from.imp.name}${x.slice(head.length)}` : named(x);
+    };
+    for (const d of facts.defs) {
+      // `@_use_c_impl def providedBy(ob)`: the module's name is the native one when it loads.
+      const swapped = swaps.size ? d.decorators?.map((x) => swaps.get(decorator(x))).find((m) => m !== undefined) : undefined;
+      if (swapped) {
+        out.aliases.push({ from: `${module}.${d.name}`, to: `${swapped}.${d.name}`, star: false, file, line: d.line });
+        rebound.set(d.name, d.line + 0.5); // the def is the fallback
+      }
+      out.bindings.push(bindingOf(file, module, d, overriding, isNative, rebound));
+    }
   }
   return out;
 }

@@ -7,18 +7,38 @@
  *   src/pkg/__init__.py             -> pkg
  *   stubs/foo.pyi                   -> foo
  */
-export function moduleNameFor(relPath: string, hasInit: (relDir: string) => boolean): string {
+export function moduleNameFor(relPath: string, hasInit: (relDir: string) => boolean, isProject?: (relDir: string) => boolean): string {
   const parts = relPath.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
   const file = parts.pop() ?? '';
   const stem = file.replace(/\.pyi?$/, '');
   const names: string[] = stem === '__init__' ? [] : [stem];
   // Walk up while the directory is a package; the first non-package directory ends the name.
-  for (let n = parts.length; n > 0; n--) {
+  let n = parts.length;
+  for (; n > 0; n--) {
     if (!hasInit(parts.slice(0, n).join('/'))) break;
     names.unshift(parts[n - 1]);
   }
+  // Namespace packages (PEP 420: no __init__.py) in a project's `src/` layout, such as zope's
+  // `src/zope/interface/`: every directory between `src/` and the package names a level. (Only
+  // under `src/`, whose children are importable by convention; elsewhere a directory without
+  // __init__.py is as likely a folder of scripts.)
+  if (isProject && n > 0) {
+    const ns: string[] = [];
+    for (let k = n; k > 0; k--) {
+      const dir = parts[k - 1];
+      if (dir === 'src' && isProject(parts.slice(0, k - 1).join('/'))) {
+        if (ns.length) return [...ns, ...names].join('.');
+        break;
+      }
+      if (!/^[A-Za-z_]\w*$/.test(dir) || NOT_NAMESPACES.has(dir) || isProject(parts.slice(0, k).join('/'))) break;
+      ns.unshift(dir);
+    }
+  }
   return names.join('.');
 }
+
+/** Directories that hold code without being a namespace package of it. */
+const NOT_NAMESPACES = new Set(['src', 'lib', 'Lib', 'python', 'tests', 'test', 'docs', 'doc', 'examples', 'scripts', 'tools', 'benchmarks', 'site-packages']);
 
 /** The package a relative import is taken against: the module itself for an `__init__`, its
  *  parent otherwise; then one level up per extra dot. Undefined when it climbs out of the top. */
