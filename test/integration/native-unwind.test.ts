@@ -6,7 +6,8 @@
  * GDB's level (locals, evaluation). Stops: a breakpoint in Rust under Python -> C -> Python -> Rust
  * (nested.py), a SIGSEGV in C (segfault.py: the signal frame), a Rust panic (panic.py), several
  * threads blocked in C (threads.py), a generator and a coroutine (gen_coro.py), deep recursion
- * across C (depth.py 300). A missing interpreter is a failure.
+ * across C (depth.py 300). Over LLDB, the same frames, and locals from LLDB's frame of each
+ * level. A missing interpreter is a failure.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +25,7 @@ import { EVAL_LOOP } from '../../src/debug/stack/glue';
 import type { Symbols } from '../../src/debug/types';
 import type { ChildProcess } from 'node:child_process';
 import { createGdbBackend } from '../../src/debug/gdb/backend';
+import { createLldbBackend } from '../../src/debug/lldb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
 import * as mi from '../../src/debug/mi/commands';
 import type { DebugBackend, StopEvent } from '../../src/debug/backend';
@@ -234,6 +236,49 @@ for (const py of interpreters) {
         rmSync(dir, { recursive: true, force: true });
         if (saved.unwind === undefined) delete process.env.SEAM_NATIVE_UNWIND; else process.env.SEAM_NATIVE_UNWIND = saved.unwind;
         if (saved.cache === undefined) delete process.env.SEAM_LAYOUT_CACHE; else process.env.SEAM_LAYOUT_CACHE = saved.cache;
+      }
+    });
+    test('over LLDB too: the same frames as over GDB, and a C frame\'s locals from LLDB\'s frame at that level', async () => {
+      assert.ok(p, 'fixtures did not build');
+      const held = await startHeld(p, 'depth.py', ['40']);
+      try {
+        const viaGdb = await createGdbBackend({});
+        let gdbFrames: NativeFrame[];
+        try {
+          await viaGdb.attach(held.pid!);
+          gdbFrames = await viaGdb.frames((await viaGdb.threads())[0].id);
+        } finally {
+          await viaGdb.close({ detach: true });
+        }
+        const viaLldb = await createLldbBackend({});
+        try {
+          await viaLldb.attach(held.pid!);
+          const thread = (await viaLldb.threads()).find((t) => t.lwp === held.pid)!;
+          // (LLDB's own frames differ: an inlined frame has the pc of its call site.)
+          const ours = await viaLldb.frames(thread.id);
+          assert.deepEqual(ours.map(line), gdbFrames.map(line));
+          // A C frame's locals: those LLDB gives for its own frame of that function.
+          const theirs = await (viaLldb as unknown as { lldbFrames(t: number): Promise<NativeFrame[]> }).lldbFrames(thread.id);
+          let checked = 0;
+          for (const f of ours.slice(0, 16)) {
+            const names = (await viaLldb.locals(thread.id, f.level)).map((v) => v.name).sort();
+            if (!names.length) continue;
+            // The n-th frame of a function of ours is LLDB's n-th (its levels may differ: an LTO build's inlined frames).
+            const nth = ours.slice(0, f.level).filter((x) => x.func === f.func).length;
+            const same = theirs.filter((x) => x.func === f.func)[nth];
+            assert.ok(same, `LLDB has ${f.func} (#${nth}) too`);
+            const direct = (await (viaLldb as unknown as { dap: { request<T>(c: string, a: object): Promise<T> } }).dap.request<{ scopes: { name: string; variablesReference: number; presentationHint?: string }[] }>('scopes', { frameId: (viaLldb as unknown as { frameIds: Map<string, number> }).frameIds.get(`${thread.id}:${same.level}`) }));
+            const scope = direct.scopes.find((x) => x.presentationHint === 'locals' || /^locals$/i.test(x.name))!;
+            const theirNames = (await viaLldb.children(scope.variablesReference)).map((v) => v.name).sort();
+            assert.deepEqual(names, theirNames, `the locals of ${f.func} at our level ${f.level} are LLDB's level ${same.level}'s`);
+            checked++;
+          }
+          assert.ok(checked > 0, 'some C frame has locals');
+        } finally {
+          await viaLldb.close({ detach: true });
+        }
+      } finally {
+        held.kill('SIGKILL');
       }
     });
     for (const s of SCENARIOS) {

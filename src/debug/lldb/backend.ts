@@ -16,7 +16,9 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../which';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
-import type { NativeFrame, NativeThread } from '../types';
+import type { NativeFrame, NativeThread, Symbols } from '../types';
+import { SessionUnwinder } from '../native/sessionUnwinder';
+import { DwarfFirstSymbols } from '../native/dwarfSymbols';
 import { UserError } from '../errors';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
@@ -61,6 +63,9 @@ export async function createLldbBackend(opts: LldbBackendOptions = {}): Promise<
   return backend;
 }
 
+/** x86-64's registers by DWARF number (0 rax .. 15 r15, 16 rip). */
+const X86_64_DWARF = ['rax', 'rdx', 'rcx', 'rbx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'];
+
 interface DapThread { id: number; name: string }
 interface DapFrame { id: number; name: string; line?: number; source?: { path?: string; name?: string } }
 interface DapVariable { name: string; value: string; type?: string; variablesReference: number }
@@ -69,7 +74,15 @@ interface Bp { id: number; verified: boolean; file?: string; line?: number; loca
 
 class LldbBackend extends EventEmitter implements DebugBackend {
   readonly memory: LldbMemory;
-  readonly symbols: LldbSymbols;
+  readonly symbols: Symbols & { clear(): void };
+  /** Seam's own unwinder (src/debug/native/): asked first, LLDB's when it does not answer. */
+  private readonly native: SessionUnwinder;
+  /** Per stop: the frames Seam's unwinder gave, by thread. */
+  private ownFrames = new Map<number, NativeFrame[]>();
+  /** The thread a breakpoint stopped (inlined calls beginning at its pc are shown entered). */
+  private breakpointThread: number | undefined;
+  /** `thread select` + `register read` pairs must not interleave. */
+  private registerLock: Promise<unknown> = Promise.resolve();
   pid: number | undefined;
   private isCore = false;
   private attached = false;
@@ -102,7 +115,18 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       get isCore() { return self.isCore; },
     };
     this.memory = new LldbMemory(cmds);
-    this.symbols = new LldbSymbols(cmds);
+    this.native = new SessionUnwinder({
+      livePid: () => (self.isCore ? undefined : self.pid),
+      memory: this.memory,
+      registers: (threadId) => this.dwarfRegisters(threadId),
+      debuggerFrames: (threadId) => this.lldbFrames(threadId),
+      log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
+    });
+    const lldbSymbols = new LldbSymbols(cmds);
+    // Struct layouts and symbols from Seam's DWARF reader where it reads the process's files (a
+    // clang evaluation per field otherwise).
+    const native = this.native;
+    this.symbols = native.enabled ? new DwarfFirstSymbols(lldbSymbols, () => native.interpreterTypes(), (name) => native.interpreterSymbol(name)) : lldbSymbols;
     dap.on('process', (b: { systemProcessId?: number }) => {
       if (b.systemProcessId && !this.isCore) this.pid = b.systemProcessId;
     });
@@ -277,6 +301,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     await Promise.race([this.dap.whenEnded(), new Promise((r) => setTimeout(r, 1000).unref())]);
     this.dap.kill();
     if (terminate && !this.attached) killIfAlive(this.pid);
+    await this.native.close();
     for (const s of this.pipes) s.destroy();
     this.pipes = [];
     this.memory.dispose();
@@ -290,6 +315,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.stopped = false;
     this.frameIds = new Map();
     this.frameCache = new Map();
+    this.ownFrames = new Map();
+    this.native.resumed();
     this.threadIndexes = undefined;
     this.memory.invalidate();
     this.emit('continued');
@@ -311,6 +338,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.stopPolling();
     this.frameIds = new Map();
     this.frameCache = new Map();
+    this.ownFrames = new Map();
+    this.breakpointThread = b.reason === 'breakpoint' || b.reason === 'function breakpoint' ? b.threadId : undefined;
     this.threadIndexes = undefined;
     this.memory.invalidate();
     const threadId = b.threadId ?? (await this.threads().catch(() => []))[0]?.id ?? 0;
@@ -416,6 +445,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     }
     if (loaded) {
       this.symbols.clear();
+      this.native.libraryLoaded();
       this.emit('libraryLoaded', { path: '' });
     }
   }
@@ -455,6 +485,43 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   }
 
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
+    if (!limit && !this.isCore) {
+      const own = this.ownFrames.get(threadId) ?? await this.native.frames(threadId, threadId === this.breakpointThread);
+      if (own) {
+        this.ownFrames.set(threadId, own);
+        return own;
+      }
+    }
+    const frames = await this.lldbFrames(threadId, limit);
+    if (!limit) this.native.debuggerUnwound(frames);
+    return frames;
+  }
+
+  stackShown(): void {
+    this.native.stackShown();
+  }
+
+  /** Frame 0's registers by x86-64 DWARF number (`thread select` + `register read`, serialised). */
+  private dwarfRegisters(threadId: number): Promise<Map<number, bigint> | undefined> {
+    const run = async (): Promise<Map<number, bigint> | undefined> => {
+      const index = await this.threadIndex(threadId);
+      if (index === undefined) return undefined;
+      await this.command(`thread select ${index}`);
+      const out = await this.command(`register read ${X86_64_DWARF.join(' ')}`);
+      const regs = new Map<number, bigint>();
+      for (const m of out.matchAll(/^\s*(\w+) = (0x[0-9a-fA-F]+)/gm)) {
+        const n = X86_64_DWARF.indexOf(m[1]);
+        if (n >= 0) regs.set(n, BigInt(m[2]));
+      }
+      return regs.has(16) && regs.has(7) ? regs : undefined;
+    };
+    const p = this.registerLock.then(run, run);
+    this.registerLock = p.catch(() => undefined);
+    return p;
+  }
+
+  /** LLDB's own frames of a thread (its backtrace, named as lldb-vscode's stackTrace names them). */
+  private async lldbFrames(threadId: number, limit?: number): Promise<NativeFrame[]> {
     const cached = this.frameCache.get(threadId);
     if (cached && (limit === undefined ? cached.length > 0 && (cached as FramesWithAll).all : cached.length >= limit)) return cached.slice(0, limit);
     const trace = this.dap.request<{ stackFrames: DapFrame[] }>('stackTrace', { threadId, startFrame: 0, levels: limit ?? 0 });
@@ -499,9 +566,11 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     return out;
   }
 
-  private async frameId(threadId: number, level: number): Promise<number> {
+  private async frameId(threadId: number, ownLevel: number): Promise<number> {
+    // A level of Seam's unwinder is LLDB's where both show the same frame (see debuggerLevel).
+    const level = (await this.native.debuggerLevel(threadId, ownLevel)) ?? ownLevel;
     const key = `${threadId}:${level}`;
-    if (!this.frameIds.has(key)) await this.frames(threadId);
+    if (!this.frameIds.has(key)) await this.lldbFrames(threadId);
     const id = this.frameIds.get(key);
     if (id === undefined) throw new UserError(`no frame ${level} in thread ${threadId}`);
     return id;

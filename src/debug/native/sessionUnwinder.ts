@@ -118,7 +118,7 @@ export class SessionUnwinder {
   /**
    * The debugger's level for a frame of ours: the same level when the debugger's frame there
    * has the same pc and function (always, where both unwinders agree); else its nearest frame
-   * that has both. Locals and evaluations go to the debugger by level, so a disagreement (GDB's
+   * that has both; else its frame of the same function, counted from the innermost. Locals and evaluations go to the debugger by level, so a disagreement (GDB's
    * tail-call frames) must not show another frame's values.
    */
   async debuggerLevel(threadId: number | undefined, level: number | undefined): Promise<number | undefined> {
@@ -135,7 +135,15 @@ export class SessionUnwinder {
     if (same(frames[level])) return level;
     let best: number | undefined;
     for (const f of frames) if (same(f) && (best === undefined || Math.abs(f.level - level) < Math.abs(best - level))) best = f.level;
-    return best ?? level;
+    if (best !== undefined) return best;
+    // LLDB gives an inlined frame the pc of its call site: the same function, counted from the
+    // innermost frame (the n-th `foo` of ours is the debugger's n-th `foo`).
+    if (mine.func) {
+      const nth = this.mine.get(threadId)!.slice(0, level).filter((f) => f.func === mine.func).length;
+      const match = frames.filter((f) => f.func === mine.func)[nth];
+      if (match) return match.level;
+    }
+    return level;
   }
 
   /**
