@@ -6,7 +6,8 @@
  * Policy. Cold, JavaScript decodes DWARF slower than GDB's C++ (a 3.12 stack: ~130 ms against
  * GDB's 40–70), so the debugger unwinds until Seam's answers are warm: an earlier session's
  * answers for the interpreter's file found on disk (symbolCache.ts), or this session's first
- * stop learnt in a worker thread (learner.ts) once that stop is shown. SEAM_NATIVE_UNWIND=0
+ * stop learnt in a worker thread (learner.ts) once that stop is shown. Except where the
+ * interpreter's DWARF is a separate debug file (Debian's -dbg packages), where GDB is slower. SEAM_NATIVE_UNWIND=0
  * keeps the debugger's unwinder, =1 uses Seam's from the first stop.
  */
 import type { Memory, NativeFrame } from '../types';
@@ -197,11 +198,16 @@ export class SessionUnwinder {
     return this.state;
   }
 
-  /** Learnt this session, or an earlier session's answers for the interpreter found on disk. */
+  /**
+   * Learnt this session, or an earlier session's answers for the interpreter found on disk; or an
+   * interpreter whose DWARF is in a separate debug file (Debian's and Ubuntu's python3.X-dbg):
+   * there GDB's first unwind expands its LTO units (~450–700 ms) and Seam's cold one is 3–4×
+   * faster (`npm run bench`).
+   */
   private isWarm(s: ProcessState): boolean {
     if (s.warm || this.mode === 'always') return true;
     const main = interpreterModule(s);
-    s.warm = !!main && s.symbolizers.of(main).persisted > 0;
+    s.warm = !!main && (s.symbolizers.of(main).persisted > 0 || (!!main.debug && !main.elf.hasDwarf()));
     return s.warm;
   }
 
