@@ -162,6 +162,25 @@ for (const py of interpreters) {
       }
     });
 
+    test('1,100 threads: each keeps its Python frames and its threading name, main (the oldest) included', async () => {
+      const child = await startHeld(p, 'many_threads.py');
+      try {
+        const j = stackOf(['--pid', String(child.pid)], {});
+        assert.equal(j.threads.length, 1101);
+        const script = join(p.scenarios, 'many_threads.py');
+        const main = j.threads.find((t) => t.name === 'MainThread');
+        assert.ok(main, 'the main thread, named');
+        expectSubsequence(shown(main.frames), [`python hold many_threads.py:${tagLine(script, 'MANY_MAIN')}`], 'the main thread');
+        const workers = j.threads.filter((t) => t !== main);
+        assert.ok(workers.every((t) => shown(t.frames).some((s) => s === `python idle many_threads.py:${tagLine(script, 'MANY_IDLE')}`)), 'every worker in idle()');
+        assert.equal(new Set(workers.map((t) => t.name)).size, 1100, 'every worker named');
+        const long = workers.find((t) => t.name?.startsWith('long-'));
+        assert.ok(long && long.name!.endsWith('…') && long.name!.length === 257, `a long name, cut with a mark: ${long?.name?.length}`);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
     test('core file: the same merged stack from a core dump', async () => {
       const child = await startHeld(p, 'nested.py');
       const dir = mkdtempSync(join(tmpdir(), 'seam-core-'));

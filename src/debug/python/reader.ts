@@ -13,9 +13,14 @@ import type { PyLayout } from './layout';
 import { lineForOffset } from './lineTable';
 
 export const MAX_FRAMES = 100_000;
-export const MAX_THREADS = 1_024;
+/** Thread states walked per interpreter (a program of 1,100 threads is real; a cycle is cut by
+ *  the walk's own check). The interpreter lists them newest first: past the bound, the oldest
+ *  (the main thread) is still read. */
+export const MAX_THREADS = 16_384;
 const MAX_INTERPRETERS = 64;
 const MAX_STRING = 4_096;
+/** A thread's name, as shown (a longer one ends in `…`). */
+const THREAD_NAME_MAX = 256;
 const MAX_TABLE = 1 << 20;
 /** Containers nested deeper than this show as `[...]`. */
 const MAX_DEPTH = 2;
@@ -372,10 +377,19 @@ export class PyMemoryReader {
       const first = out.length;
       const holder = await this.gilHolder(runtime, interp);
       const seen = new Set<bigint>();
-      for (let t = threadsHead; t !== 0n && out.length < MAX_THREADS && !seen.has(t);) {
+      for (let t = threadsHead; t !== 0n && !seen.has(t);) {
         seen.add(t);
         let tv: DataView;
         try { tv = await this.read(t, L.tstate.size); } catch { break; }
+        if (out.length - first >= MAX_THREADS) {
+          // Past the bound: only the list's last (oldest: the main thread) is read.
+          const next = tv.getBigUint64(L.tstate.next, true);
+          if (seen.size >= MAX_THREADS * 4) break;
+          if (next !== 0n) {
+            t = next;
+            continue;
+          }
+        }
         const segments = await this.segments(tv, budget).catch((e) => [{ frames: [unreadable(t, reason(e))] }]);
         const native = L.tstate.nativeThreadId === undefined ? undefined : Number(tv.getBigUint64(L.tstate.nativeThreadId, true));
         out.push({
@@ -640,7 +654,8 @@ export class PyMemoryReader {
       try {
         const nameObj = await this.instanceAttr(thread, '_name');
         if (nameObj === 0n || await this.typeName(nameObj) !== 'str') continue;
-        out.set(BigInt.asUintN(64, await this.longValue(key)), await this.str(nameObj, 200));
+        const { text, length } = await this.strWithLength(nameObj, THREAD_NAME_MAX);
+        out.set(BigInt.asUintN(64, await this.longValue(key)), length > text.length ? `${text}…` : text);
       } catch { /* this thread unnamed */ }
     }
     return out;
