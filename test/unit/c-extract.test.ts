@@ -235,3 +235,9 @@ test('C++ sources are indexed as C and named C++ in hover (greenlet\'s style: re
   assert.match(describeTarget(twice.target, (f) => f.slice(FIXTURES.length + 1)), /^C\+\+ — cppext\.cpp:19, `cppext_twice`/);
   assert.match(describeTarget(targetsOf(bindings, '_adders.error')[0].target, (f) => f), /^C — /);
 });
+
+test('a macro\'s parameter is no constant: ADD_INT(NAME, VALUE) in one file, #define NAME "cpython" in another', () => {
+  const { bindings } = linkFixtures(false);
+  assert.deepEqual(bindings.filter((b) => b.name.endsWith('.cpython')).map((b) => b.name), []);
+  assert.equal(where(targetsOf(bindings, '_adders.WIDTH')[0]), 'adders.c:46 (80, constant)');
+});

@@ -364,9 +364,17 @@ class CLinker {
    *  `static const char kErrorAttr[] = "error";` ... `PyModule_AddObjectRef(m, kErrorAttr, e)`). */
   private nameArg(arg: string | undefined, from: string): string | undefined {
     const lit = literal(arg);
-    if (lit !== undefined || !arg || !/^\s*[A-Za-z_]\w*\s*$/.test(stripCasts(arg))) return lit;
-    const v = this.strings(stripCasts(arg), from);
-    return v.length === 1 && IDENT.test(v[0]) ? v[0] : undefined;
+    if (lit !== undefined || !arg) return lit;
+    const id = stripCasts(arg);
+    if (!IDENT.test(id)) return undefined;
+    // Only a constant this file sees: a macro's parameter (`NAME` in a #define's body) is no
+    // constant, whatever another file #defines under that name.
+    const own = this.files.get(from)?.stringConsts?.find((x) => x.name === id)?.value;
+    const closure = this.closure(from);
+    const defined = this.defines.get(id)?.filter((d) => !d.item.params && closure.has(d.file)).sort((a, b) => closure.get(a.file)! - closure.get(b.file)!)[0]?.item.body;
+    const v = own ?? defined;
+    const text = v === undefined ? undefined : literal(v.trim());
+    return text !== undefined && IDENT.test(text) ? text : undefined;
   }
 
   private strings(expr: string, from: string): string[] {
