@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Binding, LinkOutput } from '../../src/core/model';
 import { extractRust, rustNeedsParse, RUST_EXTRACTOR_VERSION, type RustFileFacts } from '../../src/core/rust/extract';
-import { linkRustCrate, tomlString } from '../../src/core/rust/link';
+import { linkRustCrate, tomlString, pyo3StubNew } from '../../src/core/rust/link';
 import { parse, queryFor } from '../../src/parse/parsers';
 import itemsScm from '../../queries/rust/items.scm';
 import callsScm from '../../queries/rust/calls.scm';
@@ -411,4 +411,36 @@ fn m(py: Python, m: &Bound<PyModule>) -> PyResult<()> {
   assert.equal(at('pkg._m.pe.dpi'), 'dpi:9');
   assert.equal(at('pkg._m.never'), 'nothing', 'a module made but never added is not bound');
   assert.ok(out.aliases.some((a) => a.from === 'pkg.pe' && a.to === 'pkg._m.pe'), 'its __name__ (put in sys.modules) leads to it');
+});
+
+test('a #[pyclass] without #[new] has PyO3\'s raising __new__ before 0.26, or on builds for Python < 3.10', () => {
+  assert.equal(pyo3StubNew('[dependencies]\npyo3 = "0.25"\n'), true);
+  assert.equal(pyo3StubNew('[dependencies.pyo3]\nversion = "0.19.2"\nfeatures = ["extension-module"]\n'), true);
+  assert.equal(pyo3StubNew('[dependencies]\npyo3 = { version = "0.26", features = ["extension-module"] }\n'), false);
+  assert.equal(pyo3StubNew('[dependencies]\npyo3 = { version = "0.30", features = ["abi3-py39"] }\n'), true);
+  assert.equal(pyo3StubNew('[dependencies]\npyo3 = { workspace = true }\n'), undefined);
+  const lib = `use pyo3::prelude::*;
+#[pyclass]
+struct Txn { n: u8 }
+#[pyclass]
+struct Made { n: u8 }
+#[pymethods]
+impl Made {
+    #[new]
+    fn new() -> Self { Made { n: 0 } }
+}
+#[pymodule]
+fn m(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Txn>()?;
+    m.add_class::<Made>()
+}
+`;
+  const at = (toml: string, name: string): string => {
+    const out = linkRustCrate({ root: '/n', cargoToml: `[package]\nname = "m"\n[dependencies]\n${toml}\n`, files: new Map([['/n/src/lib.rs', extractRust(lib)]]) });
+    const t = targetsOf(out, name)[0]?.target;
+    return t ? `${t.symbol}:${t.line}` : 'nothing';
+  };
+  assert.equal(at('pyo3 = "0.25"', 'm.Txn.__new__'), 'Txn:3');
+  assert.equal(at('pyo3 = "0.27"', 'm.Txn.__new__'), 'nothing', 'Py_TPFLAGS_DISALLOW_INSTANTIATION: no __new__');
+  assert.equal(at('pyo3 = "0.25"', 'm.Made.__new__'), 'new:9', 'its own #[new]');
 });

@@ -42,6 +42,22 @@ export function tomlString(text: string, section: string, key: string): string |
   return undefined;
 }
 
+/**
+ * Whether PyO3 gives a #[pyclass] without #[new] a `__new__` that raises "No constructor defined":
+ * PyO3 before 0.26 always did; from 0.26 only for builds whose minimum Python is below 3.10
+ * (`abi3-py37`..`abi3-py39`), others set Py_TPFLAGS_DISALLOW_INSTANTIATION (no `__new__`).
+ * Undefined when Cargo.toml does not say (a workspace dependency).
+ */
+export function pyo3StubNew(cargoToml: string): boolean | undefined {
+  const inline = /^\s*pyo3\s*=\s*(?:"([^"]+)"|\{([^}\n]*)\})/m.exec(cargoToml);
+  let version = inline?.[1] ?? (inline?.[2] ? /\bversion\s*=\s*"([^"]+)"/.exec(inline[2])?.[1] : undefined);
+  version ??= tomlString(cargoToml, 'dependencies.pyo3', 'version');
+  const m = version ? /^[\^~=]?\s*0\.(\d+)/.exec(version.trim()) : null;
+  if (/\babi3-py3[5-9]\b/.test(cargoToml)) return true;
+  if (!m) return undefined;
+  return Number(m[1]) < 26;
+}
+
 // --- crate model -------------------------------------------------------------------------------
 
 interface ItemRef {
@@ -382,6 +398,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
   const libName = tomlString(c.cargoToml, 'lib', 'name') ?? tomlString(c.cargoToml, 'package', 'name')?.replace(/-/g, '_');
   const maturinName = c.moduleName ?? (c.pyprojectToml ? tomlString(c.pyprojectToml, 'tool.maturin', 'module-name') : undefined);
   const cpythonApi = /cpython[-_]api/.test(c.cargoToml) || crate.refs.some((r) => r.item.kind === 'macro' && r.item.name === 'export_module');
+  const stubNew = pyo3StubNew(c.cargoToml) === true;
 
   const emit = (name: string, kind: TargetKind, at: string, line: number, symbol: string, style: Style, evidence: string, rank = 0): void => {
     const file = realFile(at);
@@ -448,6 +465,7 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     };
     const ctor = made.get('__new__');
     if (ctor) also('__init__', ctor, 'constructor', `#[new] on \`${cls.item.name}\` (no __init__: #[new] takes the arguments)`);
+    else if (style === 'pyo3' && stubNew) also('__new__', cls, 'constructor', `no #[new] on \`${cls.item.name}\`: PyO3's __new__ raises TypeError`);
     const richcmp = made.get('__richcmp__');
     if (richcmp) for (const op of COMPARISONS) also(op, richcmp, 'slot', `\`__richcmp__\` on \`${cls.item.name}\``);
     // PyO3 answers `!=` with the negation of `__eq__` when there is no `__ne__`; the buffer
