@@ -13,7 +13,6 @@ import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
-import { DwarfFirstSymbols } from '../native/dwarfSymbols';
 import { SessionUnwinder } from '../native/sessionUnwinder';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
@@ -86,11 +85,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       debuggerFrames: (threadId) => gdb.frames(threadId),
       log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
     });
-    const gdbSymbols = new GdbSymbols(conn);
-    // Struct layouts and symbols from Seam's readers when they can read the process's files:
-    // computed while GDB unwinds the first stop, instead of queued behind it.
-    const native = this.native;
-    this.symbols = native.enabled ? new DwarfFirstSymbols(gdbSymbols, () => native.interpreterTypes(), (name) => native.interpreterSymbol(name)) : gdbSymbols;
+    this.symbols = this.native.symbolsOver(new GdbSymbols(conn));
     conn.on('stopped', (e) => {
       this.breakpointThread = e.reason === 'breakpoint-hit' ? e.threadId ?? 1 : undefined;
       void this.onStopped(e);

@@ -18,7 +18,6 @@ import { which } from '../which';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
 import type { NativeFrame, NativeThread, Symbols } from '../types';
 import { SessionUnwinder } from '../native/sessionUnwinder';
-import { DwarfFirstSymbols } from '../native/dwarfSymbols';
 import { UserError } from '../errors';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
@@ -122,11 +121,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       debuggerFrames: (threadId) => this.lldbFrames(threadId),
       log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
     });
-    const lldbSymbols = new LldbSymbols(cmds);
-    // Struct layouts and symbols from Seam's DWARF reader where it reads the process's files (a
-    // clang evaluation per field otherwise).
-    const native = this.native;
-    this.symbols = native.enabled ? new DwarfFirstSymbols(lldbSymbols, () => native.interpreterTypes(), (name) => native.interpreterSymbol(name)) : lldbSymbols;
+    this.symbols = this.native.symbolsOver(new LldbSymbols(cmds));
     dap.on('process', (b: { systemProcessId?: number }) => {
       if (b.systemProcessId && !this.isCore) this.pid = b.systemProcessId;
     });

@@ -10,7 +10,8 @@
  * interpreter's DWARF is a separate debug file (Debian's -dbg packages), where GDB is slower. SEAM_NATIVE_UNWIND=0
  * keeps the debugger's unwinder, =1 uses Seam's from the first stop.
  */
-import type { Memory, NativeFrame } from '../types';
+import type { Memory, NativeFrame, Symbols } from '../types';
+import { DwarfFirstSymbols } from './dwarfSymbols';
 import { EVAL_LOOP } from '../stack/glue';
 import type { DwarfTypes } from './dwarfTypes';
 import { Learner } from './learner';
@@ -184,6 +185,16 @@ export class SessionUnwinder {
     s.learner.close();
     s.symbolizers.saveAll();
     s.modules.close();
+  }
+
+  /**
+   * The symbols a backend reads the interpreter with: struct layouts and `_PyRuntime` from Seam's
+   * readers where they read the process's files (computed while the debugger unwinds, instead of
+   * a debugger round trip per field), the debugger's where they cannot answer.
+   */
+  symbolsOver(debuggerSymbols: Symbols): DwarfFirstSymbols {
+    // (Off, `process()` has no state: every question goes to the debugger.)
+    return new DwarfFirstSymbols(debuggerSymbols, () => this.interpreterTypes(), (name) => this.interpreterSymbol(name));
   }
 
   /** The state for the live local process, created for a new one; undefined when there is none. */
