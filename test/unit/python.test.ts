@@ -455,6 +455,16 @@ describe('names at the cursor', () => {
     ['"a stri‸ng"', []],
     ['f(ke‸y=1)', []],
     ['try:\n    from _json import scanstring as c_scanstring\nexcept ImportError:\n    c_scanstring = None\nc_scan‸string("", 0)', ['_json.scanstring', 'json.decoder.c_scanstring'], 'json.decoder'],
+    // super() in a method: the class's first base (enum.py's EnumDict(dict), random.Random).
+    ['class D(dict):\n    def __init__(self):\n        super().__in‸it__()', ['builtins.dict.__init__']],
+    ['import _random\nclass Random(_random.Random):\n    def seed(self, a):\n        super().se‸ed(a)', ['_random.Random.seed']],
+    ['class T(type):\n    def __new__(mcls, *a):\n        return super().__ne‸w__(mcls, *a)', ['builtins.type.__new__']],
+    ['class P:\n    def f(self):\n        return super().__ha‸sh__()', ['builtins.object.__hash__']],
+    // Default values and annotations are evaluated outside the function (json.encoder's
+    // `isinstance=isinstance`): the builtin, not the parameter.
+    ['def f(x, isinstance=isinst‸ance):\n    pass', ['builtins.isinstance']],
+    ['def f(x: in‸t = 0):\n    pass', ['builtins.int']],
+    ['def f(isinstance=isinstance):\n    return isinst‸ance(1, int)', []],
   ];
   for (const [src, want, module] of cases) {
     test(JSON.stringify(src), () => assert.deepEqual(at(src, module ?? 'm'), want));
@@ -649,4 +659,11 @@ def plain():
     assert.equal(bindingsNamed(out, 'zope.interface.declarations.providedBy')[0].target.evidence, 'pure-Python fallback');
     assert.equal(out.aliases.filter((a) => a.from.endsWith('.plain')).length, 0);
   });
+});
+
+test('a class deriving from a builtin it does not rebind inherits from builtins (class Counter(dict): Counter.items is dict.items)', () => {
+  const src = 'class Counter(dict):\n    pass\nclass Own(list):\n    pass\nclass list:\n    pass\n';
+  const out = linkPython(new Map([['/c/counter.py', { module: 'collections.counter', facts: extractPython(src), stub: false }]]));
+  assert.ok(out.aliases.some((a) => a.from === 'collections.counter.Counter' && a.to === 'builtins.dict' && a.star), JSON.stringify(out.aliases));
+  assert.ok(out.aliases.some((a) => a.from === 'collections.counter.Own' && a.to === 'collections.counter.list'), 'a module that defines `list` derives from its own');
 });

@@ -8,43 +8,13 @@
 import { parse, type SyntaxNode } from '../../parse/parsers';
 import { classChain, decoratorsOf, dottedText, moduleRef } from './extract';
 import { resolveRelative } from './module';
+import { BUILTIN_EXCEPTIONS, BUILTIN_FUNCTIONS, BUILTIN_TYPES } from './builtinNames';
 
 export interface CursorOptions {
   /** The file is its package's `__init__` (relative imports are taken against `module` itself).
    *  Unknown by default: both readings are offered, the plain-module one first. */
   isPackage?: boolean;
 }
-
-/** Builtin classes: calling one gives an instance, so `list(x).append` is `builtins.list.append`. */
-const BUILTIN_TYPES = new Set([
-  'bool', 'bytearray', 'bytes', 'classmethod', 'complex', 'dict', 'enumerate', 'filter', 'float',
-  'frozenset', 'int', 'list', 'map', 'memoryview', 'object', 'property', 'range', 'reversed', 'set',
-  'slice', 'staticmethod', 'str', 'super', 'tuple', 'type', 'zip',
-]);
-
-const BUILTIN_FUNCTIONS = [
-  'abs', 'aiter', 'all', 'anext', 'any', 'ascii', 'bin', 'breakpoint', 'callable', 'chr', 'compile',
-  'copyright', 'credits', 'delattr', 'dir', 'divmod', 'eval', 'exec', 'exit', 'format', 'getattr',
-  'globals', 'hasattr', 'hash', 'help', 'hex', 'id', 'input', 'isinstance', 'issubclass', 'iter',
-  'len', 'license', 'locals', 'max', 'min', 'next', 'oct', 'open', 'ord', 'pow', 'print', 'quit',
-  'repr', 'round', 'setattr', 'sorted', 'sum', 'vars', '__import__', '__build_class__',
-  'Ellipsis', 'NotImplemented',
-];
-
-const BUILTIN_EXCEPTIONS = (
-  'ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError ' +
-  'BrokenPipeError BufferError BytesWarning ChildProcessError ConnectionAbortedError ConnectionError ' +
-  'ConnectionRefusedError ConnectionResetError DeprecationWarning EOFError EncodingWarning ' +
-  'EnvironmentError Exception ExceptionGroup FileExistsError FileNotFoundError FloatingPointError ' +
-  'FutureWarning GeneratorExit IOError ImportError ImportWarning IndentationError IndexError ' +
-  'InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError ' +
-  'ModuleNotFoundError NameError NotADirectoryError NotImplementedError OSError OverflowError ' +
-  'PendingDeprecationWarning PermissionError ProcessLookupError PythonFinalizationError ' +
-  'RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration ' +
-  'StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError TypeError ' +
-  'UnboundLocalError UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError ' +
-  'UnicodeWarning UserWarning ValueError Warning ZeroDivisionError'
-).split(' ');
 
 const BUILTINS = new Set([...BUILTIN_TYPES, ...BUILTIN_FUNCTIONS, ...BUILTIN_EXCEPTIONS]);
 
@@ -255,6 +225,10 @@ class CursorResolver {
       case 'call': {
         const fn = expr.childForFieldName('function');
         if (!fn) return undefined;
+        // `super()` in a method: the class's first base (what it inherits comes from there).
+        if (fn.type === 'identifier' && fn.text === 'super' && this.qualify(fn).some((v) => v.fqn === 'builtins.super')) {
+          return this.superOf(expr);
+        }
         for (const v of this.qualify(fn)) {
           if (!v.fqn) continue;
           if (v.fqn.startsWith('builtins.')) {
@@ -347,6 +321,22 @@ class CursorResolver {
   }
 
   /** The class a function is a method of (directly in its body), as a qualified name. */
+  /** For `super()` at `at`: the first base of the class whose method encloses it (`builtins.object`
+   *  when it names none). */
+  private superOf(at: SyntaxNode): string | undefined {
+    let fn: SyntaxNode | null = at.parent;
+    while (fn && fn.type !== 'function_definition') fn = fn.parent;
+    let cls: SyntaxNode | null = fn?.parent ?? null;
+    while (cls && cls.type !== 'class_definition') {
+      if (SCOPE_TYPES.has(cls.type)) return undefined;
+      cls = cls.parent;
+    }
+    if (!cls) return undefined;
+    const first = cls.childForFieldName('superclasses')?.namedChildren.find((c) => c.type !== 'keyword_argument' && c.type !== 'comment');
+    if (!first) return 'builtins.object';
+    return this.qualify(first).find((v) => v.fqn)?.fqn;
+  }
+
   private classOfMethod(fn: SyntaxNode): string | undefined {
     for (let p = fn.parent; p; p = p.parent) {
       if (p.type === 'class_definition') return this.classFqn(p);
@@ -363,7 +353,7 @@ class CursorResolver {
       if (!SCOPE_TYPES.has(p.type)) continue;
       if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') {
         const body = p.childForFieldName('body');
-        const inParams = p.type !== 'class_definition' && within(at, p.childForFieldName('parameters'));
+        const inParams = p.type !== 'class_definition' && within(at, p.childForFieldName('parameters')) && !evaluatedOutside(at, p);
         if (!within(at, body) && !inParams) continue;
       }
       out.push(p);
@@ -557,4 +547,16 @@ function join(prefix: string, name: string): string {
 
 function names(vals: Val[]): string[] {
   return vals.map((v) => v.fqn ?? '').filter((x) => x);
+}
+
+/** Whether `at`, inside a function's parameters, is in a default value or an annotation: those
+ *  are evaluated where the function is defined (`isinstance=isinstance` reads the builtin). */
+function evaluatedOutside(at: SyntaxNode, fn: SyntaxNode): boolean {
+  for (let n: SyntaxNode | null = at; n && n !== fn; n = n.parent) {
+    const p = n.parent;
+    if (!p) break;
+    if ((p.type === 'default_parameter' || p.type === 'typed_default_parameter') && p.childForFieldName('value')?.id === n.id) return true;
+    if ((p.type === 'typed_parameter' || p.type === 'typed_default_parameter') && p.childForFieldName('type')?.id === n.id) return true;
+  }
+  return false;
 }

@@ -11,6 +11,10 @@
 import type { Alias, Binding, LinkOutput, TargetKind } from '../model';
 import type { PyAssign, PyDef, PyImport, PythonFileFacts } from './extract';
 import { isPackageInit, resolveRelative } from './module';
+import { BUILTIN_EXCEPTIONS, BUILTIN_TYPES } from './builtinNames';
+
+/** Builtin classes a class may derive from (`class Counter(dict)`: builtins.dict). */
+const BUILTIN_BASES = new Set([...BUILTIN_TYPES, ...BUILTIN_EXCEPTIONS]);
 
 export interface PythonFileInput {
   module: string;
@@ -69,7 +73,10 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
     const own = facts.light ? facts.imports.filter((i) => i.module.split('.')[0] === top) : facts.imports;
     const imports = resolveImports(file, module, own, out.warnings);
     const named = namedIn(module, imports);
-    for (const a of [...aliasesOf(file, module, imports), ...assignAliases(file, module, facts.assigns ?? [], named), ...baseAliases(file, module, facts.defs, named)]) {
+    // A base the module does not bind itself is the builtin of that name (`class Counter(dict)`).
+    const bound = new Set([...facts.defs.map((d) => d.name), ...imports.map(({ imp }) => imp.bound), ...(facts.assigns ?? []).map((a) => a.name)]);
+    const baseNamed = (b: string): string => (!b.includes('.') && BUILTIN_BASES.has(b) && !bound.has(b) ? `builtins.${b}` : named(b));
+    for (const a of [...aliasesOf(file, module, imports), ...assignAliases(file, module, facts.assigns ?? [], named), ...baseAliases(file, module, facts.defs, baseNamed)]) {
       const k = `${a.from}\0${a.to}\0${a.star}`;
       if (seenAlias.has(k)) continue;
       seenAlias.add(k);
