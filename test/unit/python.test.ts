@@ -667,3 +667,16 @@ test('a class deriving from a builtin it does not rebind inherits from builtins 
   assert.ok(out.aliases.some((a) => a.from === 'collections.counter.Counter' && a.to === 'builtins.dict' && a.star), JSON.stringify(out.aliases));
   assert.ok(out.aliases.some((a) => a.from === 'collections.counter.Own' && a.to === 'collections.counter.list'), 'a module that defines `list` derives from its own');
 });
+
+test('a file read without a parse still names its column-0 defs and classes: posixpath\'s `from genericpath import *` hands islink on', () => {
+  const generic = 'import os\nimport stat\n\ndef islink(path):\n    return False\n\nasync def aio():\n    pass\n\nclass Base:\n    def method(self):\n        pass\n';
+  assert.equal(pythonNeedsParse(generic), false);
+  const light = pythonLightFacts(generic)!;
+  assert.deepEqual(light.defs.map((d) => `${d.kind} ${d.name}:${d.line}`), ['function islink:4', 'function aio:7', 'class Base:10']);
+  const out = linkPython(new Map<string, PythonFileInput>([
+    ['/l/genericpath.py', { module: 'genericpath', facts: light, stub: false }],
+    ['/l/posixpath.py', { module: 'posixpath', facts: extractPython('from genericpath import *\n'), stub: false }],
+  ]));
+  assert.equal(bindingsNamed(out, 'genericpath.islink')[0]?.target.line, 4);
+  assert.ok(alias(out, 'posixpath', 'genericpath'));
+});

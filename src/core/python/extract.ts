@@ -18,7 +18,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 6;
+export const PY_EXTRACTOR_VERSION = 7;
 
 export type PyDefKind =
   | 'function'
@@ -105,7 +105,8 @@ export interface PythonFileFacts {
   all?: string[];
   /** Decorators defined here that swap a definition for a native one; absent when none. */
   swaps?: PySwap[];
-  /** Read without a parse (`pythonLightFacts`): only its column-0 absolute `from` imports. */
+  /** Read without a parse (`pythonLightFacts`): only its column-0 absolute `from` imports and
+   *  its column-0 `def`s and `class`es. */
   light?: boolean;
 }
 
@@ -129,12 +130,20 @@ export function pythonNeedsParse(text: string): boolean {
  * The facts of a file the cheap scan skips, without a parse: its column-0 absolute imports
  * `from a.b import x, y as z` (a package's `__init__` handing on its submodules' names:
  * `from cryptography.x509.base import Certificate`). The linker keeps those from the file's own
- * top-level package. Null when there are none.
+ * top-level package; and its column-0 defs and classes. Null when there are none.
  */
 export function pythonLightFacts(text: string): PythonFileFacts | null {
-  if (!/^from[ \t]/m.test(text)) return null;
-  const imports: PyImport[] = [];
   const lines = new LineIndex(text);
+  // Its column-0 functions and classes: a star import from it (posixpath's `from genericpath
+  // import *`) hands them on, and without them a name falls through to another candidate
+  // (`os.path.islink` to ntpath's, Windows-only).
+  const defs: PyDef[] = [];
+  const def = /^(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)/gm;
+  for (let m = def.exec(text); m; m = def.exec(text)) {
+    defs.push({ name: m[2], kind: m[1] === 'class' ? 'class' : 'function', line: lines.lineAt(m.index), order: m.index });
+  }
+  if (!/^from[ \t]/m.test(text)) return defs.length ? { language: 'python', defs, imports: [], light: true } : null;
+  const imports: PyImport[] = [];
   const re = /^from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)/gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const line = lines.lineAt(m.index);
@@ -145,7 +154,7 @@ export function pythonLightFacts(text: string): PythonFileFacts | null {
       imports.push({ module: m[1], level: 0, name: p[1], bound: p[2] ?? p[1], aliased: p[2] !== undefined, line, order: m.index, guarded: false, local: false });
     }
   }
-  return imports.length ? { language: 'python', defs: [], imports, light: true } : null;
+  return imports.length || defs.length ? { language: 'python', defs, imports, light: true } : null;
 }
 
 export function extractPython(text: string): PythonFileFacts {
