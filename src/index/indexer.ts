@@ -13,7 +13,7 @@ import { packagingOf } from './packaging';
 import { cModuleAliases, demoteAlternateCBuilds } from './cPackages';
 import { linkRustCrate } from '../core/rust/link';
 import type { RustFileFacts } from '../core/rust/extract';
-import { linkPython } from '../core/python/link';
+import { linkPython, RANK_PY_DEF } from '../core/python/link';
 import { moduleNameFor } from '../core/python/module';
 import type { PythonFileFacts } from '../core/python/extract';
 import type { LinkOutput } from '../core/model';
@@ -52,6 +52,10 @@ interface Entry extends CachedFile {
   factsJson?: string;
 }
 
+
+/** Bumped by any change to what the linkers make of unchanged facts: a cache's linked output
+ *  from another version is linked again (its facts are kept). */
+const LINKERS_VERSION = 1;
 
 export class Indexer {
   index = new NameIndex([]);
@@ -283,7 +287,7 @@ export class Indexer {
    *  the files' sizes and mtimes). */
   private linkKey(): string {
     // One update of one string: thousands of small updates cost more than the hashing.
-    const parts: string[] = [];
+    const parts: string[] = [`linkers ${LINKERS_VERSION}\n`];
     for (const [p, e] of [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${p}\0${e.size}\0${e.mtimeMs}\0${e.facts ? 1 : 0}\n`);
     for (const [p, t] of [...this.manifests].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${p}\0${t}\n`);
     for (const d of [...this.packageDirs].sort()) parts.push(`${d}\n`);
@@ -428,7 +432,14 @@ export class Indexer {
       const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)), (relDir) => projects.has(join(e.root, relDir)));
       files.set(p, { module, facts: (e.facts as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
     }
-    return linkPython(files);
+    const out = linkPython(files);
+    // Each module itself (`import heapq`, the cursor on `heapq`): its file's first line, after a
+    // native module of that name (`datetime`: the C `_datetime` is another name).
+    for (const [p, f] of files) {
+      if (f.stub || !f.module) continue;
+      out.bindings.push({ name: f.module, target: { language: 'python', kind: 'module', file: p, line: 1, symbol: f.module.slice(f.module.lastIndexOf('.') + 1), style: 'python', rank: RANK_PY_DEF } });
+    }
+    return out;
   }
 
   /** Facts of one file (for the cursor resolver: a Python file's imports). */
