@@ -358,10 +358,9 @@ class CLinker {
     return undefined;
   }
 
-  /** A string expression (`"a.b"`, `MODNAME ".DirEntry"`) -> its possible values: a macro
-   *  with several #ifdef'd definitions gives several values. */
-  /** A name argument: a literal, or a string constant of the file (brotli's
-   *  `static const char kErrorAttr[] = "error";` ... `PyModule_AddObjectRef(m, kErrorAttr, e)`). */
+  /** A name argument: a literal, or an identifier naming a string constant the file sees (brotli's
+   *  `static const char kErrorAttr[] = "error";` ... `PyModule_AddObjectRef(m, kErrorAttr, e)`, or a
+   *  `#define` in its include closure). */
   private nameArg(arg: string | undefined, from: string): string | undefined {
     const lit = literal(arg);
     if (lit !== undefined || !arg) return lit;
@@ -370,13 +369,14 @@ class CLinker {
     // Only a constant this file sees: a macro's parameter (`NAME` in a #define's body) is no
     // constant, whatever another file #defines under that name.
     const own = this.files.get(from)?.stringConsts?.find((x) => x.name === id)?.value;
-    const closure = this.closure(from);
-    const defined = this.defines.get(id)?.filter((d) => !d.item.params && closure.has(d.file)).sort((a, b) => closure.get(a.file)! - closure.get(b.file)!)[0]?.item.body;
-    const v = own ?? defined;
+    const closure = own === undefined ? this.closure(from) : undefined;
+    const v = own ?? this.defines.get(id)?.filter((d) => !d.item.params && closure!.has(d.file)).sort((a, b) => closure!.get(a.file)! - closure!.get(b.file)!)[0]?.item.body;
     const text = v === undefined ? undefined : literal(v.trim());
     return text !== undefined && IDENT.test(text) ? text : undefined;
   }
 
+  /** A string expression (`"a.b"`, `MODNAME ".DirEntry"`) -> its possible values: a macro
+   *  with several #ifdef'd definitions gives several values. */
   private strings(expr: string, from: string): string[] {
     let out = [''];
     const re = /"((?:[^"\\]|\\.)*)"|([A-Za-z_]\w*)|(\S)/g;

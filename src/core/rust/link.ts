@@ -653,7 +653,8 @@ export function linkRustCrate(c: RustCrate): LinkOutput {
     const emitted = new Set<PyMod>();
     const createdExceptions = new Set<string>();
     for (const r of crate.refs) {
-      if (r.item.kind === 'macro' && r.item.name === 'create_exception') createdExceptions.add((r.item.tokens ?? '').split(',')[1]?.trim() ?? '');
+      const declared = r.item.kind === 'macro' && r.item.name === 'create_exception' ? exceptionOf(r.item) : undefined;
+      if (declared) createdExceptions.add(declared);
     }
     const emitMod = (m: PyMod, qual: string): void => {
       if (emitted.has(m)) return;

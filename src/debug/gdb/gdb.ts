@@ -2,6 +2,7 @@
  * GDB as Seam's debugger backend: typed, high-level operations over one GdbConnection. The DAP
  * session and `seam stack` call these; MI text is built only by src/debug/mi/commands.ts.
  */
+import { X86_64_DWARF_REGISTERS } from '../native/unwind';
 import type { NativeFrame, NativeThread } from '../types';
 import * as mi from '../mi/commands';
 import {
@@ -47,11 +48,8 @@ export interface FrameSpCfa {
 /** Signals passed to the program without a stop (see `Gdb.start`). */
 export const PASSED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGPIPE', 'SIGIO', 'SIGURG', 'SIGCHLD', 'SIGWINCH'];
 
-/** x86-64's general registers and rip by their DWARF numbers (System V psABI, figure 3.36). */
-const X86_64_DWARF = new Map<string, number>([
-  ['rax', 0], ['rdx', 1], ['rcx', 2], ['rbx', 3], ['rsi', 4], ['rdi', 5], ['rbp', 6], ['rsp', 7],
-  ['r8', 8], ['r9', 9], ['r10', 10], ['r11', 11], ['r12', 12], ['r13', 13], ['r14', 14], ['r15', 15], ['rip', 16],
-]);
+/** x86-64's general registers and rip by their DWARF numbers. */
+const X86_64_DWARF = new Map<string, number>(X86_64_DWARF_REGISTERS.map((name, n) => [name, n]));
 
 export class Gdb {
   private programExitCode: number | undefined;

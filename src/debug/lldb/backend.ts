@@ -18,6 +18,7 @@ import { which } from '../which';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
 import type { NativeFrame, NativeThread, Symbols } from '../types';
 import { SessionUnwinder } from '../native/sessionUnwinder';
+import { X86_64_DWARF_REGISTERS } from '../native/unwind';
 import { UserError } from '../errors';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
@@ -61,9 +62,6 @@ export async function createLldbBackend(opts: LldbBackendOptions = {}): Promise<
   }
   return backend;
 }
-
-/** x86-64's registers by DWARF number (0 rax .. 15 r15, 16 rip). */
-const X86_64_DWARF = ['rax', 'rdx', 'rcx', 'rbx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'];
 
 interface DapThread { id: number; name: string }
 interface DapFrame { id: number; name: string; line?: number; source?: { path?: string; name?: string } }
@@ -502,10 +500,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       const index = await this.threadIndex(threadId);
       if (index === undefined) return undefined;
       await this.command(`thread select ${index}`);
-      const out = await this.command(`register read ${X86_64_DWARF.join(' ')}`);
+      const out = await this.command(`register read ${X86_64_DWARF_REGISTERS.join(' ')}`);
       const regs = new Map<number, bigint>();
       for (const m of out.matchAll(/^\s*(\w+) = (0x[0-9a-fA-F]+)/gm)) {
-        const n = X86_64_DWARF.indexOf(m[1]);
+        const n = X86_64_DWARF_REGISTERS.indexOf(m[1]);
         if (n >= 0) regs.set(n, BigInt(m[2]));
       }
       return regs.has(16) && regs.has(7) ? regs : undefined;

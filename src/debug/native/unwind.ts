@@ -27,6 +27,9 @@ export interface ModuleMap {
   moduleAt(pc: bigint): Module | undefined;
 }
 
+/** x86-64's general registers and rip, indexed by their DWARF numbers (System V psABI, figure 3.36). */
+export const X86_64_DWARF_REGISTERS: readonly string[] = ['rax', 'rdx', 'rcx', 'rbx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'];
+
 /** DWARF x86-64 numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8..15 r8..r15, 16 rip. */
 export type Registers = Map<number, bigint>;
 
