@@ -428,8 +428,7 @@ export class Indexer {
     for (const [p, e] of this.entries) {
       // Files the cheap scan skipped still tell the linker which modules are Python, not native.
       if (e.lang !== 'python' || e.skip) continue;
-      const rel = relative(e.root, p).split(sep).join('/');
-      const module = moduleNameFor(rel, (relDir) => this.packageDirs.has(join(e.root, relDir)), (relDir) => projects.has(join(e.root, relDir)));
+      const module = this.moduleNameIn(e.root, p, projects);
       files.set(p, { module, facts: (e.facts as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
     }
     const out = linkPython(files);
@@ -451,8 +450,12 @@ export class Indexer {
   moduleOf(path: string): string | undefined {
     const root = this.roots.find((r) => !relative(r, path).startsWith('..'));
     if (!root) return undefined;
+    return this.moduleNameIn(root, path);
+  }
+
+  /** The dotted module a Python file under `root` is (its packages, a `src/` layout's namespaces). */
+  private moduleNameIn(root: string, path: string, projects = this.projectDirs()): string {
     const rel = relative(root, path).split(sep).join('/');
-    const projects = this.projectDirs();
     return moduleNameFor(rel, (relDir) => this.packageDirs.has(join(root, relDir)), (relDir) => projects.has(join(root, relDir)));
   }
 
