@@ -125,8 +125,9 @@ export class SessionUnwinder {
    */
   async debuggerLevel(threadId: number | undefined, level: number | undefined): Promise<number | undefined> {
     if (threadId === undefined || level === undefined) return level;
-    const mine = this.mine.get(threadId)?.[level];
-    if (!mine) return level;
+    const ours = this.mine.get(threadId);
+    const mine = ours?.[level];
+    if (!ours || !mine) return level;
     let theirs = this.theirs.get(threadId);
     if (!theirs) {
       theirs = this.host.debuggerFrames(threadId);
@@ -141,7 +142,9 @@ export class SessionUnwinder {
     // LLDB gives an inlined frame the pc of its call site: the same function, counted from the
     // innermost frame (the n-th `foo` of ours is the debugger's n-th `foo`).
     if (mine.func) {
-      const nth = this.mine.get(threadId)!.slice(0, level).filter((f) => f.func === mine.func).length;
+      // (This stop's frames as they were before the await: a resume or the debugger's end may
+      // have dropped them meanwhile.)
+      const nth = ours.slice(0, level).filter((f) => f.func === mine.func).length;
       const match = frames.filter((f) => f.func === mine.func)[nth];
       if (match) return match.level;
     }
