@@ -152,17 +152,10 @@ export function parseMatcher(toks: Tok[]): Pat[] | undefined {
       if (n?.k === 'g' && n.s === '(') {
         const kids = parseMatcher(n.kids!);
         if (!kids) return undefined;
-        let j = i + 2;
-        let sep: Tok | undefined;
-        const isOp = (x: Tok | undefined): boolean => x?.k === 'p' && (x.s === '*' || x.s === '+' || x.s === '?');
-        if (!isOp(toks[j])) {
-          if (!toks[j] || toks[j].k === 'g') return undefined;
-          sep = toks[j];
-          j++;
-        }
-        if (!isOp(toks[j])) return undefined;
-        out.push({ t: 'rep', kids, sep, op: toks[j].s as '*' | '+' | '?' });
-        i = j;
+        const tail = repetitionTail(toks, i + 2);
+        if (!tail) return undefined;
+        out.push({ t: 'rep', kids, sep: tail.sep, op: tail.op });
+        i = tail.at;
         continue;
       }
       return undefined;
@@ -176,6 +169,19 @@ export function parseMatcher(toks: Tok[]): Pat[] | undefined {
     out.push({ t: 'tok', tok: t });
   }
   return out;
+}
+
+/** After a repetition's `$( … )` at `toks[j]`: an optional separator (one token, not a group)
+ *  and the operator, whose index is `at`; undefined when that is not what follows. */
+function repetitionTail(toks: Tok[], j: number): { sep?: Tok; op: '*' | '+' | '?'; at: number } | undefined {
+  const isOp = (x: Tok | undefined): boolean => x?.k === 'p' && (x.s === '*' || x.s === '+' || x.s === '?');
+  let sep: Tok | undefined;
+  if (!isOp(toks[j])) {
+    if (!toks[j] || toks[j].k === 'g') return undefined;
+    sep = toks[j];
+    j++;
+  }
+  return isOp(toks[j]) ? { sep, op: toks[j].s as '*' | '+' | '?', at: j } : undefined;
 }
 
 /** What a metavariable matched: tokens, or one entry per repetition. */
@@ -353,14 +359,9 @@ function emit(toks: Tok[], b: Map<string, Binding>, idx: number[], out: Out[], a
         if (v) return false; // a repeated variable outside its repetition
       }
       if (n?.k === 'g' && n.s === '(') {
-        let j = i + 2;
-        const isOp = (x: Tok | undefined): boolean => x?.k === 'p' && (x.s === '*' || x.s === '+' || x.s === '?');
-        let sep: Tok | undefined;
-        if (!isOp(toks[j])) {
-          sep = toks[j];
-          j++;
-        }
-        if (!isOp(toks[j])) return false;
+        const tail = repetitionTail(toks, i + 2);
+        if (!tail) return false;
+        const sep = tail.sep;
         // As many times as the repeated variables inside were matched at this depth.
         const used = usedVars(n.kids!);
         let count: number | undefined;
@@ -373,7 +374,7 @@ function emit(toks: Tok[], b: Map<string, Binding>, idx: number[], out: Out[], a
           if (r > 0 && sep) put(sep, sep.s, sep.sp);
           if (!emit(n.kids!, b, [...idx, r], out, at)) return false;
         }
-        i = j;
+        i = tail.at;
         continue;
       }
     }
