@@ -23,6 +23,7 @@ export type TargetKind =
   | 'class'         // a type object / #[pyclass] / ClassDef
   | 'module'        // a module definition (PyModuleDef, #[pymodule], export_module!)
   | 'constant'      // PyModule_Add*Constant, m.add(...)
+  | 'variable'      // a Python module's variable (`environ = _createenviron()` in os.py)
   | 'exception';    // PyErr_NewException("mod.error")
 
 /** Which binding style produced a target; shown in hover. */

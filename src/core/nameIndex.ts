@@ -200,7 +200,11 @@ export class NameIndex {
     for (let n = parts.length - 1; n >= 1; n--) {
       const mod = parts.slice(0, n).join('.');
       const rest = parts.slice(n).join('.');
-      for (const a of this.starredBy.get(mod) ?? []) if (keep(`${a.from}.${rest}`)) out.push(`${a.from}.${rest}`);
+      for (const a of this.starredBy.get(mod) ?? []) {
+        // (Not where the importing module binds the name itself: os.py's own `environ`.)
+        const n = `${a.from}.${rest}`;
+        if (keep(n) && !(this.byName.get(n) ?? []).some((t) => t.language !== 'python' || rankOf(t) >= 20)) out.push(n);
+      }
     }
     for (let n = parts.length; n >= 1; n--) {
       const prefix = parts.slice(0, n).join('.');

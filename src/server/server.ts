@@ -25,7 +25,7 @@ const KIND: Partial<Record<Target['kind'], SymbolKind>> = {
   staticmethod: SymbolKind.Method, constructor: SymbolKind.Constructor, slot: SymbolKind.Method,
   getter: SymbolKind.Property, setter: SymbolKind.Property, member: SymbolKind.Field,
   classattr: SymbolKind.Constant, class: SymbolKind.Class, module: SymbolKind.Module,
-  constant: SymbolKind.Constant, exception: SymbolKind.Class,
+  constant: SymbolKind.Constant, exception: SymbolKind.Class, variable: SymbolKind.Variable,
 };
 
 export class SeamServer {

@@ -680,3 +680,51 @@ test('a file read without a parse still names its column-0 defs and classes: pos
   assert.equal(bindingsNamed(out, 'genericpath.islink')[0]?.target.line, 4);
   assert.ok(alias(out, 'posixpath', 'genericpath'));
 });
+
+test('a module-level variable set after a star import is the module\'s own name: os.py\'s `environ = _createenviron()` after `from posix import *`', () => {
+  const os = [
+    'import sys',                                   // 1
+    "if 'posix' in sys.builtin_module_names:",      // 2
+    '    from posix import *',                      // 3
+    '    linesep = "\\n"',                          // 4  (in a block: not a module-level variable)
+    'SEEK_SET = 0',                                 // 5
+    'def _createenviron():',                        // 6
+    '    environ = {}',                             // 7  (local)
+    '    return environ',                           // 8
+    'environ = _createenviron()',                   // 9
+    'getcwd = wrap(getcwd)',                        // 10 (reads itself: still the native one)
+    'a = b = f()',                                  // 11 (two targets: not read)
+    'flag = x == (',                                // 12
+    '    y)',                                       // 13
+    'msg = """',                                    // 14
+    'inside = 1',                                   // 15 (inside a string)
+    '"""',                                          // 16
+    '__version__ = "1"',                            // 17 (dunder: not read)
+    'path = sys.path',                              // 18 (a name: an alias, read as before)
+    'later = 1',                                    // 19
+    'from posix import later',                      // 20 (imported again after it)
+  ].join('\n') + '\n';
+  const facts = extractPython(os);
+  assert.deepEqual(facts.vars, [
+    { name: 'SEEK_SET', line: 5 }, { name: 'environ', line: 9 }, { name: 'flag', line: 12 }, { name: 'msg', line: 14 }, { name: 'later', line: 19 },
+  ]);
+  const out = linkPython(new Map([['/l/os.py', { module: 'os', facts, stub: false }]]));
+  const vars = out.bindings.filter((b) => b.target.kind === 'variable');
+  assert.deepEqual(vars.map((b) => `${b.name}:${b.target.line}:${b.target.rank}`), ['os.SEEK_SET:5:20', 'os.environ:9:20', 'os.flag:12:20', 'os.msg:14:20']);
+  // In the index: os.environ is the variable (it was posix's C `environ`), os.getcwd still the C
+  // function, and posix.environ's reverse names no longer include os.environ.
+  const native: LinkOutput = {
+    bindings: [
+      { name: 'posix.environ', target: { language: 'c', kind: 'constant', file: '/m/posixmodule.c', line: 17908, symbol: 'convertenviron', style: 'c-api' } },
+      { name: 'posix.getcwd', target: { language: 'c', kind: 'function', file: '/m/posixmodule.c', line: 4216, symbol: 'os_getcwd_impl', style: 'c-api' } },
+    ],
+    aliases: [], warnings: [],
+  };
+  const index = new NameIndex([native, out]);
+  assert.deepEqual(index.resolve('os.environ').map((t) => `${t.file}:${t.line}`), ['/l/os.py:9']);
+  assert.equal(index.resolve('os.getcwd')[0]?.symbol, 'os_getcwd_impl');
+  assert.deepEqual(index.namesFor('/m/posixmodule.c', 'convertenviron'), ['posix.environ']);
+  assert.deepEqual(index.namesFor('/m/posixmodule.c', 'os_getcwd_impl').sort(), ['os.getcwd', 'posix.getcwd']);
+  // A file read without a parse has no variables (no import of its can be shadowed).
+  assert.equal(pythonLightFacts('import os\nx = f()\n'), null);
+});

@@ -8,7 +8,7 @@
  * that carries the scope down instead of walking up from every match (several times faster;
  * a unit test checks both agree on all of CPython's Lib/).
  */
-import { pythonOutline } from './skeleton';
+import { pythonOutline, type OutlineVar } from './skeleton';
 import { LineIndex } from '../lines';
 import { parse, queryFor, type SyntaxNode } from '../../parse/parsers';
 import type { QueryMatch, Tree } from 'tree-sitter';
@@ -18,7 +18,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 7;
+export const PY_EXTRACTOR_VERSION = 8;
 
 export type PyDefKind =
   | 'function'
@@ -101,6 +101,9 @@ export interface PythonFileFacts {
   imports: PyImport[];
   /** Module-level `name = dotted.name` statements; absent when there are none. */
   assigns?: PyAssign[];
+  /** Module-level variables given a value that is not a name (`environ = _createenviron()`),
+   *  written at column 0, so in no block; absent when none (and in files read without a parse). */
+  vars?: OutlineVar[];
   /** `__all__`, when every write to it is literal; absent otherwise (or when there is none). */
   all?: string[];
   /** Decorators defined here that swap a definition for a native one; absent when none. */
@@ -159,8 +162,10 @@ export function pythonLightFacts(text: string): PythonFileFacts | null {
 
 export function extractPython(text: string): PythonFileFacts {
   // Function bodies and other statements are emptied first: see skeleton.ts (lines are kept).
-  const outline = pythonOutline(text);
+  const vars: OutlineVar[] = [];
+  const outline = pythonOutline(text, vars);
   const facts = pythonFactsOfWalk(parse('python', outline), outline, true);
+  if (vars.length) facts.vars = vars;
   const swaps = swapDecorators(text);
   if (swaps.length) facts.swaps = swaps;
   return facts;

@@ -107,6 +107,31 @@ export function linkPython(files: Map<string, PythonFileInput>): LinkOutput {
       }
       out.bindings.push(bindingOf(file, module, d, overriding, isNative, rebound));
     }
+    out.bindings.push(...variableBindings(file, module, facts, imports));
+  }
+  return out;
+}
+
+/**
+ * A module-level variable set after an import that binds its name, a star import included, is
+ * the module's name from then on: `environ = _createenviron()` after `from posix import *` in
+ * os.py makes `os.environ` that variable, not `posix.environ`. (Other variables are not bound:
+ * the index leads to native code; a pure-Python constant is the Python tooling's.)
+ */
+function variableBindings(file: string, module: string, facts: PythonFileFacts, imports: ResolvedImport[]): Binding[] {
+  const last = new Map<string, number>();
+  for (const v of facts.vars ?? []) last.set(v.name, v.line);
+  const out: Binding[] = [];
+  for (const [name, line] of last) {
+    const binds = (imp: PyImport): boolean => imp.bound === name || imp.name === '*';
+    if (!imports.some(({ imp }) => binds(imp) && imp.line < line)) continue;
+    // Rebound again later, by an import of the name or a definition.
+    if (imports.some(({ imp }) => imp.bound === name && imp.line > line)) continue;
+    if (facts.defs.some((d) => d.name === name && d.line > line)) continue;
+    out.push({
+      name: `${module}.${name}`,
+      target: { language: 'python', kind: 'variable', file, line, symbol: name, style: 'python', rank: RANK_PY_DEF },
+    });
   }
   return out;
 }

@@ -140,6 +140,16 @@ const STRING_STATEMENT = /^[ \t]*(?:[rRbBuUfF]{1,2})?['"]/;
 /** `name = dotted.name`, `name = (a or b)` (possibly among other statements on the line): an
  *  alias the index reads. */
 const ALIAS_ASSIGN = /(?:^|;)[ \t]*[A-Za-z_]\w*[ \t]*=[\s(]*[A-Za-z_][\w.]*(?:\s+or\s+[A-Za-z_][\w.]*)*[\s)]*(?:[#;]|$)/;
+/** `name = value` at column 0 (not `==`, not `name: T = value`, not `a = b = value`). */
+const VAR_ASSIGN = /^([A-Za-z_]\w*)[ \t]*=(?!=)(?![ \t]*[A-Za-z_]\w*[ \t]*=(?!=))/;
+
+/** A module-level variable the outline found: `environ = _createenviron()` in os.py. */
+export interface OutlineVar {
+  name: string;
+  /** 1-based line of the name. */
+  line: number;
+}
+
 /** `x = 1; import y`: an import after a semicolon. */
 const IMPORT_AFTER_SEMICOLON = /;[ \t]*(?:import|from)\b/;
 
@@ -181,7 +191,7 @@ function emptyParameters(header: string): string {
  *  blank; lines holding only a comment become blank; def parameter lists are emptied. Every
  *  kept line stays where it was, and so do the names of definitions (offsets change: the facts'
  *  `order` is the outline's). */
-export function pythonOutline(text: string): string {
+export function pythonOutline(text: string, vars?: OutlineVar[]): string {
   const { lines, cont } = skeletonLines(text);
   for (let i = 0; i < lines.length; i++) {
     if (cont[i]) continue;
@@ -202,7 +212,14 @@ export function pythonOutline(text: string): string {
       for (let k = i; k <= h && !keep; k++) {
         keep = lines[k].includes('__all__') || (!str && IMPORT_AFTER_SEMICOLON.test(lines[k]));
       }
-      if (!keep && !str) keep = ALIAS_ASSIGN.test(lines.slice(i, h + 1).join('\n').replace(/\\\r?\n/g, ' '));
+      const statement = str ? '' : lines.slice(i, h + 1).join('\n');
+      if (!keep && !str) keep = ALIAS_ASSIGN.test(statement.replace(/\\\r?\n/g, ' '));
+      if (!keep && vars && !str) {
+        // A module-level variable: column 0 (so in no block), one plain name assigned a value
+        // that is not a name (those are aliases, kept above) and does not read the name itself.
+        const v = VAR_ASSIGN.exec(statement);
+        if (v && !v[1].startsWith('__') && !new RegExp(`\\b${v[1]}\\b`).test(statement.slice(v[0].length))) vars.push({ name: v[1], line: i + 1 });
+      }
       if (!keep) {
         lines[i] = `${line.slice(0, indentOf(line))}0`;
         for (let k = i + 1; k <= h; k++) lines[k] = '';
