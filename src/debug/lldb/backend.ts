@@ -473,8 +473,17 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.threadIndexes ??= this.command('thread list').then(parseThreadList);
     const index = (await this.threadIndexes).get(threadId);
     if (index !== undefined) return index;
-    this.threadIndexes = this.command('thread list').then(parseThreadList);
-    return (await this.threadIndexes).get(threadId);
+    // Listed again (a thread started since), and once more a little later: a list taken while
+    // LLDB was still taking the stop in has been seen to lack the thread that stopped.
+    for (const wait of [0, 25]) {
+      if (wait) await new Promise((r) => setTimeout(r, wait));
+      const text = await this.command('thread list');
+      this.threadIndexes = Promise.resolve(parseThreadList(text));
+      const found = (await this.threadIndexes).get(threadId);
+      if (found !== undefined) return found;
+      if (wait) this.log?.(`lldb: thread ${threadId} not in \`thread list\`: ${text.split('\n').slice(0, 3).join(' / ')}`);
+    }
+    return undefined;
   }
 
   async frames(threadId: number, limit?: number): Promise<NativeFrame[]> {
