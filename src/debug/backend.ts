@@ -3,7 +3,7 @@
  * an LLDB one) sits behind it. No DAP types, no vscode: plain data and events.
  */
 import type { EventEmitter } from 'node:events';
-import type { Memory, NativeFrame, NativeThread, Symbols } from './types';
+import type { Instruction, Memory, NativeFrame, NativeThread, Symbols } from './types';
 
 export type StopReason = 'breakpoint' | 'function breakpoint' | 'step' | 'signal' | 'panic' | 'pause' | 'entry' | 'exception';
 
@@ -93,6 +93,15 @@ export interface DebugBackend extends EventEmitter {
   next(threadId: number): Promise<void>;
   stepIn(threadId: number): Promise<void>;
   stepOut(threadId: number): Promise<void>;
+  /** Memory as the program has it, for the user's eyes (the memory view): without the
+   *  debugger's breakpoint traps. Absent: `memory` already reads it so (GDB lifts them while
+   *  stopped). */
+  readProgramMemory?(address: bigint, size: number): Promise<Uint8Array>;
+  /** One machine instruction, over calls (`into` false) or into them. Absent: the debugger
+   *  cannot (the adapter steps a line and says so). */
+  stepInstruction?(threadId: number, into: boolean): Promise<void>;
+  /** The instructions from `start` up to `end` ([] where the memory cannot be read). */
+  disassemble?(start: bigint, end: bigint): Promise<Instruction[]>;
   /** Forgets a step that a breakpoint interrupted, so the next resume does not end it with a
    *  stop of its own (LLDB; GDB forgets it at the stop). */
   abandonStep?(threadId: number): Promise<void>;

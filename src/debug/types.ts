@@ -118,3 +118,19 @@ export interface Symbols {
    *  DWARF says about it. */
   pythonModulePath?(): Promise<string | undefined>;
 }
+
+/** A machine instruction as a debugger disassembles it. */
+export interface Instruction {
+  address: bigint;
+  /** Hex bytes, space separated (`48 89 e5`), when the debugger gives them. */
+  bytes?: string;
+  /** The instruction in the debugger's syntax (`mov    %rsp,%rbp`). */
+  text: string;
+  /** The function it is in and its offset there, when known. */
+  func?: string;
+  offset?: number;
+  /** Its source line, when the debug info says. */
+  file?: string;
+  fullname?: string;
+  line?: number;
+}

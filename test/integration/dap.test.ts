@@ -421,6 +421,64 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         assert.match(s.output('stdout'), /add results \['seam-debug', 42, \[1, 2, 3\], \{'a': 1, 'b': \[2\]\}\]/);
       });
 
+      test('disassembly around a C frame\'s pc, one instruction stepped, memory read at the pc and behind a pointer', { timeout: TEST_MS }, async () => {
+        const addCall = tagLine(cext(), 'ADD_CALL');
+        const s = await launched('values', async (s) => {
+          await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: addCall }] });
+        });
+        const stop = await s.stopped();
+        const tid = stop.body.threadId!;
+        const top = (await s.frames(tid))[0];
+        assert.equal(top.name, '[C] mixed_add');
+        const ipr = top.instructionPointerReference;
+        assert.match(ipr ?? '', /^0x[0-9a-f]+$/, 'a native frame carries its pc');
+        const pythonFrame = (await s.frames(tid)).find((f) => f.name.startsWith('[Py]'));
+        assert.equal(pythonFrame?.instructionPointerReference, undefined, 'a Python frame has no instruction pointer');
+        const pc = BigInt(ipr!);
+        // 8 instructions before the pc, the pc's, 15 after: in step (each starts where the last
+        // ended), the pc's in mixed_add.
+        const dis = (await s.dc.customRequest('disassemble', { memoryReference: ipr, instructionOffset: -8, instructionCount: 24 })).body.instructions as DebugProtocol.DisassembledInstruction[];
+        assert.equal(dis.length, 24);
+        assert.equal(BigInt(dis[8].address), pc, JSON.stringify(dis.slice(6, 10)));
+        assert.ok(dis.every((d) => d.presentationHint !== 'invalid'), 'all 24 could be read');
+        for (let k = 1; k < dis.length; k++) {
+          const len = BigInt(dis[k - 1].instructionBytes!.trim().split(/\s+/).length);
+          assert.equal(BigInt(dis[k].address), BigInt(dis[k - 1].address) + len, `instruction ${k} follows ${k - 1}: ${JSON.stringify(dis.slice(k - 1, k + 1))}`);
+        }
+        assert.match(dis[8].symbol ?? '', /mixed_add/);
+        if (DEBUGGER === 'gdb') {
+          assert.equal(dis[8].location?.path, cext(), 'the pc\'s source line comes with it');
+          assert.equal(dis[8].line, addCall);
+        }
+        // The bytes at the pc, read as memory, are the instruction's.
+        const mem = (await s.dc.customRequest('readMemory', { memoryReference: ipr, count: 16 })).body as DebugProtocol.ReadMemoryResponse['body'];
+        const bytes = [...Buffer.from(mem!.data!, 'base64')].map((b) => b.toString(16).padStart(2, '0'));
+        assert.deepEqual(bytes.slice(0, dis[8].instructionBytes!.split(/\s+/).length), dis[8].instructionBytes!.trim().split(/\s+/));
+        // Memory that cannot be read is said so, not an error.
+        const none = (await s.dc.customRequest('readMemory', { memoryReference: '0x10', count: 8 })).body as DebugProtocol.ReadMemoryResponse['body'];
+        assert.equal(none!.unreadableBytes, 8);
+        // A `PyObject *` local leads to its object's memory: a reference count, then its type.
+        const scopes = (await s.dc.scopesRequest({ frameId: top.id })).body.scopes;
+        const vars = (await s.dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+        const args = vars.find((v) => v.name === 'args');
+        assert.match(args?.memoryReference ?? '', /^0x[0-9a-f]+$/, JSON.stringify(args));
+        const obj = (await s.dc.customRequest('readMemory', { memoryReference: args!.memoryReference, count: 16 })).body as DebugProtocol.ReadMemoryResponse['body'];
+        assert.equal(Buffer.from(obj!.data!, 'base64').length, 16);
+        // One instruction over (GDB): the pc moves to the next instruction (or where a jump goes).
+        await s.dc.nextRequest({ threadId: tid, granularity: 'instruction' });
+        assert.equal((await s.stopped()).body.reason, 'step');
+        const after = BigInt((await s.frames(tid))[0].instructionPointerReference!);
+        if (DEBUGGER === 'gdb') {
+          if (/^(?:j|call|ret|bnd)/.test(dis[8].instruction.trim())) assert.notEqual(after, pc);
+          else assert.equal(after, BigInt(dis[9].address), `after ${dis[8].instruction}`);
+        } else {
+          assert.match(s.output('console'), /steps by line only/);
+        }
+        await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [] });
+        await s.dc.continueRequest({ threadId: tid });
+        assert.equal((await s.next('exited')).body.exitCode, 0);
+      });
+
       test('recursion: hit count 3, a condition that is never true, a logpoint that does not stop', { timeout: TEST_MS }, async () => {
         const recurse = tagLine(cext(), 'RECURSE');
         const ret = recurse + 1; // `return result;` of recurse_step, hit on the way back up

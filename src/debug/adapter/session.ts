@@ -24,6 +24,7 @@ import { injectBootstrap } from './pythonAttach';
 import { STEP_DONE, STEP_NATIVE } from './pythonStepping';
 import { Stepping, type StepHost } from './stepping';
 import { evaluatePython } from './pythonEvaluate';
+import { hex, instructionWindow, MAX_COUNT, parseAddress, toDapInstructions } from './disassembly';
 
 const LANG_TAG: Record<MergedFrame['language'], string> = { python: '[Py]', c: '[C]', rust: '[Rust]', native: '[native]' };
 const ORIGIN: Record<MergedFrame['language'], string> = { python: 'Python', c: 'C', rust: 'Rust', native: 'native (no debug info)' };
@@ -112,6 +113,9 @@ export class SeamDebugSession extends LoggingDebugSession {
       supportTerminateDebuggee: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
       supportsExceptionInfoRequest: true,
+      supportsDisassembleRequest: true,
+      supportsSteppingGranularity: true,
+      supportsReadMemoryRequest: true,
     };
     this.sendResponse(response);
   }
@@ -425,6 +429,9 @@ export class SeamDebugSession extends LoggingDebugSession {
     const sf = new StackFrame(id, `${LANG_TAG[f.language]} ${f.function}`, src, f.line ?? 0, 1) as DebugProtocol.StackFrame;
     if (f.glue) sf.presentationHint = 'subtle';
     if (!src) sf.presentationHint = 'subtle';
+    // The pc of a native frame: the Disassembly view opens there (by itself for a frame
+    // without source: libc, a stripped wheel).
+    if (f.native && f.language !== 'python') sf.instructionPointerReference = hex(f.native.pc);
     return sf;
   }
 
@@ -461,6 +468,8 @@ export class SeamDebugSession extends LoggingDebugSession {
           type: x.type,
           variablesReference: d.python !== undefined ? this.vars.create({ kind: 'python', address: d.python, ...(python ? {} : { native: x.ref }) })
             : x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
+          // What a pointer points at, for the memory view ("View Binary Data").
+          ...(x.address ? { memoryReference: hex(x.address) } : d.python ? { memoryReference: hex(d.python) } : {}),
         });
       }
       response.body = { variables: out };
@@ -571,11 +580,57 @@ export class SeamDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.steps.pythonStep(args.threadId, 'over') : this.steps.nativeStep(args.threadId, () => this.backend!.next(args.threadId))));
+    void this.run(response, () => {
+      if (this.atPythonLine(args.threadId)) return this.steps.pythonStep(args.threadId, 'over');
+      if (args.granularity === 'instruction') return this.instructionStep(args.threadId, false);
+      return this.steps.nativeStep(args.threadId, () => this.backend!.next(args.threadId));
+    });
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    void this.run(response, () => (this.atPythonLine(args.threadId) ? this.steps.pythonStep(args.threadId, 'in') : this.steps.nativeStepIn(args.threadId)));
+    void this.run(response, () => {
+      if (this.atPythonLine(args.threadId)) return this.steps.pythonStep(args.threadId, 'in');
+      if (args.granularity === 'instruction') return this.instructionStep(args.threadId, true);
+      return this.steps.nativeStepIn(args.threadId);
+    });
+  }
+
+  /** One machine instruction (the Disassembly view's steps); a line where the debugger cannot. */
+  private instructionStep(threadId: number, into: boolean): Promise<void> {
+    const be = this.backend!;
+    if (!be.stepInstruction) {
+      this.sendEvent(new OutputEvent('[seam] this debugger steps by line only here: stepped a line\n', 'console'));
+      return into ? this.steps.nativeStepIn(threadId) : this.steps.nativeStep(threadId, () => be.next(threadId));
+    }
+    return this.steps.nativeStep(threadId, () => be.stepInstruction!(threadId, into));
+  }
+
+  protected disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    void this.run(response, async () => {
+      const be = this.backend;
+      if (!be) throw new UserError('no program is being debugged');
+      if (!be.disassemble) throw new UserError('this debugger cannot disassemble here');
+      const base = parseAddress(args.memoryReference);
+      if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
+      if (args.instructionCount > MAX_COUNT) throw new UserError(`at most ${MAX_COUNT} instructions at once (asked for ${args.instructionCount})`);
+      const address = base + BigInt(args.offset ?? 0);
+      const window = await instructionWindow({ range: (a, b) => be.disassemble!(a, b) }, address, args.instructionOffset ?? 0, args.instructionCount);
+      response.body = { instructions: toDapInstructions(window) };
+    });
+  }
+
+  protected readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    void this.run(response, async () => {
+      const be = this.backend;
+      if (!be) throw new UserError('no program is being debugged');
+      const base = parseAddress(args.memoryReference);
+      if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
+      const address = base + BigInt(args.offset ?? 0);
+      const count = Math.max(0, Math.min(args.count, READ_MEMORY_MAX));
+      const data = await readPrefix(be, address, count);
+      response.body = { address: hex(address), data: Buffer.from(data).toString('base64') };
+      if (data.length < count) response.body.unreadableBytes = count - data.length;
+    });
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
@@ -634,5 +689,33 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.backend = undefined;
       this.disposePython();
     });
+  }
+}
+
+/** Bytes a `readMemory` request may ask for at once. */
+const READ_MEMORY_MAX = 1 << 20;
+
+/** The readable bytes from `address` on (up to `count`): all at once, else page by page up to
+ *  the first page that cannot be read. */
+async function readPrefix(be: DebugBackend, address: bigint, count: number): Promise<Uint8Array> {
+  if (count === 0) return new Uint8Array(0);
+  const read = (a: bigint, n: number): Promise<Uint8Array> => (be.readProgramMemory ? be.readProgramMemory(a, n) : be.memory.read(a, n));
+  try {
+    return await read(address, count);
+  } catch {
+    const parts: Uint8Array[] = [];
+    let at = address;
+    const end = address + BigInt(count);
+    while (at < end) {
+      const pageEnd = (at / 4096n + 1n) * 4096n;
+      const n = Number((pageEnd < end ? pageEnd : end) - at);
+      try {
+        parts.push(await read(at, n));
+      } catch {
+        break;
+      }
+      at += BigInt(n);
+    }
+    return Buffer.concat(parts);
   }
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
-import type { Memory, NativeFrame, NativeThread, Symbols } from '../types';
+import type { Instruction, Memory, NativeFrame, NativeThread, Symbols } from '../types';
 import { Gdb } from './gdb';
 import { GdbMemory, GdbSymbols } from './memory';
 import * as mi from '../mi/commands';
@@ -371,6 +371,19 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   stepOut(threadId: number): Promise<void> {
     return this.gdb.finish(threadId);
+  }
+
+  stepInstruction(threadId: number, into: boolean): Promise<void> {
+    return into ? this.gdb.stepInstruction(threadId) : this.gdb.nextInstruction(threadId);
+  }
+
+  async disassemble(start: bigint, end: bigint): Promise<Instruction[]> {
+    try {
+      return await this.gdb.disassemble(start, end);
+    } catch (e) {
+      if (/Cannot access memory/i.test((e as Error).message)) return []; // nothing to show there
+      throw e;
+    }
   }
 
   async close(opts: { detach: boolean }): Promise<void> {

@@ -3,7 +3,7 @@
  * session and `seam stack` call these; MI text is built only by src/debug/mi/commands.ts.
  */
 import { X86_64_DWARF_REGISTERS } from '../native/unwind';
-import type { NativeFrame, NativeThread } from '../types';
+import type { Instruction, NativeFrame, NativeThread } from '../types';
 import * as mi from '../mi/commands';
 import {
   GdbCommandError, GdbConnection, PROGRAM_STDERR_FD, PROGRAM_STDOUT_FD,
@@ -174,6 +174,18 @@ export class Gdb {
 
   step(threadId?: number): Promise<void> {
     return this.connection.run(mi.execStep(threadId));
+  }
+
+  nextInstruction(threadId?: number): Promise<void> {
+    return this.connection.run(mi.execNextInstruction(threadId));
+  }
+
+  stepInstruction(threadId?: number): Promise<void> {
+    return this.connection.run(mi.execStepInstruction(threadId));
+  }
+
+  disassemble(start: bigint, end: bigint): Promise<Instruction[]> {
+    return this.connection.run(mi.dataDisassemble(start, end));
   }
 
   finish(threadId?: number, frame?: number): Promise<void> {

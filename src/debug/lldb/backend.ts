@@ -16,7 +16,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../which';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
-import type { NativeFrame, NativeThread, Symbols } from '../types';
+import type { Instruction, NativeFrame, NativeThread, Symbols } from '../types';
 import { SessionUnwinder } from '../native/sessionUnwinder';
 import { X86_64_DWARF_REGISTERS } from '../native/unwind';
 import { UserError } from '../errors';
@@ -24,7 +24,7 @@ import { cleanRustName, isRustName } from '../stack/rustNames';
 import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
 import { DapClient, DapRequestError, LLDB_DAP_NAMES, LldbNotFoundError } from './dapClient';
 import { LldbMemory, LldbSymbols, type LldbCommands } from './memory';
-import { commandError, commandOutput, cutAtEvalLoop, frameFormatCommand, lldbMajorVersion, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
+import { commandError, commandOutput, cutAtEvalLoop, frameFormatCommand, lldbMajorVersion, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseDisassembly, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
 
 export interface LldbBackendOptions {
   /** The DAP server (`seam.lldbDapPath`); default: the first of LLDB_DAP_NAMES on PATH. */
@@ -668,6 +668,15 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   async stepIn(threadId: number): Promise<void> {
     this.resumed();
     await this.dap.request('stepIn', { threadId });
+  }
+
+  readProgramMemory(address: bigint, size: number): Promise<Uint8Array> {
+    return this.memory.readThroughDebugger(address, size);
+  }
+
+  async disassemble(start: bigint, end: bigint): Promise<Instruction[]> {
+    const out = await this.command(`disassemble --bytes --start-address 0x${start.toString(16)} --end-address 0x${end.toString(16)}`);
+    return commandError(out) ? [] : parseDisassembly(out); // (memory that cannot be read: nothing there)
   }
 
   async stepOut(threadId: number): Promise<void> {

@@ -113,6 +113,12 @@ export class LldbMemory implements Memory {
     }));
   }
 
+  /** Through LLDB, always: memory as the program has it, LLDB's breakpoint traps (which it keeps
+   *  in place while stopped, where /proc shows `int3`) taken out. */
+  readThroughDebugger(address: bigint, size: number): Promise<Uint8Array> {
+    return this.readRaw(address, size);
+  }
+
   private async readRaw(address: bigint, size: number): Promise<Uint8Array> {
     this.dir ??= mkdtempSync(join(tmpdir(), 'seam-lldb-mem-'));
     const file = join(this.dir, `m${this.n++}.bin`);

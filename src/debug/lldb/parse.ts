@@ -3,7 +3,7 @@
  * `breakpoint set` / `breakpoint list`, `thread list`, and the words of lldb-vscode's stop events.
  * Pure: no I/O, unit-tested on recorded output (test/unit/lldb-parse.test.ts).
  */
-import type { NativeFrame } from '../types';
+import type { Instruction, NativeFrame } from '../types';
 
 /** Field separator of FRAME_FORMAT: a control character no path or symbol holds. */
 const SEP = '\x1f';
@@ -169,4 +169,28 @@ export function cutAtEvalLoop(frames: NativeFrame[]): boolean {
 export function lldbMajorVersion(text: string): number | undefined {
   const m = /lldb(?:-\d+)? version (\d+)\./i.exec(text);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * `disassemble --bytes` output: a `module\`function:` header, then one line per instruction
+ * (`->  0x7f…ad <+13>:  48 3d 00 f0 ff ff   cmpq   $-0x1000, %rax   ; imm = 0xF000`; `->` marks
+ * the pc). LLDB's own comments after `;` are dropped.
+ */
+export function parseDisassembly(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let func: string | undefined;
+  for (const line of text.split('\n')) {
+    const h = /^(\S+)`(.*):\s*$/.exec(line);
+    if (h) {
+      func = h[2] || undefined;
+      continue;
+    }
+    const m = /^(?:->)?\s+0x([0-9a-fA-F]+)(?: <\+(\d+)>)?:\s+((?:[0-9a-fA-F]{2} )+)\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const ins: Instruction = { address: BigInt(`0x${m[1]}`), bytes: m[3].trim(), text: m[4].replace(/\s+;.*$/, '').replace(/\s+$/, '') };
+    if (func) ins.func = func;
+    if (m[2] !== undefined) ins.offset = Number(m[2]);
+    out.push(ins);
+  }
+  return out;
 }

@@ -15,7 +15,7 @@
  *   (`shellQuote`): `$()`, quotes, globs and newlines arrive verbatim. `set args` goes through
  *   `-interpreter-exec console` so that a newline (a C-string escape there) survives.
  */
-import type { NativeFrame } from '../types';
+import type { Instruction, NativeFrame } from '../types';
 import { MiList, MiTuple } from './parser';
 
 export interface MiCommand<T> {
@@ -164,6 +164,16 @@ export function execNext(threadId?: number): MiCommand<void> {
 
 export function execStep(threadId?: number): MiCommand<void> {
   return cmd(`-exec-step${contextOpts({ threadId })}`);
+}
+
+/** One machine instruction, over calls. */
+export function execNextInstruction(threadId?: number): MiCommand<void> {
+  return cmd(`-exec-next-instruction${contextOpts({ threadId })}`);
+}
+
+/** One machine instruction, into calls. */
+export function execStepInstruction(threadId?: number): MiCommand<void> {
+  return cmd(`-exec-step-instruction${contextOpts({ threadId })}`);
 }
 
 export function execFinish(threadId?: number, frame?: number): MiCommand<void> {
@@ -439,3 +449,44 @@ export function octal(s: string | undefined): number | undefined {
 }
 
 export { MiList, MiTuple };
+
+// ---------------------------------------------------------------------------------------------
+// Disassembly
+
+/** `-data-disassemble` in mode 5 (source lines and raw bytes): the instructions from `start`
+ *  up to `end`, in address order (GDB groups them by source line). */
+export function dataDisassemble(start: bigint, end: bigint): MiCommand<Instruction[]> {
+  return cmd(`-data-disassemble -s 0x${start.toString(16)} -e 0x${end.toString(16)} -- 5`, (r) => readInstructions(r.list('asm_insns')));
+}
+
+/** The instructions of `asm_insns`: `src_and_asm_line={line,file,fullname,line_asm_insn=[...]}`
+ *  groups, or bare instruction tuples where there is no line information. */
+export function readInstructions(list: MiList | undefined): Instruction[] {
+  const out: Instruction[] = [];
+  const add = (t: MiTuple, src?: MiTuple): void => {
+    const address = t.big('address');
+    if (address === undefined) return;
+    const ins: Instruction = { address, text: t.str('inst') ?? '' };
+    const bytes = t.str('opcodes');
+    if (bytes) ins.bytes = bytes;
+    const func = t.str('func-name');
+    if (func) ins.func = func;
+    const offset = t.int('offset');
+    if (offset !== undefined) ins.offset = offset;
+    const line = src?.int('line');
+    if (src && line) {
+      ins.line = line;
+      const file = src.str('file');
+      const fullname = src.str('fullname');
+      if (file) ins.file = file;
+      if (fullname) ins.fullname = fullname;
+    }
+    out.push(ins);
+  };
+  for (const t of list?.tuples() ?? []) {
+    const group = t.list('line_asm_insn');
+    if (group) for (const i of group.tuples()) add(i, t);
+    else add(t);
+  }
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
