@@ -670,6 +670,17 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     await this.dap.request('stepIn', { threadId });
   }
 
+  /** `thread step-inst[-over]` (lldb-vscode 16 has no instruction granularity): LLDB reports
+   *  the stop as any other. */
+  async stepInstruction(threadId: number, into: boolean): Promise<void> {
+    const index = await this.threadIndex(threadId);
+    if (index === undefined) throw new UserError(`no thread ${threadId} to step`);
+    this.resumed();
+    const out = await this.command(`thread ${into ? 'step-inst' : 'step-inst-over'} ${index}`);
+    const err = commandError(out);
+    if (err) throw new UserError(`LLDB could not step an instruction: ${err}`);
+  }
+
   readProgramMemory(address: bigint, size: number): Promise<Uint8Array> {
     return this.memory.readThroughDebugger(address, size);
   }
