@@ -93,13 +93,34 @@ export class Symbolizer {
       let t = this.types.get(cu);
       if (!t) {
         const dwarf = this.dwarf!;
-        t = new DwarfTypes(cu, (offset) => dwarf.unitContaining(offset));
+        t = new DwarfTypes(cu, (offset) => dwarf.unitContaining(offset), () => this.originUnits(cu, Number(addr)));
         this.types.set(cu, t);
       }
       return t;
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * The units a unit's functions come from (their abstract origins and specifications, outside
+   * it): first the one of the function holding `addr`, then by how many functions each gave.
+   */
+  private originUnits(cu: CuState, addr: number): CuState[] {
+    const unit = cu.unit;
+    const counts = new Map<CuState, number>();
+    let first: CuState | undefined;
+    forEachChild(unit, unit.rootDie(), (d) => {
+      if (d.tag !== Tag.subprogram) return undefined;
+      const ref = d.origin ?? d.specification;
+      if (ref === undefined || (ref >= unit.offset && ref < unit.end)) return undefined;
+      const owner = this.dwarf!.unitContaining(ref);
+      counts.set(owner, (counts.get(owner) ?? 0) + 1);
+      if (!first && rangesContain(dieRanges(unit, d), addr)) first = owner;
+      return undefined;
+    });
+    const byCount = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([u]) => u);
+    return first ? [first, ...byCount.filter((u) => u !== first)] : byCount;
   }
 
   /**

@@ -21,14 +21,39 @@ interface At {
   die: Die;
 }
 
+/** Other units searched for a type the unit lacks, at most. */
+const MAX_RELATED = 8;
+
 export class DwarfTypes {
   private typedefs: Map<string, number> | undefined;
   private tags: Map<string, number> | undefined;
+  private others: DwarfTypes[] | undefined;
 
-  /** @param unitOf the unit holding a `.debug_info` offset (for references out of `cu`). */
-  constructor(private readonly cu: CuState, private readonly unitOf: (offset: number) => CuState) {}
+  /**
+   * @param unitOf the unit holding a `.debug_info` offset (for references out of `cu`).
+   * @param related units to search, in order, for a type `cu` does not define: a link-time
+   *   optimised build's units hold functions whose types stay in the units they were compiled
+   *   in (Debian's python3.11-dbg: the eval loop's unit defines no type at all).
+   */
+  constructor(private readonly cu: CuState, private readonly unitOf: (offset: number) => CuState,
+    private readonly related: () => CuState[] = () => []) {}
 
   offsetOf(type: string, field: string): number | undefined {
+    return this.owner(type)?.offsetIn(type, field);
+  }
+
+  sizeOf(type: string): number | undefined {
+    return this.owner(type)?.resolve(type)?.die.byteSize;
+  }
+
+  /** This unit's types when it defines `type`, else the first related unit's that does. */
+  private owner(type: string): DwarfTypes | undefined {
+    if (this.resolve(type)) return this;
+    this.others ??= this.related().filter((u) => u !== this.cu).slice(0, MAX_RELATED).map((u) => new DwarfTypes(u, this.unitOf));
+    return this.others.find((o) => o.resolve(type));
+  }
+
+  private offsetIn(type: string, field: string): number | undefined {
     let at = this.resolve(type);
     let offset = 0;
     for (const name of field.split('.')) {
@@ -39,10 +64,6 @@ export class DwarfTypes {
       at = m.type;
     }
     return offset;
-  }
-
-  sizeOf(type: string): number | undefined {
-    return this.resolve(type)?.die.byteSize;
   }
 
   /** The struct or union a C type name denotes, typedefs and qualifiers followed. */
