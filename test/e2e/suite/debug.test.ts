@@ -43,6 +43,7 @@ interface DapFrame {
   line: number;
   source?: { name?: string; path?: string };
   presentationHint?: string;
+  instructionPointerReference?: string;
 }
 
 /** What one seam session said, from its first message to its end. */
@@ -183,6 +184,19 @@ describe('the seam debugger in VS Code', () => {
 
     await vscode.commands.executeCommand('workbench.debug.action.focusCallStackView');
     console.log('SEAM_SCREENSHOT debug-call-stack');
+    await new Promise((r) => setTimeout(r, SCREENSHOT_SETTLE_MS));
+
+    // The Rust leaf at the machine level: its pc, the instructions around it through VS Code's
+    // session, and the Disassembly view opened on it.
+    const pc = top.instructionPointerReference;
+    assert.match(pc ?? '', /^0x[0-9a-f]+$/, `the Rust frame carries no pc: ${JSON.stringify(top)}`);
+    const dis = await withTimeout(session.customRequest('disassemble', { memoryReference: pc, instructionOffset: -4, instructionCount: 12 }) as Thenable<{ instructions: { address: string; instruction: string; presentationHint?: string }[] }>,
+      30_000, 'the disassemble request', () => watch.transcript());
+    assert.equal(dis.instructions.length, 12);
+    assert.equal(BigInt(dis.instructions[4].address), BigInt(pc!), JSON.stringify(dis.instructions.slice(3, 6)));
+    assert.ok(dis.instructions.every((i) => i.presentationHint !== 'invalid' && i.instruction.length > 0), JSON.stringify(dis.instructions));
+    await vscode.commands.executeCommand('debug.action.openDisassemblyView');
+    console.log('SEAM_SCREENSHOT debug-disassembly');
     await new Promise((r) => setTimeout(r, SCREENSHOT_SETTLE_MS));
 
     await vscode.debug.stopDebugging(session);
