@@ -687,7 +687,17 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 
   async disassemble(start: bigint, end: bigint): Promise<Instruction[]> {
     const out = await this.command(`disassemble --bytes --start-address 0x${start.toString(16)} --end-address 0x${end.toString(16)}`);
-    return commandError(out) ? [] : parseDisassembly(out); // (memory that cannot be read: nothing there)
+    if (commandError(out)) return []; // memory that cannot be read: nothing there
+    // LLDB's listing has no source lines: Seam's DWARF reader gives them (as GDB's mode 5 does).
+    const insns = parseDisassembly(out);
+    for (const i of insns) {
+      const at = this.isCore ? undefined : this.native.lineAt(i.address);
+      if (!at) continue;
+      i.line = at.line;
+      if (at.file) i.file = at.file;
+      if (at.fullname) i.fullname = at.fullname;
+    }
+    return insns;
   }
 
   async stepOut(threadId: number): Promise<void> {

@@ -166,6 +166,19 @@ export class SessionUnwinder {
     return s.types ?? undefined;
   }
 
+  /** The source line of an instruction of the live process, from Seam's DWARF reader. */
+  lineAt(pc: bigint): { file?: string; fullname?: string; line: number } | undefined {
+    const s = this.process();
+    if (!s) return undefined;
+    try {
+      const m = s.modules.moduleAt(pc);
+      const f = m && s.symbolizers.of(m).lineAt(pc - m.bias);
+      return f?.line ? { file: f.file, fullname: f.fullname, line: f.line } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** A symbol of the interpreter's file (`_PyRuntime`, `Py_Version`) where the process has it. */
   interpreterSymbol(name: string): bigint | undefined {
     const s = this.process();

@@ -75,6 +75,13 @@ export class CachedSymbolizer {
     return n;
   }
 
+  /** The innermost source line at an address, not remembered on disk (the Disassembly view
+   *  asks for hundreds at a time). */
+  lineAt(addr: bigint): SymFrame | undefined {
+    const f = this.frameAnswers.get(Number(addr))?.[0] ?? this.symbolizer().frames(addr)[0];
+    return f?.line ? f : undefined;
+  }
+
   /** The C types of the compile unit holding `addr` (never cached on disk: asked once a session). */
   typesAt(addr: bigint): DwarfTypes | undefined {
     return this.symbolizer().typesAt(addr);
