@@ -117,7 +117,7 @@ function assertNoCrash(a: RawAdapter, what: string): void {
 const COMMANDS = [
   'initialize', 'launch', 'attach', 'configurationDone', 'setBreakpoints', 'setFunctionBreakpoints', 'setExceptionBreakpoints',
   'exceptionInfo', 'threads', 'stackTrace', 'scopes', 'variables', 'evaluate', 'continue', 'next', 'stepIn', 'stepOut', 'pause',
-  'terminate', 'source', 'setVariable', 'restart', 'loadedSources', 'completions', 'goto', 'dataBreakpointInfo', 'readMemory',
+  'terminate', 'source', 'setVariable', 'restart', 'loadedSources', 'completions', 'goto', 'dataBreakpointInfo', 'readMemory', 'disassemble',
 ];
 
 const anyJson = fc.jsonValue({ maxDepth: 3 });

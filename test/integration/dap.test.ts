@@ -453,6 +453,10 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         const mem = (await s.dc.customRequest('readMemory', { memoryReference: ipr, count: 16 })).body as DebugProtocol.ReadMemoryResponse['body'];
         const bytes = [...Buffer.from(mem!.data!, 'base64')].map((b) => b.toString(16).padStart(2, '0'));
         assert.deepEqual(bytes.slice(0, dis[8].instructionBytes!.split(/\s+/).length), dis[8].instructionBytes!.trim().split(/\s+/));
+        // Bad arguments are refused in words, never an internal error.
+        await assert.rejects(s.dc.customRequest('disassemble', { memoryReference: ipr, instructionOffset: 1.5, instructionCount: 4 }), /instructionOffset must be an integer/);
+        await assert.rejects(s.dc.customRequest('disassemble', { memoryReference: 'main', instructionCount: 4 }), /not an address/);
+        await assert.rejects(s.dc.customRequest('readMemory', { memoryReference: ipr, offset: -(2 ** 52), count: 4 }), /below 0/);
         // Memory that cannot be read is said so, not an error.
         const none = (await s.dc.customRequest('readMemory', { memoryReference: '0x10', count: 8 })).body as DebugProtocol.ReadMemoryResponse['body'];
         assert.equal(none!.unreadableBytes, 8);

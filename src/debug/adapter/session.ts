@@ -613,7 +613,11 @@ export class SeamDebugSession extends LoggingDebugSession {
       const base = parseAddress(args.memoryReference);
       if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
       if (args.instructionCount > MAX_COUNT) throw new UserError(`at most ${MAX_COUNT} instructions at once (asked for ${args.instructionCount})`);
+      for (const [name, v] of [['offset', args.offset], ['instructionOffset', args.instructionOffset], ['instructionCount', args.instructionCount]] as const) {
+        if (v !== undefined && !Number.isSafeInteger(v)) throw new UserError(`disassemble: ${name} must be an integer (got ${JSON.stringify(v)})`);
+      }
       const address = base + BigInt(args.offset ?? 0);
+      if (address < 0n) throw new UserError(`disassemble: no address below 0 (${args.memoryReference} + ${args.offset})`);
       const window = await instructionWindow({ range: (a, b) => be.disassemble!(a, b) }, address, args.instructionOffset ?? 0, args.instructionCount);
       response.body = { instructions: toDapInstructions(window) };
     });
@@ -625,7 +629,11 @@ export class SeamDebugSession extends LoggingDebugSession {
       if (!be) throw new UserError('no program is being debugged');
       const base = parseAddress(args.memoryReference);
       if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
+      for (const [name, v] of [['offset', args.offset], ['count', args.count]] as const) {
+        if (v !== undefined && !Number.isSafeInteger(v)) throw new UserError(`readMemory: ${name} must be an integer (got ${JSON.stringify(v)})`);
+      }
       const address = base + BigInt(args.offset ?? 0);
+      if (address < 0n) throw new UserError(`readMemory: no address below 0 (${args.memoryReference} + ${args.offset})`);
       const count = Math.max(0, Math.min(args.count, READ_MEMORY_MAX));
       const data = await readPrefix(be, address, count);
       response.body = { address: hex(address), data: Buffer.from(data).toString('base64') };
