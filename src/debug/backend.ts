@@ -93,6 +93,9 @@ export interface DebugBackend extends EventEmitter {
   next(threadId: number): Promise<void>;
   stepIn(threadId: number): Promise<void>;
   stepOut(threadId: number): Promise<void>;
+  /** Sets a native variable: a local of a frame, or a member of a value that `children(ref)`
+   *  listed. `value` is an expression in the program's language; answers the variable anew. */
+  setVariable?(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable>;
   /** Memory as the program has it, for the user's eyes (the memory view): without the
    *  debugger's breakpoint traps. Absent: `memory` already reads it so (GDB lifts them while
    *  stopped). */

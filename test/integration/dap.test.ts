@@ -467,6 +467,37 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         assert.match(args?.memoryReference ?? '', /^0x[0-9a-f]+$/, JSON.stringify(args));
         const obj = (await s.dc.customRequest('readMemory', { memoryReference: args!.memoryReference, count: 16 })).body as DebugProtocol.ReadMemoryResponse['body'];
         assert.equal(Buffer.from(obj!.data!, 'base64').length, 16);
+        // Set Value: a C local (answered as the program now has it), a field of a C struct (set to
+        // what it holds: a reference count), and a Python local (refused, in words).
+        const set = async (ref: number, name: string, value: string): Promise<DebugProtocol.SetVariableResponse['body']> =>
+          (await s.dc.customRequest('setVariable', { variablesReference: ref, name, value })).body as DebugProtocol.SetVariableResponse['body'];
+        const nulled = await set(scopes[0].variablesReference, 'result', '0');
+        assert.match(nulled.value, /^(?:0x0+\b|NULL|\(nil\))/i, JSON.stringify(nulled));
+        const again = (await s.dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables.find((v) => v.name === 'result');
+        assert.equal(again?.value, nulled.value);
+        // `a`'s C struct: ob_refcnt is a member, or inside ob_base or 3.12's anonymous union.
+        const holderOf = async (ref: number, depth: number): Promise<{ holder: number; value: string } | undefined> => {
+          const list = (await s.dc.variablesRequest({ variablesReference: ref })).body.variables;
+          const hit = list.find((f) => f.name === 'ob_refcnt');
+          if (hit) return { holder: ref, value: hit.value };
+          if (depth === 0) return undefined;
+          for (const f of list) {
+            if (f.variablesReference > 0 && /^(?:\(C struct\)|ob_base|<anonymous union>)$/.test(f.name)) {
+              const inner = await holderOf(f.variablesReference, depth - 1);
+              if (inner) return inner;
+            }
+          }
+          return undefined;
+        };
+        const found = await holderOf(vars.find((v) => v.name === 'a')!.variablesReference, 3);
+        assert.ok(found, `ob_refcnt is listed in a PyObject *'s C struct: ${JSON.stringify((await s.dc.variablesRequest({ variablesReference: vars.find((v) => v.name === 'a')!.variablesReference })).body.variables)}`);
+        const { holder } = found;
+        const refcnt = { value: found.value };
+        const kept = await set(holder, 'ob_refcnt', refcnt.value);
+        assert.equal(kept.value, refcnt.value);
+        const main = (await s.frames(tid)).find((f) => f.name === '[Py] main')!;
+        const mainScopes = (await s.dc.scopesRequest({ frameId: main.id })).body.scopes;
+        await assert.rejects(set(mainScopes[0].variablesReference, 'inputs', 'None'), /read from the program's memory/);
         // One instruction over: the pc moves to the next instruction (or where a jump goes).
         await s.dc.nextRequest({ threadId: tid, granularity: 'instruction' });
         assert.equal((await s.stopped()).body.reason, 'step');

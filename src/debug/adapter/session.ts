@@ -116,6 +116,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       supportsDisassembleRequest: true,
       supportsSteppingGranularity: true,
       supportsReadMemoryRequest: true,
+      supportsSetVariable: true,
     };
     this.sendResponse(response);
   }
@@ -473,6 +474,30 @@ export class SeamDebugSession extends LoggingDebugSession {
         });
       }
       response.body = { variables: out };
+    });
+  }
+
+  protected setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    void this.run(response, async () => {
+      const be = this.backend;
+      const v = this.vars.get(args.variablesReference);
+      if (!be || !v) throw new UserError(`${args.name} cannot be set: the program is not stopped there any more`);
+      if (!be.setVariable) throw new UserError('this debugger cannot set variables');
+      const python = v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python');
+      if (python) {
+        throw new UserError(`${args.name}: Python values are read from the program's memory, not set there; at a Python breakpoint, assign it in the Debug Console (${args.name} = ${args.value})`);
+      }
+      let x;
+      if (v.kind === 'locals' && v.level >= 0) x = await be.setVariable({ threadId: v.threadId, level: v.level }, args.name, args.value);
+      else if (v.kind === 'children') x = await be.setVariable({ ref: v.ref }, args.name, args.value);
+      else throw new UserError(`${args.name} cannot be set here`);
+      const d = await describeNative(x, be, this.stacks);
+      response.body = {
+        value: d.value,
+        type: x.type,
+        variablesReference: d.python !== undefined ? this.vars.create({ kind: 'python', address: d.python, native: x.ref || undefined })
+          : x.ref ? this.vars.create({ kind: 'children', ref: x.ref }) : 0,
+      };
     });
   }
 

@@ -327,6 +327,22 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     return out;
   }
 
+  async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
+    if ('ref' in container) {
+      const r = this.refs.get(container.ref);
+      if (!r?.varobj) throw new UserError(`${name} cannot be set: its value is no longer listed (open it again)`);
+      const kid = (await this.gdb.connection.run(mi.varListChildren(r.varobj))).find((k) => k.exp === name);
+      if (!kid) throw new UserError(`${name} cannot be set here`);
+      const now = await this.gdb.connection.run(mi.varAssign(kid.name, value)).catch(rethrowUser);
+      return this.toVariable(name, now, kid.type, { varobj: kid.name, expression: kid.name }, kid.numChild > 0);
+    }
+    const level = (await this.native.debuggerLevel(container.threadId, container.level))!;
+    // (A local by its name, in its own frame: `name = (value)`, as C reads an assignment.)
+    const now = await this.gdb.evaluate(`${name} = (${value})`, container.threadId, level).catch(rethrowUser);
+    const local = (await this.gdb.locals(container.threadId, level, 'simple')).find((v) => v.name === name);
+    return this.toVariable(name, now, local?.type, { expression: name, threadId: container.threadId, level }, local?.value === undefined || /\*\s*$/.test(local?.type ?? ''));
+  }
+
   private register(e: VarRefEntry): number {
     const id = this.nextRef++;
     this.refs.set(id, e);

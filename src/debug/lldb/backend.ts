@@ -585,6 +585,25 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     return locals ? this.children(locals.variablesReference) : [];
   }
 
+  async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
+    let ref: number;
+    if ('ref' in container) ref = container.ref;
+    else {
+      const frameId = await this.frameId(container.threadId, container.level);
+      const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
+      const locals = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name));
+      if (!locals) throw new UserError(`${name} cannot be set: LLDB lists no locals in that frame`);
+      ref = locals.variablesReference;
+    }
+    try {
+      const r = await this.dap.request<{ value: string; type?: string; variablesReference?: number }>('setVariable', { variablesReference: ref, name, value });
+      return toVariable({ name, value: r.value, type: r.type, variablesReference: r.variablesReference ?? 0 });
+    } catch (e) {
+      if (e instanceof DapRequestError) throw new UserError(`${name} = ${value}: ${e.serverMessage}`);
+      throw e;
+    }
+  }
+
   async children(ref: number): Promise<Variable[]> {
     const { variables } = await this.dap.request<{ variables: DapVariable[] }>('variables', { variablesReference: ref });
     return variables.map(toVariable);
@@ -740,7 +759,9 @@ export function shellExitCode(code: number, lastSignal: string | undefined): num
 }
 
 function toVariable(v: DapVariable): Variable {
-  const out: Variable = { name: v.name, value: v.value, type: v.type, ref: v.variablesReference ?? 0 };
+  // lldb-vscode 16 names an anonymous member `<null>`: named by its kind, as GDB does.
+  const anonymous = v.name === '<null>' && /^\(anonymous (union|struct)\)$/.exec(v.type ?? '');
+  const out: Variable = { name: anonymous ? `<anonymous ${anonymous[1]}>` : v.name, value: v.value, type: v.type, ref: v.variablesReference ?? 0 };
   const addr = /^0x[0-9a-f]+/i.exec(v.value.trim());
   if (addr) out.address = BigInt(addr[0]);
   return out;

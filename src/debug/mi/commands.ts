@@ -382,6 +382,11 @@ export function varListChildren(name: string, opts: { from?: number; to?: number
   return cmd(s, (r) => (r.list('children')?.tuples() ?? []).map(readVar));
 }
 
+/** Assigns a variable object (`-var-assign`); answers its new value. */
+export function varAssign(name: string, expression: string): MiCommand<string> {
+  return cmd(`-var-assign ${miQuote(name)} ${cString(expression)}`, (r) => r.str('value') ?? '');
+}
+
 export function varDelete(name: string): MiCommand<void> {
   return cmd(`-var-delete ${miQuote(name)}`);
 }
