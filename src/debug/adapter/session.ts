@@ -635,6 +635,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       const be = this.backend;
       if (!be) throw new UserError('no program is being debugged');
       if (!be.disassemble) throw new UserError('this debugger cannot disassemble here');
+      if (!this.isStopped) throw new UserError('the program is running: pause it to disassemble');
       const base = parseAddress(args.memoryReference);
       if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
       if (args.instructionCount > MAX_COUNT) throw new UserError(`at most ${MAX_COUNT} instructions at once (asked for ${args.instructionCount})`);
