@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Instruction, Memory, NativeFrame, NativeThread, Symbols } from './types';
 
-export type StopReason = 'breakpoint' | 'function breakpoint' | 'step' | 'signal' | 'panic' | 'pause' | 'entry' | 'exception';
+export type StopReason = 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'step' | 'signal' | 'panic' | 'pause' | 'entry' | 'exception';
 
 export interface StopEvent {
   reason: StopReason;
@@ -96,6 +96,13 @@ export interface DebugBackend extends EventEmitter {
   /** Sets a native variable: a local of a frame, or a member of a value that `children(ref)`
    *  listed. `value` is an expression in the program's language; answers the variable anew. */
   setVariable?(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable>;
+  /** Where a native variable lives (a local of a frame, or a member `children(ref)` listed):
+   *  its address and size, for a data breakpoint; undefined when it has no address (a register). */
+  watchTarget?(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined>;
+  /** A hardware watchpoint on `size` bytes at `address`; answers its id (the debugger's). A stop
+   *  on it is reported with reason 'data breakpoint'. */
+  insertWatchpoint?(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number>;
+  deleteWatchpoint?(id: number): Promise<void>;
   /** Memory as the program has it, for the user's eyes (the memory view): without the
    *  debugger's breakpoint traps. Absent: `memory` already reads it so (GDB lifts them while
    *  stopped). */

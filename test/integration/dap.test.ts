@@ -509,6 +509,43 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         assert.equal((await s.next('exited')).body.exitCode, 0);
       });
 
+      test('a data breakpoint on a C local stops where it is written; none on a Python value', { timeout: TEST_MS }, async () => {
+        const addLine = tagLine(cext(), 'ADD');
+        const s = await launched('values', async (s) => {
+          await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [{ line: addLine }] });
+        });
+        const tid = (await s.stopped()).body.threadId!;
+        const top = (await s.frames(tid))[0];
+        assert.equal(top.name, '[C] add_values');
+        const locals = (await s.dc.scopesRequest({ frameId: top.id })).body.scopes[0].variablesReference;
+        const info = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: locals, name: 'sum' })).body as DebugProtocol.DataBreakpointInfoResponse['body'];
+        assert.match(info.dataId ?? '', /^0x[0-9a-f]+:8$/, JSON.stringify(info));
+        assert.match(info.description, /^sum \(8 bytes at 0x/);
+        const main = (await s.frames(tid)).find((f) => f.name === '[Py] main')!;
+        const pyLocals = (await s.dc.scopesRequest({ frameId: main.id })).body.scopes[0].variablesReference;
+        const py = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: pyLocals, name: 'inputs' })).body as DebugProtocol.DataBreakpointInfoResponse['body'];
+        assert.equal(py.dataId, null);
+        assert.match(py.description, /Python values are read from memory/);
+        const set = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'write' }] })).body as DebugProtocol.SetDataBreakpointsResponse['body'];
+        assert.equal(set.breakpoints.length, 1);
+        assert.ok(set.breakpoints[0].verified, JSON.stringify(set));
+        await s.dc.setBreakpointsRequest({ source: { path: cext() }, breakpoints: [] });
+        await s.dc.continueRequest({ threadId: tid });
+        // `sum = PyNumber_Add(left, right)` writes it: the stop is there, said so.
+        const hit = await s.stopped();
+        assert.equal(hit.body.reason, 'data breakpoint', JSON.stringify(hit.body));
+        assert.match(hit.body.description ?? '', /data breakpoint/);
+        const at = (await s.frames(hit.body.threadId!))[0];
+        assert.equal(at.name, '[C] add_values');
+        assert.ok(at.line > addLine, `stopped at ${at.line}, after the write (#ADD is ${addLine})`);
+        const now = (await s.dc.variablesRequest({ variablesReference: (await s.dc.scopesRequest({ frameId: at.id })).body.scopes[0].variablesReference })).body.variables.find((v) => v.name === 'sum');
+        assert.match(now?.value ?? '', /<str.*'seam-debug'/, 'the new value is the sum');
+        const cleared = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [] })).body as DebugProtocol.SetDataBreakpointsResponse['body'];
+        assert.deepEqual(cleared.breakpoints, []);
+        await s.dc.continueRequest({ threadId: hit.body.threadId! });
+        assert.equal((await s.next('exited')).body.exitCode, 0);
+      });
+
       test('recursion: hit count 3, a condition that is never true, a logpoint that does not stop', { timeout: TEST_MS }, async () => {
         const recurse = tagLine(cext(), 'RECURSE');
         const ret = recurse + 1; // `return result;` of recurse_step, hit on the way back up

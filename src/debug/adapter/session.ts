@@ -117,6 +117,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       supportsSteppingGranularity: true,
       supportsReadMemoryRequest: true,
       supportsSetVariable: true,
+      supportsDataBreakpoints: true,
     };
     this.sendResponse(response);
   }
@@ -501,6 +502,62 @@ export class SeamDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** Data breakpoints set (the protocol sends them all each time). */
+  private dataBreakpoints: number[] = [];
+
+  protected dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    void this.run(response, async () => {
+      const none = (description: string): void => {
+        response.body = { dataId: null, description };
+      };
+      const be = this.backend;
+      const v = args.variablesReference !== undefined ? this.vars.get(args.variablesReference) : undefined;
+      if (!be?.watchTarget || !v) return none('data breakpoints are set on a C or Rust variable in Variables');
+      if (v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python')) {
+        return none(`${args.name}: Python values are read from memory; a data breakpoint watches a C or Rust variable`);
+      }
+      const container = v.kind === 'locals' && v.level >= 0 ? { threadId: v.threadId, level: v.level } : v.kind === 'children' ? { ref: v.ref } : undefined;
+      const at = container && await be.watchTarget(container, args.name);
+      if (!at) return none(`${args.name} has no address to watch (a register, or optimised out)`);
+      if (at.size > MAX_WATCH_BYTES) return none(`${args.name} is ${at.size} bytes: a data breakpoint watches up to ${MAX_WATCH_BYTES} (one CPU debug register); watch one of its fields`);
+      response.body = {
+        dataId: `${hex(at.address)}:${at.size}`,
+        description: `${args.name} (${at.size} byte${at.size > 1 ? 's' : ''} at ${hex(at.address)})`,
+        accessTypes: ['write', 'read', 'readWrite'],
+        canPersist: false,
+      };
+    });
+  }
+
+  protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    void this.run(response, async () => {
+      const be = this.backend;
+      if (!be?.insertWatchpoint || !be.deleteWatchpoint) throw new UserError('this debugger cannot set data breakpoints here');
+      for (const id of this.dataBreakpoints.splice(0)) await be.deleteWatchpoint(id).catch(() => undefined);
+      const out: DebugProtocol.Breakpoint[] = [];
+      for (const [i, b] of args.breakpoints.entries()) {
+        const m = /^(0x[0-9a-f]+):(\d+)$/i.exec(b.dataId);
+        if (!m) {
+          out.push({ verified: false, message: `not a data breakpoint Seam made: ${b.dataId}` });
+          continue;
+        }
+        if (i >= MAX_WATCHPOINTS) {
+          out.push({ verified: false, message: `at most ${MAX_WATCHPOINTS} data breakpoints at once (the CPU's debug registers)` });
+          continue;
+        }
+        try {
+          const id = await be.insertWatchpoint(BigInt(m[1]), Number(m[2]), b.accessType ?? 'write');
+          this.dataBreakpoints.push(id);
+          const note = b.condition || b.hitCondition ? ' (its condition is not supported: it stops on every access)' : '';
+          out.push({ verified: true, id, ...(note ? { message: `watching${note}` } : {}) });
+        } catch (e) {
+          out.push({ verified: false, message: (e as Error).message });
+        }
+      }
+      response.body = { breakpoints: out };
+    });
+  }
+
   private async pythonLocals(frameAddress: bigint): Promise<PythonVariable[]> {
     return pythonLocals(this.backend!, this.stacks!, frameAddress);
   }
@@ -725,6 +782,10 @@ export class SeamDebugSession extends LoggingDebugSession {
     });
   }
 }
+
+/** Bytes one data breakpoint watches, at most (an x86-64 debug register), and how many at once. */
+const MAX_WATCH_BYTES = 8;
+const MAX_WATCHPOINTS = 4;
 
 /** Bytes a `readMemory` request may ask for at once. */
 const READ_MEMORY_MAX = 1 << 20;

@@ -179,6 +179,10 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       } else {
         ev = { reason: 'signal', threadId, description: `${e.signalName ?? 'signal'}${where}`, signal: e.signalName };
       }
+    } else if (e.watchpoint) {
+      const w = e.watchpoint;
+      const change = w.old !== undefined && w.new !== undefined ? `${w.old} → ${w.new}` : w.new !== undefined ? `now ${w.new}` : w.value !== undefined ? `read ${w.value}` : 'accessed';
+      ev = { reason: 'data breakpoint', threadId, description: `data breakpoint ${w.id}: ${change}${where}`, breakpointIds: [] };
     } else if (e.reason === 'end-stepping-range' || e.reason === 'function-finished' || e.reason === 'location-reached') {
       ev = { reason: 'step', threadId, description: `step${where}` };
     } else {
@@ -325,6 +329,40 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       out.push(this.toVariable(k.exp ?? k.name, k.value ?? '{…}', k.type, { varobj: k.name, expression: k.name }, k.numChild > 0));
     }
     return out;
+  }
+
+  async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
+    let expression: string;
+    let threadId: number | undefined;
+    let level: number | undefined;
+    if ('ref' in container) {
+      const r = this.refs.get(container.ref);
+      if (!r?.varobj) return undefined;
+      const kid = (await this.gdb.connection.run(mi.varListChildren(r.varobj))).find((k) => k.exp === name);
+      if (!kid) return undefined;
+      expression = await this.gdb.connection.run(mi.varInfoPathExpression(kid.name));
+    } else {
+      threadId = container.threadId;
+      level = (await this.native.debuggerLevel(container.threadId, container.level))!;
+      expression = name;
+    }
+    try {
+      const address = await this.gdb.evaluate(`(unsigned long)&(${expression})`, threadId, level);
+      const size = await this.gdb.evaluate(`sizeof(${expression})`, threadId, level);
+      const a = /^\d+$/.test(address.trim()) ? BigInt(address.trim()) : undefined;
+      const n = Number(size.trim());
+      return a !== undefined && Number.isSafeInteger(n) && n > 0 ? { address: a, size: n } : undefined;
+    } catch {
+      return undefined; // no address (a register variable, an optimised-out one)
+    }
+  }
+
+  async insertWatchpoint(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number> {
+    return this.gdb.connection.run(mi.breakWatch(address, size, access)).catch(rethrowUser);
+  }
+
+  async deleteWatchpoint(id: number): Promise<void> {
+    await this.gdb.deleteBreakpoint(id);
   }
 
   async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {

@@ -62,6 +62,9 @@ export interface StoppedEvent {
   signalName?: string;
   signalMeaning?: string;
   breakpointId?: number;
+  /** A watchpoint's stop (`watchpoint-trigger`, `read-…`, `access-…`): its number and the value
+   *  before and after (a read: the value read). */
+  watchpoint?: { id: number; old?: string; new?: string; value?: string };
   frame?: NativeFrame;
   /** For `exited*`: the program's exit code (0 for exited-normally). */
   exitCode?: number;
@@ -320,6 +323,12 @@ export class GdbConnection {
       if (sn !== undefined) { e.signalName = sn; e.signalMeaning = r.str('signal-meaning'); }
       const bp = r.int('bkptno');
       if (bp !== undefined) e.breakpointId = bp;
+      const wpt = r.tuple('wpt') ?? r.tuple('hw-rwpt') ?? r.tuple('hw-awpt');
+      const wid = wpt?.int('number');
+      if (wid !== undefined) {
+        const v = r.tuple('value');
+        e.watchpoint = { id: wid, old: v?.str('old'), new: v?.str('new'), value: v?.str('value') };
+      }
       const f = r.tuple('frame');
       if (f) e.frame = readFrame(f);
       if (reason === 'exited') e.exitCode = octal(r.str('exit-code'));

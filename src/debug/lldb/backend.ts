@@ -355,6 +355,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       ev = { reason: 'pause', threadId, description: 'paused' };
     } else if (signal) {
       ev = { reason: 'signal', threadId, description: `${signal}${where}`, signal };
+    } else if (b.reason === 'watchpoint' || b.reason === 'data breakpoint' || /^watchpoint \d+/.test(description)) {
+      ev = { reason: 'data breakpoint', threadId, description: `data breakpoint${/^watchpoint (\d+)/.exec(description) ? ` ${/^watchpoint (\d+)/.exec(description)![1]}` : ''}${where}`, breakpointIds: [] };
     } else if (b.reason === 'step') {
       ev = { reason: 'step', threadId, description: `step${where}` };
     } else if (b.reason === 'entry') {
@@ -583,6 +585,32 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
     const locals = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name));
     return locals ? this.children(locals.variablesReference) : [];
+  }
+
+  async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
+    if ('ref' in container) return undefined; // (a member: lldb-vscode gives no expression for it)
+    const frameId = await this.frameId(container.threadId, container.level);
+    const num = async (expression: string): Promise<string | undefined> =>
+      (await this.evaluateC(expression, frameId).catch(() => undefined))?.result?.trim();
+    const address = await num(`(unsigned long)&(${name})`);
+    const size = await num(`sizeof(${name})`);
+    const a = address && /^\d+$/.test(address) ? BigInt(address) : undefined;
+    const n = Number(size);
+    return a !== undefined && Number.isSafeInteger(n) && n > 0 ? { address: a, size: n } : undefined;
+  }
+
+  async insertWatchpoint(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number> {
+    const kind = access === 'read' ? 'r' : access === 'readWrite' ? 'rw' : 'w';
+    const out = await this.command(`watchpoint set expression -w ${kind} -s ${size} -- 0x${address.toString(16)}`);
+    const err = commandError(out);
+    if (err) throw new UserError(`LLDB could not watch ${size} bytes at 0x${address.toString(16)}: ${err}`);
+    const id = /Watchpoint (\d+):/.exec(out)?.[1];
+    if (id === undefined) throw new UserError(`LLDB did not say which watchpoint it made: ${out.trim().split('\n').pop()}`);
+    return Number(id);
+  }
+
+  async deleteWatchpoint(id: number): Promise<void> {
+    await this.command(`watchpoint delete ${id}`);
   }
 
   async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {

@@ -250,6 +250,21 @@ export function breakInsert(p: BreakInsertParams): MiCommand<MiBreakpoint> {
   });
 }
 
+/** `-break-watch`: a hardware watchpoint on `size` bytes at `address` (written, read or either);
+ *  answers its number. */
+export function breakWatch(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): MiCommand<number> {
+  const flag = access === 'read' ? ' -r' : access === 'readWrite' ? ' -a' : '';
+  const expr = size === 1 || size === 2 || size === 4 || size === 8
+    ? `*(${{ 1: 'unsigned char', 2: 'unsigned short', 4: 'unsigned int', 8: 'unsigned long' }[size]} *)0x${address.toString(16)}`
+    : `*(unsigned char (*)[${int(size)}])0x${address.toString(16)}`;
+  return cmd(`-break-watch${flag} ${cString(expr)}`, (r) => {
+    const w = r.tuple('wpt') ?? r.tuple('hw-rwpt') ?? r.tuple('hw-awpt');
+    const n = w?.int('number');
+    if (n === undefined) throw new Error('-break-watch: no watchpoint in the reply');
+    return n;
+  });
+}
+
 /** Reads a `bkpt={...}` tuple (from `-break-insert` or `=breakpoint-modified`). */
 export function readBreakpoint(b: MiTuple): MiBreakpoint {
   // A breakpoint with several locations: the first one carries the file and line (mi3: `locations`).
@@ -380,6 +395,11 @@ export function varListChildren(name: string, opts: { from?: number; to?: number
   let s = `-var-list-children --simple-values ${miQuote(name)}`;
   if (opts.from !== undefined && opts.to !== undefined) s += ` ${int(opts.from)} ${int(opts.to)}`;
   return cmd(s, (r) => (r.list('children')?.tuples() ?? []).map(readVar));
+}
+
+/** A variable object's C expression from its frame (`-var-info-path-expression`). */
+export function varInfoPathExpression(name: string): MiCommand<string> {
+  return cmd(`-var-info-path-expression ${miQuote(name)}`, (r) => r.str('path_expr') ?? '');
 }
 
 /** Assigns a variable object (`-var-assign`); answers its new value. */
