@@ -101,3 +101,15 @@ test('reply parsers: threads with LWP, frames, memory, exit code in octal', () =
   const groups = mi.listThreadGroups().parse(reply('^done,groups=[{id="i1",type="process",exit-code="012",executable="/tmp/gdbx/prog"}]'));
   assert.equal(groups[0].exitCode, 10);
 });
+
+test('watchpoints: -break-watch on an address, its number read from any of the three reply shapes', () => {
+  assert.equal(mi.breakWatch(0x7ffc1000n, 8, 'write').text, '-break-watch "*(unsigned long *)0x7ffc1000"');
+  assert.equal(mi.breakWatch(0x7ffc1000n, 4, 'read').text, '-break-watch -r "*(unsigned int *)0x7ffc1000"');
+  assert.equal(mi.breakWatch(0x7ffc1000n, 3, 'readWrite').text, '-break-watch -a "*(unsigned char (*)[3])0x7ffc1000"');
+  assert.equal(mi.breakWatch(1n, 8, 'write').parse(reply('^done,wpt={number="5",exp="*(unsigned long *)0x7ffc1000"}')), 5);
+  assert.equal(mi.breakWatch(1n, 8, 'read').parse(reply('^done,hw-rwpt={number="6",exp="*(unsigned long *)0x1"}')), 6);
+  assert.equal(mi.breakWatch(1n, 8, 'readWrite').parse(reply('^done,hw-awpt={number="7",exp="*(unsigned long *)0x1"}')), 7);
+  assert.throws(() => mi.breakWatch(1n, 8, 'write').parse(reply('^done')), /no watchpoint/);
+  assert.equal(mi.varInfoPathExpression('var1.ob_base').parse(reply('^done,path_expr="(a)->ob_base"')), '(a)->ob_base');
+  assert.equal(mi.varAssign('var1', '3').text, '-var-assign var1 "3"');
+});
