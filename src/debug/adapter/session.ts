@@ -484,14 +484,12 @@ export class SeamDebugSession extends LoggingDebugSession {
       const v = this.vars.get(args.variablesReference);
       if (!be || !v) throw new UserError(`${args.name} cannot be set: the program is not stopped there any more`);
       if (!be.setVariable) throw new UserError('this debugger cannot set variables');
-      const python = v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python');
-      if (python) {
+      const container = nativeContainer(v);
+      if (container === 'python') {
         throw new UserError(`${args.name}: Python values are read from the program's memory, not set there; at a Python breakpoint, assign it in the Debug Console (${args.name} = ${args.value})`);
       }
-      let x;
-      if (v.kind === 'locals' && v.level >= 0) x = await be.setVariable({ threadId: v.threadId, level: v.level }, args.name, args.value);
-      else if (v.kind === 'children') x = await be.setVariable({ ref: v.ref }, args.name, args.value);
-      else throw new UserError(`${args.name} cannot be set here`);
+      if (!container) throw new UserError(`${args.name} cannot be set here`);
+      const x = await be.setVariable(container, args.name, args.value);
       const d = await describeNative(x, be, this.stacks);
       response.body = {
         value: d.value,
@@ -513,10 +511,8 @@ export class SeamDebugSession extends LoggingDebugSession {
       const be = this.backend;
       const v = args.variablesReference !== undefined ? this.vars.get(args.variablesReference) : undefined;
       if (!be?.watchTarget || !v) return none('data breakpoints are set on a C or Rust variable in Variables');
-      if (v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python')) {
-        return none(`${args.name}: Python values are read from memory; a data breakpoint watches a C or Rust variable`);
-      }
-      const container = v.kind === 'locals' && v.level >= 0 ? { threadId: v.threadId, level: v.level } : v.kind === 'children' ? { ref: v.ref } : undefined;
+      const container = nativeContainer(v);
+      if (container === 'python') return none(`${args.name}: Python values are read from memory; a data breakpoint watches a C or Rust variable`);
       const at = container && await be.watchTarget(container, args.name);
       if (!at) return none(`${args.name} has no address to watch (a register, or optimised out)`);
       if (at.size > MAX_WATCH_BYTES) return none(`${args.name} is ${at.size} bytes: a data breakpoint watches up to ${MAX_WATCH_BYTES} (one CPU debug register); watch one of its fields`);
@@ -696,9 +692,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       const base = parseAddress(args.memoryReference);
       if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
       if (args.instructionCount > MAX_COUNT) throw new UserError(`at most ${MAX_COUNT} instructions at once (asked for ${args.instructionCount})`);
-      for (const [name, v] of [['offset', args.offset], ['instructionOffset', args.instructionOffset], ['instructionCount', args.instructionCount]] as const) {
-        if (v !== undefined && !Number.isSafeInteger(v)) throw new UserError(`disassemble: ${name} must be an integer (got ${JSON.stringify(v)})`);
-      }
+      integers('disassemble', { offset: args.offset, instructionOffset: args.instructionOffset, instructionCount: args.instructionCount });
       const address = base + BigInt(args.offset ?? 0);
       if (address < 0n) throw new UserError(`disassemble: no address below 0 (${args.memoryReference} + ${args.offset})`);
       const window = await instructionWindow({ range: (a, b) => be.disassemble!(a, b) }, address, args.instructionOffset ?? 0, args.instructionCount);
@@ -712,9 +706,7 @@ export class SeamDebugSession extends LoggingDebugSession {
       if (!be) throw new UserError('no program is being debugged');
       const base = parseAddress(args.memoryReference);
       if (base === undefined) throw new UserError(`not an address: ${args.memoryReference}`);
-      for (const [name, v] of [['offset', args.offset], ['count', args.count]] as const) {
-        if (v !== undefined && !Number.isSafeInteger(v)) throw new UserError(`readMemory: ${name} must be an integer (got ${JSON.stringify(v)})`);
-      }
+      integers('readMemory', { offset: args.offset, count: args.count });
       const address = base + BigInt(args.offset ?? 0);
       if (address < 0n) throw new UserError(`readMemory: no address below 0 (${args.memoryReference} + ${args.offset})`);
       const count = Math.max(0, Math.min(args.count, READ_MEMORY_MAX));
@@ -781,6 +773,22 @@ export class SeamDebugSession extends LoggingDebugSession {
       this.disposePython();
     });
   }
+}
+
+/** Refuses, in words, a request's number arguments that are not integers. */
+function integers(request: string, args: Record<string, number | undefined>): void {
+  for (const [name, v] of Object.entries(args)) {
+    if (v !== undefined && !Number.isSafeInteger(v)) throw new UserError(`${request}: ${name} must be an integer (got ${JSON.stringify(v)})`);
+  }
+}
+
+/** The native variable container a Variables reference stands for: a frame's locals or a value's
+ *  members; 'python' for Python values (read from memory); undefined for anything else. */
+function nativeContainer(v: VarRef): { threadId: number; level: number } | { ref: number } | 'python' | undefined {
+  if (v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python')) return 'python';
+  if (v.kind === 'locals' && v.level >= 0) return { threadId: v.threadId, level: v.level };
+  if (v.kind === 'children') return { ref: v.ref };
+  return undefined;
 }
 
 /** Bytes one data breakpoint watches, at most (an x86-64 debug register), and how many at once. */

@@ -336,9 +336,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     let threadId: number | undefined;
     let level: number | undefined;
     if ('ref' in container) {
-      const r = this.refs.get(container.ref);
-      if (!r?.varobj) return undefined;
-      const kid = (await this.gdb.connection.run(mi.varListChildren(r.varobj))).find((k) => k.exp === name);
+      const kid = await this.childVarobj(container.ref, name);
       if (!kid) return undefined;
       expression = await this.gdb.connection.run(mi.varInfoPathExpression(kid.name));
     } else {
@@ -367,10 +365,8 @@ class GdbBackend extends EventEmitter implements DebugBackend {
 
   async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
     if ('ref' in container) {
-      const r = this.refs.get(container.ref);
-      if (!r?.varobj) throw new UserError(`${name} cannot be set: its value is no longer listed (open it again)`);
-      const kid = (await this.gdb.connection.run(mi.varListChildren(r.varobj))).find((k) => k.exp === name);
-      if (!kid) throw new UserError(`${name} cannot be set here`);
+      const kid = await this.childVarobj(container.ref, name);
+      if (!kid) throw new UserError(`${name} cannot be set here (open its value again)`);
       const now = await this.gdb.connection.run(mi.varAssign(kid.name, value)).catch(rethrowUser);
       return this.toVariable(name, now, kid.type, { varobj: kid.name, expression: kid.name }, kid.numChild > 0);
     }
@@ -379,6 +375,13 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     const now = await this.gdb.evaluate(`${name} = (${value})`, container.threadId, level).catch(rethrowUser);
     const local = (await this.gdb.locals(container.threadId, level, 'simple')).find((v) => v.name === name);
     return this.toVariable(name, now, local?.type, { expression: name, threadId: container.threadId, level }, local?.value === undefined || /\*\s*$/.test(local?.type ?? ''));
+  }
+
+  /** The variable object of the member `name` of a value `children(ref)` listed. */
+  private async childVarobj(ref: number, name: string): Promise<mi.MiVarObject | undefined> {
+    const r = this.refs.get(ref);
+    if (!r?.varobj) return undefined;
+    return (await this.gdb.connection.run(mi.varListChildren(r.varobj))).find((k) => k.exp === name);
   }
 
   private register(e: VarRefEntry): number {

@@ -581,10 +581,15 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   }
 
   async locals(threadId: number, level: number): Promise<Variable[]> {
+    const ref = await this.localsRef(threadId, level);
+    return ref !== undefined ? this.children(ref) : [];
+  }
+
+  /** lldb-vscode's reference of a frame's locals scope, when it lists one. */
+  private async localsRef(threadId: number, level: number): Promise<number | undefined> {
     const frameId = await this.frameId(threadId, level);
     const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
-    const locals = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name));
-    return locals ? this.children(locals.variablesReference) : [];
+    return scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name))?.variablesReference;
   }
 
   async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
@@ -614,15 +619,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   }
 
   async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
-    let ref: number;
-    if ('ref' in container) ref = container.ref;
-    else {
-      const frameId = await this.frameId(container.threadId, container.level);
-      const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
-      const locals = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name));
-      if (!locals) throw new UserError(`${name} cannot be set: LLDB lists no locals in that frame`);
-      ref = locals.variablesReference;
-    }
+    const ref = 'ref' in container ? container.ref : await this.localsRef(container.threadId, container.level);
+    if (ref === undefined) throw new UserError(`${name} cannot be set: LLDB lists no locals in that frame`);
     try {
       const r = await this.dap.request<{ value: string; type?: string; variablesReference?: number }>('setVariable', { variablesReference: ref, name, value });
       return toVariable({ name, value: r.value, type: r.type, variablesReference: r.variablesReference ?? 0 });
