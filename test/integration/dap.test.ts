@@ -526,6 +526,17 @@ describe(`DAP adapter (seam) over ${DEBUGGER_LABEL}`, () => {
         const py = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: pyLocals, name: 'inputs' })).body as DebugProtocol.DataBreakpointInfoResponse['body'];
         assert.equal(py.dataId, null);
         assert.match(py.description, /Python values are read from memory/);
+        // A field of a C struct: `left`'s ob_type, 8 bytes into the object.
+        const localVars = (await s.dc.variablesRequest({ variablesReference: locals })).body.variables;
+        const left = localVars.find((v) => v.name === 'left')!;
+        const fieldsOf = async (ref: number): Promise<DebugProtocol.Variable[]> => (await s.dc.variablesRequest({ variablesReference: ref })).body.variables;
+        let holder = left.variablesReference;
+        let fields = await fieldsOf(holder);
+        const struct = fields.find((f) => f.name === '(C struct)');
+        if (struct) fields = await fieldsOf((holder = struct.variablesReference));
+        assert.ok(fields.some((f) => f.name === 'ob_type'), JSON.stringify(fields));
+        const field = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: holder, name: 'ob_type' })).body as DebugProtocol.DataBreakpointInfoResponse['body'];
+        assert.equal(field.dataId, `0x${(BigInt(left.memoryReference!) + 8n).toString(16).padStart(16, '0')}:8`, JSON.stringify(field));
         const set = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'write' }] })).body as DebugProtocol.SetDataBreakpointsResponse['body'];
         assert.equal(set.breakpoints.length, 1);
         assert.ok(set.breakpoints[0].verified, JSON.stringify(set));

@@ -65,7 +65,7 @@ export async function createLldbBackend(opts: LldbBackendOptions = {}): Promise<
 
 interface DapThread { id: number; name: string }
 interface DapFrame { id: number; name: string; line?: number; source?: { path?: string; name?: string } }
-interface DapVariable { name: string; value: string; type?: string; variablesReference: number }
+interface DapVariable { name: string; value: string; type?: string; variablesReference: number; evaluateName?: string }
 
 interface Bp { id: number; verified: boolean; file?: string; line?: number; location: string; internal?: boolean }
 
@@ -99,6 +99,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private frameIds = new Map<string, number>();
   private frameCache = new Map<number, NativeFrame[]>();
   private threadIndexes: Promise<Map<number, number>> | undefined;
+  /** lldb-vscode's variable references -> the frame their expressions are read in (this stop). */
+  private refFrames = new Map<number, number>();
   private dir: string | undefined;
   private pipes: Socket[] = [];
 
@@ -307,6 +309,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     if (!this.stopped && this.frameIds.size === 0) return;
     this.stopped = false;
     this.frameIds = new Map();
+    this.refFrames = new Map();
     this.frameCache = new Map();
     this.ownFrames = new Map();
     this.native.resumed();
@@ -330,6 +333,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     this.stopped = true;
     this.stopPolling();
     this.frameIds = new Map();
+    this.refFrames = new Map();
     this.frameCache = new Map();
     this.ownFrames = new Map();
     this.breakpointThread = b.reason === 'breakpoint' || b.reason === 'function breakpoint' ? b.threadId : undefined;
@@ -589,16 +593,28 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private async localsRef(threadId: number, level: number): Promise<number | undefined> {
     const frameId = await this.frameId(threadId, level);
     const { scopes } = await this.dap.request<{ scopes: Array<{ name: string; variablesReference: number; presentationHint?: string }> }>('scopes', { frameId });
-    return scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name))?.variablesReference;
+    const ref = scopes.find((s) => s.presentationHint === 'locals' || /^locals$/i.test(s.name))?.variablesReference;
+    if (ref !== undefined) this.refFrames.set(ref, frameId);
+    return ref;
   }
 
   async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
-    if ('ref' in container) return undefined; // (a member: lldb-vscode gives no expression for it)
-    const frameId = await this.frameId(container.threadId, container.level);
-    const num = async (expression: string): Promise<string | undefined> =>
-      (await this.evaluateC(expression, frameId).catch(() => undefined))?.result?.trim();
-    const address = await num(`(unsigned long)&(${name})`);
-    const size = await num(`sizeof(${name})`);
+    let frameId: number | undefined;
+    let expression: string | undefined;
+    if ('ref' in container) {
+      // A member: lldb-vscode names its expression (`a->ob_refcnt`), in the frame it was read in.
+      frameId = this.refFrames.get(container.ref);
+      const { variables } = await this.dap.request<{ variables: DapVariable[] }>('variables', { variablesReference: container.ref });
+      expression = variables.find((v) => v.name === name)?.evaluateName;
+    } else {
+      frameId = await this.frameId(container.threadId, container.level);
+      expression = name;
+    }
+    if (frameId === undefined || !expression) return undefined;
+    const num = async (e: string): Promise<string | undefined> =>
+      (await this.evaluateC(e, frameId).catch(() => undefined))?.result?.trim();
+    const address = await num(`(unsigned long)&(${expression})`);
+    const size = await num(`sizeof(${expression})`);
     const a = address && /^\d+$/.test(address) ? BigInt(address) : undefined;
     const n = Number(size);
     return a !== undefined && Number.isSafeInteger(n) && n > 0 ? { address: a, size: n } : undefined;
@@ -632,6 +648,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 
   async children(ref: number): Promise<Variable[]> {
     const { variables } = await this.dap.request<{ variables: DapVariable[] }>('variables', { variablesReference: ref });
+    const frameId = this.refFrames.get(ref);
+    if (frameId !== undefined) for (const v of variables) if (v.variablesReference > 0) this.refFrames.set(v.variablesReference, frameId);
     return variables.map(toVariable);
   }
 
@@ -643,6 +661,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
         ? await this.dap.request<{ result: string; type?: string; variablesReference?: number }>('evaluate', { expression, frameId, context: 'repl' })
         : await this.evaluateC(expression, frameId);
       if (!command && /^error:/.test(r.result ?? '')) throw new UserError(r.result.replace(/^error:\s*/, ''));
+      if (r.variablesReference && frameId !== undefined) this.refFrames.set(r.variablesReference, frameId);
       return toVariable({ name: expression, value: command ? commandOutput(r.result) : r.result, type: r.type, variablesReference: r.variablesReference ?? 0 });
     } catch (e) {
       if (e instanceof DapRequestError) throw new UserError(`${expression}: ${e.serverMessage === 'failed' ? 'cannot be evaluated here' : e.serverMessage}`);
