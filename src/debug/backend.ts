@@ -48,6 +48,9 @@ export interface Variable {
   address?: bigint;
 }
 
+/** A native variable's container: a frame's locals, or a value's members (`children(ref)`). */
+export type VariableContainer = { threadId: number; level: number } | { ref: number };
+
 export interface LaunchRequest {
   program: string; // the interpreter
   args: string[]; // script and its arguments, verbatim
@@ -95,10 +98,10 @@ export interface DebugBackend extends EventEmitter {
   stepOut(threadId: number): Promise<void>;
   /** Sets a native variable: a local of a frame, or a member of a value that `children(ref)`
    *  listed. `value` is an expression in the program's language; answers the variable anew. */
-  setVariable?(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable>;
+  setVariable?(container: VariableContainer, name: string, value: string): Promise<Variable>;
   /** Where a native variable lives (a local of a frame, or a member `children(ref)` listed):
    *  its address and size, for a data breakpoint; undefined when it has no address (a register). */
-  watchTarget?(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined>;
+  watchTarget?(container: VariableContainer, name: string): Promise<{ address: bigint; size: number } | undefined>;
   /** A hardware watchpoint on `size` bytes at `address`; answers its id (the debugger's). A stop
    *  on it is reported with reason 'data breakpoint'. */
   insertWatchpoint?(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number>;

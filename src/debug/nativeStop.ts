@@ -99,3 +99,13 @@ export function parseNativeLocation(location: string): NativeLocation {
   if (m && !m[1].endsWith(':')) return { file: m[1], line: Number(m[2]) };
   return { function: location };
 }
+
+/** Where an lvalue lives, from a debugger that evaluates C expressions in its frame: its address
+ *  and size (`&(e)`, `sizeof(e)`), for a data breakpoint; undefined where it has none (a
+ *  register, optimised out) or the answers are not plain numbers. */
+export async function addressAndSize(evaluate: (expression: string) => Promise<string | undefined>, expression: string): Promise<{ address: bigint; size: number } | undefined> {
+  const address = (await evaluate(`(unsigned long)&(${expression})`).catch(() => undefined))?.trim();
+  const size = Number((await evaluate(`sizeof(${expression})`).catch(() => undefined))?.trim());
+  if (!address || !/^\d+$/.test(address) || !Number.isSafeInteger(size) || size <= 0) return undefined;
+  return { address: BigInt(address), size };
+}

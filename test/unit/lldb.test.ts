@@ -17,7 +17,7 @@ import { functionPointer } from '../../src/debug/adapter/pythonStepping';
 import { cStringEquals, TRAP_CONDITION, trapExpression } from '../../src/debug/adapter/pythonBreakpoints';
 import { lwpsByPthread } from '../../src/debug/python/pthreadMatch';
 import { autoDebugger, parseDebuggerKind } from '../../src/debug/backendFactory';
-import { parseNativeLocation } from '../../src/debug/nativeStop';
+import { addressAndSize, parseNativeLocation } from '../../src/debug/nativeStop';
 import { MemoryError, type Memory } from '../../src/debug/types';
 
 const SESSION = readFileSync(resolve(__dirname, '../../../test/fixtures/stacks/lldb/session-3.12.txt'), 'utf8');
@@ -152,4 +152,17 @@ test('native locations', () => {
   assert.deepEqual(parseNativeLocation('*0x7f00'), { address: 0x7f00n });
   assert.deepEqual(parseNativeLocation('/a b/c.rs:12'), { file: '/a b/c.rs', line: 12 });
   assert.deepEqual(parseNativeLocation('mycrate::engine::leaf'), { function: 'mycrate::engine::leaf' });
+});
+
+test('addressAndSize: a data breakpoint\'s target from two evaluations, refused where they are not plain numbers', async () => {
+  const answers = (address: string | undefined, size: string | undefined) => async (e: string): Promise<string | undefined> => {
+    if (e.startsWith('(unsigned long)&(')) return address;
+    if (e.startsWith('sizeof(')) return size;
+    throw new Error(`unexpected ${e}`);
+  };
+  assert.deepEqual(await addressAndSize(answers('140737488346720', ' 8 '), 'sum'), { address: 140737488346720n, size: 8 });
+  assert.equal(await addressAndSize(answers(undefined, '8'), 'x'), undefined);
+  assert.equal(await addressAndSize(answers('error: no address', '8'), 'x'), undefined);
+  assert.equal(await addressAndSize(answers('4096', '0'), 'x'), undefined);
+  assert.equal(await addressAndSize(async () => { throw new Error('value has been optimized out'); }, 'x'), undefined);
 });

@@ -7,7 +7,7 @@ import {
   TerminatedEvent, BreakpointEvent, Thread, Scope, Source, StackFrame, Handles, logger, Logger,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { BreakpointState, DebugBackend, StopEvent } from '../backend';
+import type { BreakpointState, DebugBackend, StopEvent, VariableContainer } from '../backend';
 import { createBackend } from '../backendFactory';
 import { StackService } from '../stackService';
 import { Breakpoints } from './breakpoints';
@@ -784,7 +784,7 @@ function integers(request: string, args: Record<string, number | undefined>): vo
 
 /** The native variable container a Variables reference stands for: a frame's locals or a value's
  *  members; 'python' for Python values (read from memory); undefined for anything else. */
-function nativeContainer(v: VarRef): { threadId: number; level: number } | { ref: number } | 'python' | undefined {
+function nativeContainer(v: VarRef): VariableContainer | 'python' | undefined {
   if (v.kind === 'python' || (v.kind === 'locals' && v.frame.language === 'python')) return 'python';
   if (v.kind === 'locals' && v.level >= 0) return { threadId: v.threadId, level: v.level };
   if (v.kind === 'children') return { ref: v.ref };

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
-import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable } from '../backend';
+import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable, VariableContainer } from '../backend';
 import type { Instruction, Memory, NativeFrame, NativeThread, Symbols } from '../types';
 import { Gdb } from './gdb';
 import { GdbMemory, GdbSymbols } from './memory';
@@ -14,7 +14,7 @@ import type { StoppedEvent } from './connection';
 import { cleanRustName, isRustName } from '../stack/rustNames';
 import { UserError } from '../errors';
 import { SessionUnwinder } from '../native/sessionUnwinder';
-import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
+import { addressAndSize, frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, processState, releaseOrphan } from '../nativeStop';
 
 export interface GdbBackendOptions {
   gdbPath?: string;
@@ -331,7 +331,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     return out;
   }
 
-  async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
+  async watchTarget(container: VariableContainer, name: string): Promise<{ address: bigint; size: number } | undefined> {
     let expression: string;
     let threadId: number | undefined;
     let level: number | undefined;
@@ -344,15 +344,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       level = (await this.native.debuggerLevel(container.threadId, container.level))!;
       expression = name;
     }
-    try {
-      const address = await this.gdb.evaluate(`(unsigned long)&(${expression})`, threadId, level);
-      const size = await this.gdb.evaluate(`sizeof(${expression})`, threadId, level);
-      const a = /^\d+$/.test(address.trim()) ? BigInt(address.trim()) : undefined;
-      const n = Number(size.trim());
-      return a !== undefined && Number.isSafeInteger(n) && n > 0 ? { address: a, size: n } : undefined;
-    } catch {
-      return undefined; // no address (a register variable, an optimised-out one)
-    }
+    return addressAndSize((e) => this.gdb.evaluate(e, threadId, level), expression);
   }
 
   async insertWatchpoint(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number> {
@@ -363,7 +355,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
     await this.gdb.deleteBreakpoint(id);
   }
 
-  async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
+  async setVariable(container: VariableContainer, name: string, value: string): Promise<Variable> {
     if ('ref' in container) {
       const kid = await this.childVarobj(container.ref, name);
       if (!kid) throw new UserError(`${name} cannot be set here (open its value again)`);

@@ -15,13 +15,13 @@ import { Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../which';
-import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable } from '../backend';
+import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable, VariableContainer } from '../backend';
 import type { Instruction, NativeFrame, NativeThread, Symbols } from '../types';
 import { SessionUnwinder } from '../native/sessionUnwinder';
 import { X86_64_DWARF_REGISTERS } from '../native/unwind';
 import { UserError } from '../errors';
 import { cleanRustName, isRustName } from '../stack/rustNames';
-import { frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
+import { addressAndSize, frameWords, killIfAlive, PanicMessages, panicSite, parseNativeLocation, releaseOrphan } from '../nativeStop';
 import { DapClient, DapRequestError, LLDB_DAP_NAMES, LldbNotFoundError } from './dapClient';
 import { LldbMemory, LldbSymbols, type LldbCommands } from './memory';
 import { commandError, commandOutput, cutAtEvalLoop, frameFormatCommand, lldbMajorVersion, lldbQuote, parseBacktrace, parseBreakpointList, parseBreakpointSet, parseDisassembly, parseThreadList, stoppedBreakpointId, stoppedSignal } from './parse';
@@ -348,6 +348,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     let ev: StopEvent;
     const bpId = b.reason === 'breakpoint' || b.reason === 'function breakpoint' ? stoppedBreakpointId(description) : undefined;
     const signal = stoppedSignal(description);
+    const watchpoint = /^watchpoint (\d+)/.exec(description);
     this.lastSignal = signal;
     if (bpId !== undefined && bpId === this.panicBreakpoint) {
       const site = panicSite(await this.frames(threadId, 40).catch(() => []));
@@ -359,8 +360,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       ev = { reason: 'pause', threadId, description: 'paused' };
     } else if (signal) {
       ev = { reason: 'signal', threadId, description: `${signal}${where}`, signal };
-    } else if (b.reason === 'watchpoint' || b.reason === 'data breakpoint' || /^watchpoint \d+/.test(description)) {
-      ev = { reason: 'data breakpoint', threadId, description: `data breakpoint${/^watchpoint (\d+)/.exec(description) ? ` ${/^watchpoint (\d+)/.exec(description)![1]}` : ''}${where}`, breakpointIds: [] };
+    } else if (b.reason === 'watchpoint' || b.reason === 'data breakpoint' || watchpoint) {
+      ev = { reason: 'data breakpoint', threadId, description: `data breakpoint${watchpoint ? ` ${watchpoint[1]}` : ''}${where}`, breakpointIds: [] };
     } else if (b.reason === 'step') {
       ev = { reason: 'step', threadId, description: `step${where}` };
     } else if (b.reason === 'entry') {
@@ -598,7 +599,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     return ref;
   }
 
-  async watchTarget(container: { threadId: number; level: number } | { ref: number }, name: string): Promise<{ address: bigint; size: number } | undefined> {
+  async watchTarget(container: VariableContainer, name: string): Promise<{ address: bigint; size: number } | undefined> {
     let frameId: number | undefined;
     let expression: string | undefined;
     if ('ref' in container) {
@@ -611,13 +612,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       expression = name;
     }
     if (frameId === undefined || !expression) return undefined;
-    const num = async (e: string): Promise<string | undefined> =>
-      (await this.evaluateC(e, frameId).catch(() => undefined))?.result?.trim();
-    const address = await num(`(unsigned long)&(${expression})`);
-    const size = await num(`sizeof(${expression})`);
-    const a = address && /^\d+$/.test(address) ? BigInt(address) : undefined;
-    const n = Number(size);
-    return a !== undefined && Number.isSafeInteger(n) && n > 0 ? { address: a, size: n } : undefined;
+    return addressAndSize(async (e) => (await this.evaluateC(e, frameId)).result, expression);
   }
 
   async insertWatchpoint(address: bigint, size: number, access: 'write' | 'read' | 'readWrite'): Promise<number> {
@@ -634,7 +629,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
     await this.command(`watchpoint delete ${id}`);
   }
 
-  async setVariable(container: { threadId: number; level: number } | { ref: number }, name: string, value: string): Promise<Variable> {
+  async setVariable(container: VariableContainer, name: string, value: string): Promise<Variable> {
     const ref = 'ref' in container ? container.ref : await this.localsRef(container.threadId, container.level);
     if (ref === undefined) throw new UserError(`${name} cannot be set: LLDB lists no locals in that frame`);
     try {
