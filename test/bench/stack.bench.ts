@@ -3,7 +3,9 @@
  * peers on the same parked process in the same run:
  *   Seam      `StackService.snapshot()` over the GDB backend, timed from the `stopped` event;
  *             cold (first stop after attach: layout detection, GDB's first unwind) and warm
- *             (median of later stops: continue + pause, the memory cache dropped each time)
+ *             (median of later stops: continue + pause, the memory cache dropped each time);
+ *             1st pause: a first session ever in a new process, paused once Seam's unwinder has
+ *             prepared while the program ran (native/prepare.ts)
  *   DAP       the same through the real adapter: `stopped` event -> `stackTrace` response
  *   py-bt     CPython's gdb helper (`python3.X-gdb.py`), `source`d into the same GDB, timed over MI
  *   py-spy    `py-spy dump --native --pid` (wall time of the command), GDB detached
@@ -24,6 +26,7 @@ import { createGdbBackend } from '../../src/debug/gdb/backend';
 import { createLldbBackend } from '../../src/debug/lldb/backend';
 import type { Gdb } from '../../src/debug/gdb/gdb';
 import type { DebugBackend } from '../../src/debug/backend';
+import type { SessionUnwinder } from '../../src/debug/native/sessionUnwinder';
 import { StackService, type Snapshot } from '../../src/debug/stackService';
 import * as mi from '../../src/debug/mi/commands';
 import { buildFixtures, pythons, scenarioEnv, type FixturePaths } from '../debug/fixtures';
@@ -278,10 +281,54 @@ async function firstStopOnly(pid: number): Promise<void> {
   }
 }
 
+/** `stack.bench.js --first-pause PID`: a first session ever, in a new process: attach, let the
+ *  program run until Seam's unwinder has prepared (the debugger idle meanwhile), pause, and time
+ *  the stop's stack (printed with how long preparing took). */
+const FIRST_PAUSE = '--first-pause';
+
+async function firstPause(pid: number): Promise<void> {
+  const backend = await createGdbBackend({});
+  try {
+    await backend.attach(pid);
+    const svc = new StackService(backend);
+    const stopped = new Promise<void>((resolve) => backend.once('stopped', () => resolve()));
+    const t0 = performance.now();
+    await backend.continue();
+    const native = (backend as unknown as { native: SessionUnwinder }).native;
+    const prepared = await withTimeout(native.whenPrepared(), 10_000, 'preparing');
+    const preparedMs = performance.now() - t0;
+    await backend.pause();
+    await withTimeout(stopped, 10_000, 'pause');
+    const t = performance.now();
+    await withTimeout(svc.snapshot(), 30_000, 'first snapshot');
+    console.log(`first pause ${(performance.now() - t).toFixed(2)} prepared ${prepared ? preparedMs.toFixed(0) : 'no'}`);
+  } finally {
+    await backend.close({ detach: true });
+  }
+}
+
+/** Median of PEER_RUNS `--first-pause` processes on a parked program. */
+function firstPauses(pid: number): { ms: number; preparedMs: number } | { error: string } {
+  const ms: number[] = [];
+  const prep: number[] = [];
+  const env = { ...process.env, SEAM_LAYOUT_CACHE: '0' };
+  for (let i = 0; i < PEER_RUNS; i++) {
+    const r = spawnSync(process.execPath, [__filename, FIRST_PAUSE, String(pid)], { encoding: 'utf8', env, timeout: 60_000 });
+    const m = /^first pause ([\d.]+) prepared (\d+|no)$/m.exec(r.stdout);
+    if (!m) return { error: `first pause: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
+    if (m[2] === 'no') return { error: 'first pause: Seam\'s unwinder did not prepare' };
+    ms.push(Number(m[1]));
+    prep.push(Number(m[2]));
+  }
+  return { ms: median(ms), preparedMs: median(prep) };
+}
+
 interface Row {
   python: string;
   n: number;
   seam: SeamFigures;
+  /** A first session's first pause once prepared (firstPause). */
+  firstPause: { ms: number; preparedMs: number } | { error: string };
   /** First stop of a later session (caches filled by an earlier one). */
   laterMs: number | { error: string };
   /** The same over LLDB (lldb-vscode), or why not. */
@@ -296,6 +343,7 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
   try {
     const s = await seam(paths, proc.pid!);
     const laterMs = await laterSession(paths, proc.pid!).catch((e: Error) => ({ error: `later session: ${e.message}` }));
+    const paused = firstPauses(proc.pid!);
     if (s.pyFramesSeen !== pyFrames) process.stderr.write(`bench: Seam saw ${s.pyFramesSeen} Python frames, depth.py has ${pyFrames}\n`);
     // GDB is detached now: the process runs (blocked in read) and each peer attaches on its own.
     const lldb = await seam(paths, proc.pid!, 'lldb').catch((e: Error) => ({ error: `LLDB: ${e.message}` }));
@@ -303,7 +351,7 @@ async function measure(paths: FixturePaths, n: number): Promise<Row> {
     const level = /\blevel\b/g;
     const pySpy = timePeer('py-spy', ['dump', '--native', '--pid', String(proc.pid)], (o) => (o.match(/\((?:depth\.py)\b/g) ?? []).length || (o.match(level) ?? []).length);
     const pystack = timePeer('pystack', ['remote', '--native', String(proc.pid)], (o) => (o.match(/^\s*\(Python\) File "/gm) ?? []).length);
-    return { python: paths.version, n, seam: s, laterMs, lldb, dap: viaDap, pySpy, pystack };
+    return { python: paths.version, n, seam: s, firstPause: paused, laterMs, lldb, dap: viaDap, pySpy, pystack };
   } finally {
     proc.kill('SIGKILL');
   }
@@ -340,7 +388,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`stack: stop -> complete merged stack, ms (median); peers' ratio = peer / Seam warm. Target: ahead of all three, < ${TARGET_MS} ms at 50 frames`);
-  const head = ['python', 'py frames', 'all frames', 'Seam cold', 'Seam later', 'Seam warm', 'MI cmds c/w', 'LLDB cold', 'LLDB warm', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
+  const head = ['python', 'py frames', 'all frames', 'Seam cold', '1st pause', 'Seam later', 'Seam warm', 'MI cmds c/w', 'LLDB cold', 'LLDB warm', 'DAP cold', 'DAP warm', 'attach', 'py-bt 1st', 'py-bt', 'py-spy', 'pystack', `<${TARGET_MS}ms@50`];
   const lines = [head];
   for (const r of rows) {
     const s = r.seam;
@@ -349,7 +397,7 @@ async function main(): Promise<void> {
     const btWarm = 'error' in s.pyBt ? 'n/a' : `${fmt(median(s.pyBt.ms.slice(1)))} (${(median(s.pyBt.ms.slice(1)) / warm).toFixed(1)}x)`;
     lines.push([
       r.python, `${r.n}${s.pyFramesSeen === r.n ? '' : ` (saw ${s.pyFramesSeen})`}`, String(s.totalFrames),
-      fmt(s.coldMs), typeof r.laterMs === 'number' ? fmt(r.laterMs) : 'n/a', fmt(warm), `${s.miCold}/${s.miWarm}`,
+      fmt(s.coldMs), 'error' in r.firstPause ? 'n/a' : fmt(r.firstPause.ms), typeof r.laterMs === 'number' ? fmt(r.laterMs) : 'n/a', fmt(warm), `${s.miCold}/${s.miWarm}`,
       'error' in r.lldb ? 'n/a' : fmt(r.lldb.coldMs),
       'error' in r.lldb ? 'n/a' : `${fmt(median(r.lldb.warmMs))} (${(median(r.lldb.warmMs) / warm).toFixed(1)}x)`,
       'error' in r.dap ? 'n/a' : fmt(r.dap.coldMs), 'error' in r.dap ? 'n/a' : fmt(r.dap.warmMs), fmt(s.attachMs), bt, btWarm,
@@ -357,6 +405,8 @@ async function main(): Promise<void> {
       r.n === 50 ? (Math.max(s.coldMs, warm) < TARGET_MS ? 'yes' : 'NO') : '',
     ]);
     if (typeof r.laterMs !== 'number') notes.push(`${r.python} N=${r.n} ${r.laterMs.error}`);
+    if ('error' in r.firstPause) notes.push(`${r.python} N=${r.n} ${r.firstPause.error}`);
+    else notes.push(`${r.python} N=${r.n} 1st pause: prepared ${fmt(r.firstPause.preparedMs)} ms after the continue`);
     if ('error' in r.dap) notes.push(`${r.python} N=${r.n} ${r.dap.error}`);
     if ('error' in r.lldb) notes.push(`${r.python} N=${r.n} ${r.lldb.error}`);
     else if (r.lldb.pyFramesSeen !== s.pyFramesSeen) notes.push(`${r.python} N=${r.n} LLDB saw ${r.lldb.pyFramesSeen} Python frames, GDB ${s.pyFramesSeen}`);
@@ -368,6 +418,7 @@ async function main(): Promise<void> {
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const l of lines) console.log(l.map((c, i) => c.padStart(widths[i])).join('  '));
   console.log('Seam: from the stopped event; cold = first stop after attach in a first session ever (no caches: layout detection, first unwind); ' +
+    '1st pause = a first session ever too, in a new Node process and GDB: attach, continue, and once Seam\'s unwinder has prepared while the program ran (GDB idle), pause: the stop\'s stack (median of ' + `${PEER_RUNS}); ` +
     'later = the same in a later session (a new Node process and GDB; the layout and the symbolizer\'s answers cached by an earlier one; median of ' + `${PEER_RUNS}); warm = median of ` +
     `${WARM_STOPS} later stops (continue + pause). cold starts when attach() resolves (attaching stops the process without a stopped event); attach = GDB start + attach, not in the cold figure. ` +
     `LLDB: the same StackService over the LLDB backend (lldb-vscode), same parked process, after GDB detached; ratio = LLDB warm / Seam (GDB) warm. ` +
@@ -378,7 +429,8 @@ async function main(): Promise<void> {
 }
 
 const only = process.argv.indexOf(FIRST_STOP_ONLY);
-(only >= 0 ? firstStopOnly(Number(process.argv[only + 1])) : main()).catch((e) => {
+const pausing = process.argv.indexOf(FIRST_PAUSE);
+(only >= 0 ? firstStopOnly(Number(process.argv[only + 1])) : pausing >= 0 ? firstPause(Number(process.argv[pausing + 1])) : main()).catch((e) => {
   process.stderr.write(`stack bench failed: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

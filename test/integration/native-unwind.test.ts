@@ -244,6 +244,38 @@ for (const py of interpreters) {
         if (saved.cache === undefined) delete process.env.SEAM_LAYOUT_CACHE; else process.env.SEAM_LAYOUT_CACHE = saved.cache;
       }
     });
+    test('a first session ever prepares while the program runs: its first pause is Seam\'s, frame for frame GDB\'s', async () => {
+      assert.ok(p, 'fixtures did not build');
+      const saved = { unwind: process.env.SEAM_NATIVE_UNWIND, cache: process.env.SEAM_LAYOUT_CACHE };
+      delete process.env.SEAM_NATIVE_UNWIND;
+      process.env.SEAM_LAYOUT_CACHE = '0'; // nothing from an earlier session
+      const held = await startHeld(p, 'depth.py', ['40']);
+      const backend = await createGdbBackend({});
+      try {
+        await backend.attach(held.pid!);
+        const native = (backend as unknown as { native: SessionUnwinder }).native;
+        await backend.continue();
+        const prepared = await Promise.race([native.whenPrepared(), new Promise<'late'>((r) => setTimeout(() => r('late'), 20_000))]);
+        assert.equal(prepared, true, 'prepared while the program ran');
+        const stopped = waitStop(backend);
+        await backend.pause();
+        await stopped;
+        const snap = await new StackService(backend, () => undefined, null).snapshot();
+        const frames = snap.threads[0].frames.filter((f) => f.native).map((f) => f.native!);
+        assert.ok(frames.length > 10 && frames.every((f) => f.sp !== undefined), 'the first stop unwound by Seam (only its frames carry sp)');
+        assert.equal(snap.threads[0].frames.filter((f) => f.language === 'python').length, 40, 'every Python frame read');
+        const gdb = (backend as unknown as { gdb: Gdb }).gdb;
+        const tail = await tailCallLevels(gdb, 1);
+        const theirs = (await gdb.frames(1)).filter((f) => !tail.has(f.level))
+          .map((f, i) => ({ ...f, level: i, func: f.func && isRustName(f.func) ? cleanRustName(f.func) : f.func }));
+        assert.deepEqual((await backend.frames(1)).map(line), theirs.map(line));
+      } finally {
+        await backend.close({ detach: true });
+        held.kill('SIGKILL');
+        if (saved.unwind === undefined) delete process.env.SEAM_NATIVE_UNWIND; else process.env.SEAM_NATIVE_UNWIND = saved.unwind;
+        if (saved.cache === undefined) delete process.env.SEAM_LAYOUT_CACHE; else process.env.SEAM_LAYOUT_CACHE = saved.cache;
+      }
+    });
     test('over LLDB too: the same frames as over GDB, and a C frame\'s locals from LLDB\'s frame at that level', async () => {
       assert.ok(p, 'fixtures did not build');
       const held = await startHeld(p, 'depth.py', ['40']);

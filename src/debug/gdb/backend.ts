@@ -83,6 +83,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
       memory: this.memory,
       registers: (threadId) => gdb.dwarfRegisters(threadId),
       debuggerFrames: (threadId) => gdb.frames(threadId),
+      debuggerPid: () => conn.pid,
       log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
     });
     this.symbols = this.native.symbolsOver(new GdbSymbols(conn));

@@ -119,6 +119,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
       memory: this.memory,
       registers: (threadId) => this.dwarfRegisters(threadId),
       debuggerFrames: (threadId) => this.lldbFrames(threadId),
+      debuggerPid: () => dap.pid,
       log: (text) => this.emit('output', { category: 'console', text: `${text}\n` }),
     });
     this.symbols = this.native.symbolsOver(new LldbSymbols(cmds));

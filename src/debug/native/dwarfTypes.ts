@@ -28,6 +28,9 @@ export class DwarfTypes {
   private typedefs: Map<string, number> | undefined;
   private tags: Map<string, number> | undefined;
   private others: DwarfTypes[] | undefined;
+  /** Answers by `type\0field` (`type` alone for sizes): a layout asks each once a session, but
+   *  a session may ask it before the first stop (prepare.ts) and again at it. */
+  private readonly answers = new Map<string, number | undefined>();
 
   /**
    * @param unitOf the unit holding a `.debug_info` offset (for references out of `cu`).
@@ -39,11 +42,18 @@ export class DwarfTypes {
     private readonly related: () => CuState[] = () => []) {}
 
   offsetOf(type: string, field: string): number | undefined {
-    return this.owner(type)?.offsetIn(type, field);
+    return this.answer(`${type}\0${field}`, () => this.owner(type)?.offsetIn(type, field));
   }
 
   sizeOf(type: string): number | undefined {
-    return this.owner(type)?.resolve(type)?.die.byteSize;
+    return this.answer(type, () => this.owner(type)?.resolve(type)?.die.byteSize);
+  }
+
+  private answer(key: string, compute: () => number | undefined): number | undefined {
+    if (this.answers.has(key)) return this.answers.get(key);
+    const v = compute();
+    this.answers.set(key, v);
+    return v;
   }
 
   /** This unit's types when it defines `type`, else the first related unit's that does. */

@@ -85,6 +85,11 @@ export class ProcessModules implements ModuleMap {
     return undefined;
   }
 
+  /** The paths (and pseudo-names) of the mapped executable code, in address order. */
+  paths(): string[] {
+    return [...new Set(this.mappings.map((m) => m.name))];
+  }
+
   /** Marks the mappings as possibly stale (the process ran): the next miss reads them again. */
   resumed(): void {
     this.fresh = false;

@@ -5,10 +5,13 @@
  *
  * Policy. Cold, JavaScript decodes DWARF slower than GDB's C++ (a 3.12 stack: ~130 ms against
  * GDB's 40–70), so the debugger unwinds until Seam's answers are warm: an earlier session's
- * answers for the interpreter's file found on disk (symbolCache.ts), or this session's first
- * stop learnt in a worker thread (learner.ts) once that stop is shown. Except where the
- * interpreter's DWARF is a separate debug file (Debian's -dbg packages), where GDB is slower. SEAM_NATIVE_UNWIND=0
- * keeps the debugger's unwinder, =1 uses Seam's from the first stop.
+ * answers for the interpreter's file found on disk (symbolCache.ts), the interpreter's and C
+ * library's common functions read while the program ran and the debugger was idle (prepare.ts:
+ * a first session's first stop after attach, or a launch's once its libraries are loaded), or
+ * this session's first stop learnt in a worker thread (learner.ts) once that stop is shown.
+ * Except where the interpreter's DWARF is a separate debug file (Debian's -dbg packages), where
+ * GDB is slower. SEAM_NATIVE_UNWIND=0 keeps the debugger's unwinder, =1 uses Seam's from the
+ * first stop; SEAM_PREPARE=0 prepares nothing.
  */
 import type { Memory, NativeFrame, Symbols } from '../types';
 import { DwarfFirstSymbols } from './dwarfSymbols';
@@ -17,7 +20,34 @@ import type { DwarfTypes } from './dwarfTypes';
 import { Learner } from './learner';
 import { ownNativeFrames, Symbolizers } from './nativeStack';
 import { ProcessModules } from './processModules';
+import { IDLE_CHECK_MS, IdleWatch, preparedFunctions, type PreparedKind } from './prepare';
+import { cfiOf } from './cfi';
+import { layoutFromDwarf, pythonMinorOfModules } from '../python/layout';
 import type { Module } from './unwind';
+
+/** The C library's file. */
+const LIBC = /\/libc(?:-[\d.]+)?\.so(?:\.\d+)?$/;
+
+/** `prepare` stopped: the session ended, or its unwinder is warm without it. */
+class Ended extends Error {}
+
+/** Makes `prepare`'s steps wait (the debugger unwinds a stop). */
+function hold(s: ProcessState): void {
+  if (s.held) return;
+  let release = (): void => undefined;
+  const until = new Promise<void>((resolve) => { release = resolve; });
+  s.held = { until, release };
+}
+
+function release(s: ProcessState | undefined): void {
+  const h = s?.held;
+  if (!h || !s) return;
+  s.held = undefined;
+  h.release();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** CPython's shared library, where a Python program's interpreter code is (else in the executable). */
 const LIBPYTHON = /\/libpython3[^/]*\.so/;
@@ -31,6 +61,8 @@ export interface UnwinderHost {
   registers(threadId: number): Promise<Map<number, bigint> | undefined>;
   /** The debugger's own frames of a thread at this stop. */
   debuggerFrames(threadId: number): Promise<NativeFrame[]>;
+  /** The debugger's process (its CPU time tells when it is idle), when known. */
+  debuggerPid?(): number | undefined;
   log(text: string): void;
 }
 
@@ -46,6 +78,12 @@ interface ProcessState {
   saveTimer?: NodeJS.Timeout;
   /** The interpreter's C types (null: none readable). */
   types?: DwarfTypes | null;
+  /** `prepare` read what a first stop reads of the interpreter's and C library's files. */
+  prepared?: boolean;
+  preparing?: Promise<void>;
+  /** The debugger is unwinding a stop: preparing waits (the two would share the cores). */
+  held?: { until: Promise<void>; release: () => void };
+  closed?: boolean;
 }
 
 export class SessionUnwinder {
@@ -67,7 +105,11 @@ export class SessionUnwinder {
    */
   async frames(threadId: number, atBreakpoint: boolean): Promise<NativeFrame[] | undefined> {
     const s = this.process();
-    if (!s || !this.isWarm(s)) return undefined;
+    if (!s) return undefined;
+    if (!this.isWarm(s)) {
+      hold(s);
+      return undefined;
+    }
     try {
       const regs = await this.host.registers(threadId);
       if (!regs) return undefined;
@@ -91,6 +133,7 @@ export class SessionUnwinder {
   /** The stop's stacks are out: learn what the debugger unwound, while the user reads them. */
   stackShown(): void {
     const s = this.state;
+    release(s);
     if (!s || s.learning || !s.toLearn.length) return;
     s.learning = (async () => {
       while (s.toLearn.length) await s.learner.learn(s.toLearn.shift()!, s.modules, s.symbolizers);
@@ -110,11 +153,88 @@ export class SessionUnwinder {
     this.mine = new Map();
     this.theirs = new Map();
     this.state?.modules.resumed();
+    release(this.state);
+    // The program runs, the debugger waits for it: the time to prepare the first stop.
+    const pid = this.state?.warm ? undefined : this.host.livePid();
+    if (pid !== undefined) this.prepare(pid);
   }
 
   /** A library loaded: it may be the interpreter (launch), whose types were not found before. */
   libraryLoaded(): void {
     if (this.state?.types === null) this.state.types = undefined;
+  }
+
+  /**
+   * Reads, a step per turn of the event loop, what a first stop will read of process `pid`'s
+   * files (prepare.ts), while the program runs and the debugger waits for it (never while the
+   * debugger attaches or loads symbols: both would slow down, sharing the cores). Once done,
+   * Seam's unwinder takes the stops: what is left is particular to the program, and less than
+   * the debugger's first unwind. Nothing of the process's memory is read. A stop that comes
+   * first is the debugger's to unwind, as before, and the steps wait until it is shown.
+   */
+  prepare(pid: number): void {
+    if (process.env.SEAM_PREPARE === '0') return;
+    const s = this.process(pid);
+    if (!s || s.prepared || s.preparing) return;
+    const t0 = performance.now();
+    s.preparing = this.prepareSteps(s).then((done) => {
+      if (!done || s.closed) return;
+      s.prepared = true;
+      this.host.log(`Seam's unwinder prepared in ${Math.round(performance.now() - t0)} ms`);
+    }, (e: unknown) => {
+      if (!(e instanceof Ended)) this.host.log(`Seam's unwinder could not prepare (${(e as Error).message}); the debugger unwinds the first stop`);
+    }).finally(() => { s.preparing = undefined; });
+  }
+
+  /** Resolves once `prepare` has run its steps (tests, the bench). */
+  async whenPrepared(): Promise<boolean> {
+    await this.state?.preparing;
+    return !!this.state?.prepared;
+  }
+
+  /** `prepare`'s steps; false when there is no interpreter mapped yet (a launch before exec). */
+  private async prepareSteps(s: ProcessState): Promise<boolean> {
+    // Only while the debugger is idle: a stop right after a resume (a step, a near breakpoint)
+    // is the debugger's undisturbed, and a launch's symbol loading too.
+    const idle = new IdleWatch(this.host.debuggerPid?.());
+    const step = async <T>(f: () => T): Promise<T | undefined> => {
+      await nextTurn();
+      while (s.held || !idle.idle()) await (s.held?.until ?? sleep(IDLE_CHECK_MS));
+      // Ended, or warm already from a stop the debugger unwound (learner.ts): nothing to prepare.
+      if (s.closed || s.warm) throw new Ended();
+      try { return f(); } catch { return undefined; /* unreadable here: read (or not) at the stop, as without preparing */ }
+    };
+    s.modules.reload();
+    s.modules.resumed(); // read while the program runs: a library it loads next is read at a miss
+    const interpreter = interpreterModule(s);
+    // (A launch's first run: the executable may still be the shell that starts the program, or
+    // the interpreter's library not mapped yet. The next resume tries again.)
+    if (!interpreter || !await step(() => interpreter.elf.functions().some((f) => EVAL_LOOP.test(f.name)))) return false;
+    // The interpreter's types, and the layout's answers from them (3.10-3.12; 3.13+ has debug
+    // offsets), a question per step.
+    await step(() => { this.typesOf(s); this.symbolOf(s, '_PyRuntime'); this.symbolOf(s, 'Py_Version'); });
+    const minor = pythonMinorOfModules(s.modules.paths());
+    const types = s.types;
+    if (minor !== undefined && minor >= 10 && minor <= 12 && types) {
+      const own = new DwarfFirstSymbols({ address: async () => undefined }, () => types, (name) => this.symbolOf(s, name));
+      await layoutFromDwarf(minor, {
+        address: (name) => step(() => own.address(name)).then((a) => a),
+        offsetOf: (type, field) => step(() => own.offsetOf(type, field)).then((a) => a),
+        sizeOf: (type) => step(() => own.sizeOf(type)).then((a) => a),
+      }).catch(() => undefined);
+    }
+    const files: [Module | undefined, PreparedKind][] = [[interpreter, 'interpreter'], [s.modules.find((p) => LIBC.test(p)), 'libc']];
+    const exe = s.modules.find((_, executable) => executable);
+    if (exe && exe !== interpreter) files.push([exe, 'executable']);
+    for (const [m, kind] of files) {
+      if (!m) continue;
+      const sym = s.symbolizers.of(m);
+      const cfi = cfiOf(m.elf);
+      let fns: ReturnType<typeof preparedFunctions> = [];
+      await step(() => { fns = preparedFunctions([...m.elf.functions(), ...(m.debug?.functions() ?? [])], kind); });
+      for (const f of fns) await step(() => { sym.frames(f.addr); cfi.rowFor('eh', Number(f.addr)); });
+    }
+    return true;
   }
 
   /**
@@ -157,7 +277,10 @@ export class SessionUnwinder {
    */
   interpreterTypes(): DwarfTypes | undefined {
     const s = this.process();
-    if (!s) return undefined;
+    return s && this.typesOf(s);
+  }
+
+  private typesOf(s: ProcessState): DwarfTypes | undefined {
     if (s.types === undefined) {
       const m = interpreterModule(s);
       const loop = m?.elf.functions().find((f) => EVAL_LOOP.test(f.name));
@@ -182,7 +305,11 @@ export class SessionUnwinder {
   /** A symbol of the interpreter's file (`_PyRuntime`, `Py_Version`) where the process has it. */
   interpreterSymbol(name: string): bigint | undefined {
     const s = this.process();
-    const m = s && interpreterModule(s);
+    return s && this.symbolOf(s, name);
+  }
+
+  private symbolOf(s: ProcessState, name: string): bigint | undefined {
+    const m = interpreterModule(s);
     const v = m && (m.elf.symbolValue(name) ?? m.debug?.symbolValue(name));
     return m && v !== undefined ? v + m.bias : undefined;
   }
@@ -196,6 +323,8 @@ export class SessionUnwinder {
     const s = this.state;
     this.state = undefined;
     if (!s) return;
+    s.closed = true;
+    release(s);
     clearTimeout(s.saveTimer);
     await Promise.race([s.learning, new Promise((r) => setTimeout(r, 3000).unref())]);
     s.learner.close();
@@ -214,10 +343,10 @@ export class SessionUnwinder {
   }
 
   /** The state for the live local process, created for a new one; undefined when there is none. */
-  private process(): ProcessState | undefined {
-    const pid = this.mode === 'off' ? undefined : this.host.livePid();
-    if (pid === undefined) return undefined;
+  private process(pid = this.host.livePid()): ProcessState | undefined {
+    if (this.mode === 'off' || pid === undefined) return undefined;
     if (this.state?.pid !== pid) {
+      if (this.state) this.state.closed = true;
       this.state?.modules.close();
       this.state?.learner.close();
       this.state = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), learner: new Learner(), warm: false, toLearn: [] };
@@ -232,7 +361,7 @@ export class SessionUnwinder {
    * faster (`npm run bench`).
    */
   private isWarm(s: ProcessState): boolean {
-    if (s.warm || this.mode === 'always') return true;
+    if (s.warm || s.prepared || this.mode === 'always') return true;
     const main = interpreterModule(s);
     s.warm = !!main && (s.symbolizers.of(main).persisted > 0 || (!!main.debug && !main.elf.hasDwarf()));
     return s.warm;

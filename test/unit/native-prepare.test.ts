@@ -1,0 +1,60 @@
+/**
+ * What Seam's unwinder reads before a first stop (src/debug/native/prepare.ts): which functions'
+ * compile units (the interpreter's eval loop and glue, the C library's start-up and waits, the
+ * executable's main), and when (the debugger idle, from its CPU time).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { IDLE_CHECK_MS, IdleWatch, preparedFunctions } from '../../src/debug/native/prepare';
+import type { FunctionSymbol } from '../../src/debug/native/elf';
+
+const fns = (...names: string[]): FunctionSymbol[] => names.map((name, i) => ({ name, addr: BigInt(0x1000 + i * 16), size: 16n }));
+const names = (f: FunctionSymbol[]): string[] => f.map((x) => x.name);
+
+test('the interpreter: the eval loop and its split-off parts, the call protocol, start-up; not the rest', () => {
+  const libpython = fns('_PyEval_EvalFrameDefault', '_PyEval_EvalFrameDefault.cold', 'PyObject_Vectorcall', '_PyFunction_Vectorcall',
+    'cfunction_vectorcall_O', 'Py_RunMain', 'pymain_run_python', 'thread_run', 'list_append', 'PyLong_FromLong', 'math_sqrt', 'main');
+  assert.deepEqual(names(preparedFunctions(libpython, 'interpreter')), ['_PyEval_EvalFrameDefault', '_PyEval_EvalFrameDefault.cold',
+    'PyObject_Vectorcall', '_PyFunction_Vectorcall', 'cfunction_vectorcall_O', 'Py_RunMain', 'pymain_run_python', 'thread_run']);
+});
+
+test('the C library: start-up and the calls a thread waits in (each once, whatever its alias); not the rest', () => {
+  const libc = fns('__libc_start_call_main', '__libc_start_main_impl', 'start_thread', 'clone3', '__GI___libc_read', 'read', 'read',
+    '__futex_abstimed_wait_common', 'pthread_cond_timedwait', 'epoll_wait', 'clock_nanosleep', 'malloc', 'memcpy', 'printf', 'readdir');
+  assert.deepEqual(names(preparedFunctions(libc, 'libc')), ['__libc_start_call_main', '__libc_start_main_impl', 'start_thread', 'clone3',
+    '__GI___libc_read', 'read', '__futex_abstimed_wait_common', 'pthread_cond_timedwait', 'epoll_wait', 'clock_nanosleep']);
+});
+
+test('the executable: main and start-up only; a cap on how many', () => {
+  assert.deepEqual(names(preparedFunctions(fns('_start', 'main', 'helper', 'Py_BytesMain'), 'executable')), ['_start', 'main', 'Py_BytesMain']);
+  assert.equal(preparedFunctions(fns(...Array.from({ length: 50 }, (_, i) => `cfunction_vectorcall_X${i}`)), 'interpreter', 10).length, 10);
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('a debugger is idle when its CPU time stops growing; never in the first moments', async () => {
+  const idle = spawn('sleep', ['30']);
+  const busy = spawn(process.execPath, ['-e', 'for (;;) {}']);
+  try {
+    const quiet = new IdleWatch(idle.pid);
+    const working = new IdleWatch(busy.pid);
+    assert.equal(quiet.idle(), false, 'not within the first IDLE_CHECK_MS');
+    await sleep(IDLE_CHECK_MS + 100);
+    assert.equal(quiet.idle(), true, 'a sleeping process uses no CPU');
+    assert.equal(working.idle(), false, 'a spinning process does');
+    await sleep(100);
+    assert.equal(working.idle(), false, 'and goes on using it');
+    busy.kill('SIGSTOP');
+    await sleep(30);
+    working.idle();
+    await sleep(100);
+    assert.equal(working.idle(), true, 'stopped, it is idle');
+  } finally {
+    idle.kill('SIGKILL');
+    busy.kill('SIGKILL');
+  }
+  const none = new IdleWatch(undefined);
+  await sleep(IDLE_CHECK_MS + 5);
+  assert.equal(none.idle(), true, 'without a pid: idle after the first moments');
+});
