@@ -87,6 +87,10 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private closing = false;
   private interrupted = false;
   private stopped = false;
+  /** Pauses asked so far: a pause's check (settlePause) is for that pause only. */
+  private pauses = 0;
+  /** The current stop was reported by settlePause (LLDB's own event for it may still come). */
+  private settled = false;
   private lastThread = 0;
   private exited = false;
   /** The signal of the latest signal stop (LLDB reports a death by signal as that signal's number). */
@@ -307,6 +311,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   // ---- stops -----------------------------------------------------------------------------------
 
   private resumed(): void {
+    this.settled = false;
     if (!this.stopped && this.frameIds.size === 0) return;
     this.stopped = false;
     this.frameIds = new Map();
@@ -331,6 +336,8 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   private async onStopped(b: { reason?: string; description?: string; threadId?: number }): Promise<void> {
     // Attaching stops the process: that stop is the backend's own (the session continues it).
     if (this.attached && !this.configured) return;
+    // LLDB's own event for the stop settlePause reported already (no resume since).
+    if (this.stopped && this.settled) return;
     this.stopped = true;
     this.stopPolling();
     this.frameIds = new Map();
@@ -701,21 +708,31 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 
   async pause(): Promise<void> {
     this.interrupted = true;
+    const pause = ++this.pauses;
     await this.dap.request('pause', { threadId: this.lastThread });
     // A pause that reaches LLDB while the resume before it is still under way finds nothing
     // running (no stop event), and the resume then goes on. Until the stop comes: ask LLDB, pause
     // again while it runs, report the stop it is in when it is stopped.
-    void this.settlePause(0);
+    void this.settlePause(pause, 0);
   }
 
-  private settlePause(attempt: number): void {
+  /** Whether pause number `pause` still waits for its stop (no stop or later pause since). */
+  private unsettled(pause: number): boolean {
+    return pause === this.pauses && this.interrupted && !this.stopped && !this.closing && !this.exited;
+  }
+
+  private settlePause(pause: number, attempt: number): void {
     setTimeout(() => {
-      if (this.stopped || this.closing || this.exited || !this.interrupted || attempt >= 10) return;
+      // (A check left from an earlier pause must not report this one's stop a second time.)
+      if (!this.unsettled(pause) || attempt >= 10) return;
       this.command('process status').then(async (out) => {
-        if (this.stopped || !this.interrupted) return;
-        if (/^Process \d+ stopped/m.test(out)) return this.stoppedSafely({ reason: 'pause' });
+        if (!this.unsettled(pause)) return;
+        if (/^Process \d+ stopped/m.test(out)) {
+          this.settled = true;
+          return this.stoppedSafely({ reason: 'pause' });
+        }
         if (/^Process \d+ (?:is )?running/m.test(out)) await this.dap.request('pause', { threadId: this.lastThread }).catch(() => undefined);
-        this.settlePause(attempt + 1);
+        this.settlePause(pause, attempt + 1);
       }).catch(() => undefined);
     }, 300).unref();
   }
