@@ -12,7 +12,10 @@ import { lwpsByPthread } from './python/pthreadMatch';
 import { mergeStack } from './stack/merge';
 
 export interface ThreadStack {
+  /** The backend's thread id (DAP requests use it). */
   id: number;
+  /** The debugger's 1-based thread number (`seam stack` prints it): GDB's id, LLDB's index. */
+  number: number;
   name: string;
   lwp?: number;
   holdsGil: boolean;
@@ -171,7 +174,8 @@ export class StackService {
       const native = placedByAddress(py) ? await this.withStackBounds(t, natives[i]) : natives[i];
       return {
         id: t.id,
-        name: py?.name ?? t.name ?? `Thread ${t.id}`,
+        number: t.number ?? t.id,
+        name: py?.name ?? t.name ?? `Thread ${t.number ?? t.id}`,
         lwp: t.lwp,
         holdsGil: py?.holdsGil ?? false,
         frames: mergeStack(native, py, { version: layout?.version }),

@@ -29,6 +29,9 @@ export interface NativeFrame {
 export interface NativeThread {
   /** The debugger's thread id (GDB's global id). */
   id: number;
+  /** The debugger's 1-based thread number, where `id` is something else (LLDB's DAP server
+   *  identifies threads by OS id; its `thread list` numbers them as GDB does). */
+  number?: number;
   /** OS thread id (LWP), which CPython records as `native_thread_id`. */
   lwp: number | undefined;
   /** pthread_t (GDB's `Thread 0x7ffff7d8a740 (LWP n)`): how 3.10 thread states are matched,

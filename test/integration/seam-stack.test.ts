@@ -115,6 +115,10 @@ for (const py of interpreters) {
       assert.ok(j.threads.some((t) => /worker/.test(t.name)), `thread names: ${j.threads.map((t) => t.name).join(', ')}`);
       // The main thread's OS name is the interpreter's: "MainThread" is read from threading._active.
       assert.ok(j.threads.some((t) => t.name === 'MainThread'), `thread names: ${j.threads.map((t) => t.name).join(', ')}`);
+      // Threads are numbered as the debugger numbers them, 1..n, over GDB and LLDB alike (LLDB's
+      // DAP server identifies them by OS thread id), the main thread 1.
+      assert.deepEqual(j.threads.map((t) => t.id).sort((a, b) => a - b), j.threads.map((_, i) => i + 1), 'thread ids 1..n');
+      assert.equal(j.threads.find((t) => t.name === 'MainThread')?.id, 1, 'the main thread is thread 1');
     });
 
     test('segfault: the first stop is the signal, innermost frame the crashing C line', () => {

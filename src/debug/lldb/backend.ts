@@ -479,7 +479,11 @@ class LldbBackend extends EventEmitter implements DebugBackend {
 
   async threads(): Promise<NativeThread[]> {
     const r = await this.dap.request<{ threads: DapThread[] }>('threads', {});
-    return r.threads.map((t) => ({ id: t.id, lwp: t.id, name: t.name.replace(/^Thread #\d+\s*/, '') || undefined, frames: [] }));
+    return r.threads.map((t) => {
+      // lldb-vscode names a thread "Thread #<its index in `thread list`> <name>".
+      const index = /^Thread #(\d+)/.exec(t.name)?.[1];
+      return { id: t.id, lwp: t.id, number: index ? Number(index) : undefined, name: t.name.replace(/^Thread #\d+\s*/, '') || undefined, frames: [] };
+    });
   }
 
   /** LLDB's index of a thread (its `thread list`, kept for the stop). A list read before the

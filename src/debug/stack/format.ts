@@ -11,6 +11,8 @@ import { isMarker } from './merge';
 
 export interface StackThread {
   id: number;
+  /** The number printed, when not `id` (the debugger's 1-based thread number). */
+  number?: number;
   name?: string;
   /** Marked in the text listing; not part of the JSON contract. */
   holdsGil?: boolean;
@@ -37,7 +39,7 @@ export interface StackSnapshot {
 export function stackJson(snap: StackSnapshot): StackJson {
   return {
     threads: snap.threads.map((t) => ({
-      id: t.id,
+      id: t.number ?? t.id,
       name: t.name ?? '',
       frames: t.frames.map((f) => ({ language: f.language, function: f.function, file: f.file, line: f.line, glue: f.glue })),
     })),
@@ -59,7 +61,7 @@ export function formatStackText(snap: StackSnapshot, opts: FormatOptions = {}): 
   const out: string[] = [];
   for (const t of snap.threads) {
     if (out.length) out.push('');
-    out.push(`Thread ${t.id}${t.name ? ` "${t.name}"` : ''}${t.holdsGil ? '  (holds the GIL)' : ''}`);
+    out.push(`Thread ${t.number ?? t.id}${t.name ? ` "${t.name}"` : ''}${t.holdsGil ? '  (holds the GIL)' : ''}`);
     out.push(...formatFrames(t.frames, opts));
   }
   return out.join('\n');
