@@ -159,9 +159,12 @@ export class SessionUnwinder {
     if (pid !== undefined) this.prepare(pid);
   }
 
-  /** A library loaded: it may be the interpreter (launch), whose types were not found before. */
+  /** A library loaded: it may be the interpreter (launch), whose types were not found before,
+   *  and which `prepare` waited for (it starts once the debugger is done loading symbols). */
   libraryLoaded(): void {
     if (this.state?.types === null) this.state.types = undefined;
+    const pid = this.state?.warm ? undefined : this.host.livePid();
+    if (pid !== undefined) this.prepare(pid);
   }
 
   /**
