@@ -210,8 +210,8 @@ export class SessionUnwinder {
     s.modules.reload();
     s.modules.resumed(); // read while the program runs: a library it loads next is read at a miss
     const interpreter = interpreterModule(s);
-    // (A launch's first run: the executable may still be the shell that starts the program, or
-    // the interpreter's library not mapped yet. The next resume tries again.)
+    // (A launch's first run: the interpreter's library is not mapped yet. The library loads and
+    // the next resume try again.)
     if (!interpreter || !await step(() => interpreter.elf.functions().some((f) => EVAL_LOOP.test(f.name)))) return false;
     // The interpreter's types, and the layout's answers from them (3.10-3.12; 3.13+ has debug
     // offsets), a question per step.
@@ -220,11 +220,12 @@ export class SessionUnwinder {
     const types = s.types;
     if (minor !== undefined && minor >= 10 && minor <= 12 && types) {
       const own = new DwarfFirstSymbols({ address: async () => undefined }, () => types, (name) => this.symbolOf(s, name));
+      // (Each answer is a step's promise of the reader's promise: awaited twice.)
       await layoutFromDwarf(minor, {
-        address: (name) => step(() => own.address(name)).then((a) => a),
-        offsetOf: (type, field) => step(() => own.offsetOf(type, field)).then((a) => a),
-        sizeOf: (type) => step(() => own.sizeOf(type)).then((a) => a),
-      }).catch(() => undefined);
+        address: async (name) => await (await step(() => own.address(name))),
+        offsetOf: async (type, field) => await (await step(() => own.offsetOf(type, field))),
+        sizeOf: async (type) => await (await step(() => own.sizeOf(type))),
+      }).catch(() => undefined); // a field the DWARF lacks: the stop asks the debugger, as without preparing
     }
     const files: [Module | undefined, PreparedKind][] = [[interpreter, 'interpreter'], [s.modules.find((p) => LIBC.test(p)), 'libc']];
     const exe = s.modules.find((_, executable) => executable);
