@@ -155,14 +155,18 @@ export class SessionUnwinder {
     this.state?.modules.resumed();
     release(this.state);
     // The program runs, the debugger waits for it: the time to prepare the first stop.
-    const pid = this.state?.warm ? undefined : this.host.livePid();
-    if (pid !== undefined) this.prepare(pid);
+    this.prepareUnlessWarm();
   }
 
   /** A library loaded: it may be the interpreter (launch), whose types were not found before,
    *  and which `prepare` waited for (it starts once the debugger is done loading symbols). */
   libraryLoaded(): void {
     if (this.state?.types === null) this.state.types = undefined;
+    this.prepareUnlessWarm();
+  }
+
+  /** `prepare` for the live process, unless its stops are Seam's already. */
+  private prepareUnlessWarm(): void {
     const pid = this.state?.warm ? undefined : this.host.livePid();
     if (pid !== undefined) this.prepare(pid);
   }
