@@ -1,6 +1,6 @@
 /**
- * What a first stop reads of a Python process's files, read before it: while the debugger
- * attaches (or the program starts), Seam's own thread is idle, and every Python stack passes
+ * What a first stop reads of a Python process's files, read before it: while the program runs
+ * and the debugger waits for it, Seam's own thread is idle, and every Python stack passes
  * through the same few functions of the interpreter (the eval loop, the call protocol, start-up)
  * and of the C library (its start-up, the calls a thread waits in). Their compile units' line
  * tables and function indexes, the interpreter's struct types, the symbol tables and the CFI

@@ -199,7 +199,8 @@ export class SessionUnwinder {
     return !!this.state?.prepared;
   }
 
-  /** `prepare`'s steps; false when there is no interpreter mapped yet (a launch before exec). */
+  /** `prepare`'s steps; false when there is no interpreter mapped yet (a launch before its
+   *  libraries load). */
   private async prepareSteps(s: ProcessState): Promise<boolean> {
     // Only while the debugger is idle: a stop right after a resume (a step, a near breakpoint)
     // is the debugger's undisturbed, and a launch's symbol loading too.
