@@ -154,7 +154,7 @@ test('Rust frames: hashes, escapes and v0 disambiguators cleaned; PyO3 glue fold
   const merged = mergeStack(frames, undefined);
   assert.deepEqual(merged.map((f) => [f.function, f.language, f.glue]), [
     ['lib::Engine<T>::each', 'rust', false],
-    ['mylib::Counter::__pymethod_bump__', 'rust', true],
+    ['mylib::Counter::__pymethod_bump__', 'rust', false], // bump inlined into it: the wrapper stands for it
     ['pyo3::impl_::trampoline::noargs::{{closure}}', 'rust', true],
     ['core::ops::function::FnOnce::call_once', 'rust', true], // inside the trampoline
     ['std::panicking::try::do_call', 'rust', true],
@@ -168,6 +168,39 @@ test('Rust frames: hashes, escapes and v0 disambiguators cleaned; PyO3 glue fold
     ['core::ops::function::FnOnce::call_once', 'rust', false], // not under a trampoline
     ['cfunction_vectorcall_NOARGS', 'c', true],
   ]);
+});
+
+test('PyO3 wrappers: glue when the user\'s function is the next frame, visible when it was inlined into them', () => {
+  // A wheel's symbols (rpds-py, PyO3 0.27, release): insert() inlined into its wrapper, which calls
+  // Bound::hash; the extern "C" entry lives in the user's crate.
+  const wheel: NativeFrame[] = [
+    { level: 0, pc: 1n, func: 'slot_tp_hash', file: 'Objects/typeobject.c', line: 7450 },
+    { level: 1, pc: 2n, func: '<pyo3::instance::Bound<pyo3::types::any::PyAny> as pyo3::types::any::PyAnyMethods>::hash', from: 'rpds.so' },
+    { level: 2, pc: 3n, func: '_ZN4rpds13HashTrieMapPy19__pymethod_insert__17h0123456789abcdefE', from: 'rpds.so' },
+    { level: 3, pc: 4n, func: 'pyo3::impl_::trampoline::trampoline', from: 'rpds.so' },
+    { level: 4, pc: 5n, func: 'rpds::<impl pyo3::impl_::pyclass::PyMethods<rpds::HashTrieMapPy> for pyo3::impl_::pyclass::PyClassImplCollector<rpds::HashTrieMapPy>>::py_methods::ITEMS::trampoline', from: 'rpds.so' },
+    { level: 5, pc: 6n, func: 'method_vectorcall_FASTCALL_KEYWORDS', file: 'Objects/descrobject.c', line: 405 },
+  ];
+  assert.deepEqual(mergeStack(wheel, undefined).map((f) => [f.function, f.glue]), [
+    ['slot_tp_hash', true],
+    ['<pyo3::instance::Bound<pyo3::types::any::PyAny> as pyo3::types::any::PyAnyMethods>::hash', false],
+    ['rpds::HashTrieMapPy::__pymethod_insert__', false],
+    ['pyo3::impl_::trampoline::trampoline', true],
+    ['rpds::<impl pyo3::impl_::pyclass::PyMethods<rpds::HashTrieMapPy> for pyo3::impl_::pyclass::PyClassImplCollector<rpds::HashTrieMapPy>>::py_methods::ITEMS::trampoline', true],
+    ['method_vectorcall_FASTCALL_KEYWORDS', true],
+  ]);
+  // A debug build (or an inlined frame from DWARF): the wrapper calls the user's function, renamed
+  // or not; a #[pyfunction]'s entry from PyO3 0.2x is `f::MakeDef::_PYO3_DEF::trampoline`.
+  const debug: NativeFrame[] = [
+    { level: 0, pc: 1n, func: 'mixed_rs::engine::Engine::new', file: 'src/engine.rs', line: 20 },
+    { level: 1, pc: 2n, func: 'mixed_rs::engine::Engine::__pymethod___new____', file: 'src/engine.rs', line: 12 },
+    { level: 2, pc: 3n, func: 'mixed_rs::renamed_in_python', file: 'src/lib.rs', line: 9 },
+    { level: 3, pc: 4n, func: 'mixed_rs::__pyfunction_renamed_in_python', file: 'src/lib.rs', line: 8 },
+    { level: 4, pc: 5n, func: 'mixed_rs::renamed_in_python::MakeDef::_PYO3_DEF::trampoline', file: 'src/lib.rs', line: 8 },
+  ];
+  assert.deepEqual(mergeStack(debug, undefined).map((f) => f.glue), [false, true, false, true, true]);
+  // Innermost: the wrapper is where the program is.
+  assert.equal(mergeStack(debug.slice(1), undefined)[0].glue, false);
 });
 
 test('stack cut short at the eval loop (LLDB 19): the rest of the Python frames after a marker', () => {

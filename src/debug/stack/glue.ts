@@ -29,7 +29,8 @@ export const CPYTHON_GLUE: GlueRule[] = [
   { match: /^object_vacall$|^_?PyObject_VectorcallPrepend$|^callmethod$|^_PyObject_Call_Prepend$/, why: 'varargs call helpers behind PyObject_CallFunctionObjArgs and friends (Objects/call.c)' },
   { match: /^cfunction_(call|vectorcall_\w+)$/, why: 'adapts the call protocol to a C function\'s METH_* convention' },
   { match: /^method_vectorcall_\w+$|^methoddescr_call$|^wrapperdescr_call$|^wrapper_call$/, why: 'method descriptor adapters for C methods' },
-  { match: /^slot_tp_(call|init|new)$|^type_call$|^vectorcall_method$/, why: 'type slots that forward a call to Python code' },
+  { match: /^slot_(tp|nb|sq|mp|am|bf)_\w+$|^type_call$|^vectorcall_method$/, why: 'type slots that forward an operation to a Python dunder (the dunder\'s frame follows)' },
+  { match: /^call_unbound(_noarg)?$|^call_method$|^maybe_call_special_\w+$|^lookup_maybe_method$/, why: 'typeobject.c helpers that look up and call a dunder for a slot' },
   { match: /^gen_send_ex2?$|^gen_iternext$|^gen_send$|^_PyGen_Send$/, why: 'resumes a generator frame in a new eval activation' },
   { match: /^run_(eval_code_obj|mod)$|^(pyrun|_?PyRun)_\w+$/, why: 'runs a module\'s code object (python script.py, -c, -m)' },
   { match: /^pymain_\w+$|^Py_(RunMain|BytesMain|Main)$/, why: 'interpreter start-up' },
@@ -41,13 +42,20 @@ export const PROCESS_GLUE: GlueRule[] = [
   { match: /^start_thread$|^(__)?clone3?$/, why: 'pthread bootstrap' },
 ];
 
+/** `crate::__pyfunction_f`, `crate::T::__pymethod_m__`: PyO3's generated argument extractor. */
+const PYO3_WRAPPER = /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/;
+
 /** PyO3's wrappers between CPython's call and the user's #[pyfunction]/#[pymethods] body. */
 export const PYO3_GLUE: GlueRule[] = [
   { match: /^pyo3::impl_::trampoline::/, why: 'PyO3 trampoline: GIL pool, panic and error translation' },
   { match: /^pyo3::impl_::pymethods::/, why: 'PyO3 method-slot adapters' },
   { match: /^pyo3::callback::(handle_panic|panic_result_into_callback_output|convert)/, why: 'PyO3 before 0.18: panic/result translation' },
   { match: /^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/, why: 'catch_unwind around the body, so a panic becomes a Python exception' },
-  { match: /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function' },
+  { match: PYO3_WRAPPER, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function (in the stack: only when that call is seen, see wrapperIsGlue)' },
+  // PyO3 before 0.30 defined the `extern "C"` entry inside the user's crate: `rpds::<impl
+  // PyMethods<…> for PyClassImplCollector<…>>::py_methods::ITEMS::trampoline` for #[pymethods],
+  // `crate::f::MakeDef::_PYO3_DEF::trampoline` for a #[pyfunction] (with DWARF: `{impl#N}` paths).
+  { match: /(^|::)(ITEMS|_PYO3_DEF)::trampoline$/, why: 'PyO3-generated extern "C" entry that calls the trampoline (PyO3 before 0.30)' },
   { match: /^pyo3::call::|^pyo3::types::(any|tuple)::\{impl#\d+\}::call(1|0|_positional|_method\w*)?(<.*>)?$|^pyo3::instance::\{impl#\d+\}::call(1|0|_method\w*)?(<.*>)?$/, why: 'PyO3 calling a Python object from Rust (Bound::call1 and its argument plumbing)' },
   // The same methods named from symbols (LLDB, or GDB without DWARF): `<pyo3::instance::Bound<…> as
   // pyo3::types::any::PyAnyMethods>::call1`, `pyo3::types::tuple::<impl pyo3::call::PyCallArgs for (T0,)>::call_positional`.
@@ -61,7 +69,7 @@ export const PYO3_GLUE: GlueRule[] = [
 export const PYO3_CONTEXT_GLUE = /^(<.* as )?core::ops::function::(FnOnce|FnMut|Fn)>?::call(_once|_mut)?(\{\{vtable\.shim\}\}|::\{shim[^}]*\})?(<.*>)?$/;
 
 /** Frames that open a PyO3 trampoline region (for PYO3_CONTEXT_GLUE). */
-const PYO3_REGION = /^pyo3::impl_::(trampoline|pymethods)::|^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/;
+const PYO3_REGION = /^pyo3::impl_::(trampoline|pymethods)::|(^|::)(ITEMS|_PYO3_DEF)::trampoline$|^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/;
 
 const ALL_RULES = [...CPYTHON_GLUE, ...PROCESS_GLUE, ...PYO3_GLUE];
 const EXACT = new Set(ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [r.match] : [])));
@@ -70,6 +78,25 @@ const PATTERNS = ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [] : [r
 /** Unconditional glue (everything but the context-dependent closure calls). */
 export function isGlueName(name: string): boolean {
   return EXACT.has(name) || PATTERNS.some((p) => p.test(name));
+}
+
+/** Is `name` PyO3's generated wrapper around a user's #[pyfunction] or #[pymethods] item? */
+export function isPyo3Wrapper(name: string): boolean {
+  return PYO3_WRAPPER.test(name);
+}
+
+/**
+ * A PyO3 wrapper is glue when the call it makes to the user's function is a frame of its own:
+ * the frame it calls lives beside it (`m::T::__pymethod_step__` → `m::T::step`, renamed or not,
+ * an inlined frame included), or it is the entry that calls PyO3's trampoline. In an optimised build without inline records (a wheel's symbols)
+ * the user's body is inlined into the wrapper, which then stands for it and stays visible.
+ */
+export function wrapperIsGlue(wrapper: string, callee: string | undefined): boolean {
+  if (callee === undefined) return false;
+  const parent = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('::')));
+  const p = parent(wrapper);
+  if (opensPyo3Region(callee)) return true; // the extern "C" entry of PyO3 0.18–0.20, named like the wrapper
+  return p === parent(callee.replace(/<[^<>]*(<[^<>]*>[^<>]*)*>$/, '')) && !isGlueName(callee);
 }
 
 export function opensPyo3Region(name: string): boolean {

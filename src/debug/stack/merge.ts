@@ -18,7 +18,7 @@
  */
 import type { FrameLanguage, MergedFrame, NativeFrame, PyFrame, PySegment, PyThread } from '../types';
 import { cleanRustName, isRustName } from './rustNames';
-import { EVAL_LOOP, isContextGlue, isEvalLoop, isGlueName, opensPyo3Region } from './glue';
+import { EVAL_LOOP, isContextGlue, isEvalLoop, isGlueName, isPyo3Wrapper, opensPyo3Region, wrapperIsGlue } from './glue';
 
 export interface MergeOptions {
   /** CPython version (`3.11`, `3.12.1`): decides what counts as the eval loop. */
@@ -152,6 +152,9 @@ function markGlue(out: MergedFrame[], evalFrames: Set<NativeFrame>, folded: Set<
     if (evalFrames.has(f.native)) {
       f.glue = folded.has(f.native);
       inPyo3 = false;
+    } else if (isPyo3Wrapper(name)) {
+      const callee = out[k - 1];
+      f.glue = wrapperIsGlue(name, callee?.native ? callee.function : undefined);
     } else if (isGlueName(name)) {
       f.glue = true;
       if (opensPyo3Region(name)) inPyo3 = true;
