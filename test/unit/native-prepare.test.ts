@@ -1,6 +1,6 @@
 /**
  * What Seam's unwinder reads before a first stop (src/debug/native/prepare.ts): which functions'
- * compile units (the interpreter's eval loop and glue, the C library's start-up and waits, the
+ * compile units (the interpreter's eval loop, glue and waits, the C library's start-up and waits, the
  * executable's main), and when (the debugger idle, from its CPU time).
  */
 import { test } from 'node:test';
@@ -17,6 +17,13 @@ test('the interpreter: the eval loop and its split-off parts, the call protocol,
     'cfunction_vectorcall_O', 'Py_RunMain', 'pymain_run_python', 'thread_run', 'list_append', 'PyLong_FromLong', 'math_sqrt', 'main');
   assert.deepEqual(names(preparedFunctions(libpython, 'interpreter')), ['_PyEval_EvalFrameDefault', '_PyEval_EvalFrameDefault.cold',
     'PyObject_Vectorcall', '_PyFunction_Vectorcall', 'cfunction_vectorcall_O', 'Py_RunMain', 'pymain_run_python', 'thread_run']);
+});
+
+test('the interpreter\'s waits: reads, sleeps, locks, the GIL (where a paused program is found)', () => {
+  const libpython = fns('_Py_read', '_io_FileIO_readinto_impl', '_textiowrapper_readline', 'time_sleep', 'pysleep', 'acquire_timed',
+    'PyThread_acquire_lock_timed', '_PyMutex_LockTimed', '_PyParkingLot_Park', 'take_gil', 'drop_gil', 'os_read_impl', '_Py_open');
+  assert.deepEqual(names(preparedFunctions(libpython, 'interpreter')), ['_Py_read', '_io_FileIO_readinto_impl', '_textiowrapper_readline',
+    'time_sleep', 'pysleep', 'acquire_timed', 'PyThread_acquire_lock_timed', '_PyMutex_LockTimed', '_PyParkingLot_Park', 'take_gil']);
 });
 
 test('the C library: start-up and the calls a thread waits in (each once, whatever its alias); not the rest', () => {

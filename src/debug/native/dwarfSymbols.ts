@@ -5,14 +5,14 @@
  * expansion at a first stop.
  */
 import type { Symbols } from '../types';
-import type { DwarfTypes } from './dwarfTypes';
+import type { CTypes } from './dwarfTypes';
 
 export class DwarfFirstSymbols implements Symbols {
   /**
    * @param types the interpreter's types, or undefined when there are none to read (then the debugger)
    * @param address a symbol's address from the interpreter's ELF symbol table, when readable
    */
-  constructor(private readonly debuggerSymbols: Symbols, private readonly types: () => DwarfTypes | undefined,
+  constructor(private readonly debuggerSymbols: Symbols, private readonly types: () => CTypes | undefined,
     private readonly ownAddress: (name: string) => bigint | undefined = () => undefined) {}
 
   async address(name: string): Promise<bigint | undefined> {

@@ -24,7 +24,42 @@ interface At {
 /** Other units searched for a type the unit lacks, at most. */
 const MAX_RELATED = 8;
 
-export class DwarfTypes {
+/** What the layout asks of C types: `offsetof` and `sizeof`, undefined where unknown. */
+export interface CTypes {
+  offsetOf(type: string, field: string): number | undefined;
+  sizeOf(type: string): number | undefined;
+}
+
+/**
+ * Several units' types asked in order, each read only once an earlier one lacks an answer:
+ * the eval loop's unit, then units of private headers it does not include (3.10's
+ * `PyDictKeysObject` lives in Objects/dict-common.h, included by Objects/dictobject.c alone).
+ */
+export class TypesInOrder implements CTypes {
+  private readonly read: (CTypes | undefined | null)[] = [];
+
+  constructor(private readonly units: readonly (() => CTypes | undefined)[]) {}
+
+  offsetOf(type: string, field: string): number | undefined {
+    return this.first((t) => t.offsetOf(type, field));
+  }
+
+  sizeOf(type: string): number | undefined {
+    return this.first((t) => t.sizeOf(type));
+  }
+
+  private first(ask: (t: CTypes) => number | undefined): number | undefined {
+    for (let i = 0; i < this.units.length; i++) {
+      if (this.read[i] === undefined) this.read[i] = this.units[i]() ?? null;
+      const t = this.read[i];
+      const v = t ? ask(t) : undefined;
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+}
+
+export class DwarfTypes implements CTypes {
   private typedefs: Map<string, number> | undefined;
   private tags: Map<string, number> | undefined;
   private others: DwarfTypes[] | undefined;

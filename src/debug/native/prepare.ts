@@ -20,18 +20,26 @@ import { EVAL_LOOP, isGlueName } from '../stack/glue';
  */
 const WAITS = /^(?:__GI_)?_*(?:libc_)?(?:read|write|poll|ppoll|select|pselect6?|epoll_wait|epoll_pwait2?|nanosleep|clock_nanosleep(?:_time64)?|accept4?|recv(?:from|msg)?|send(?:to|msg)?|wait4|waitpid|sigtimedwait|sigwaitinfo|pause|futex_abstimed_wait\w*|pthread_cond_(?:timed|clock)?wait\w*|pthread_cond_wait_common|sem_(?:timed|clock)?wait\w*|pthread_(?:clock|timed)?join\w*|pthread_mutex_(?:timed|clock)?lock\w*|lll_lock_wait\w*|syscall)$/;
 
+/**
+ * The interpreter's own waits, where a paused program's threads are most often found: file and
+ * console reads (fileutils.c, Modules/_io), `time.sleep`, lock acquisition (Modules/_threadmodule.c,
+ * Python/thread_pthread.h, 3.13's parking lot) and a thread waiting for the GIL.
+ */
+const INTERPRETER_WAITS = /^(?:_Py_(?:read|write)|_io_FileIO_(?:readinto|read|readall|write)_impl|_bufferedreader_raw_read|_io__Buffered_(?:read|read1|readline|readinto)_impl|_buffered_readline|_textiowrapper_readline|_io_TextIOWrapper_(?:read|readline)_impl|builtin_input_impl|pysleep|time_sleep|acquire_timed|lock_PyThread_acquire_lock|rlock_acquire|PyThread_acquire_lock_timed(?:_with_retries)?|_?PyMutex_LockTimed|_PySemaphore_Wait|_PyParkingLot_Park|take_gil)$/;
+
 /** What kind of file a module is to the prepared set. */
 export type PreparedKind = 'interpreter' | 'libc' | 'executable';
 
 /**
  * The functions of a file whose compile units a first stop is bound to read: the interpreter's
- * eval loop and glue (stack/glue.ts), the C library's start-up and waits, the executable's `main`.
+ * eval loop, glue (stack/glue.ts) and waits, the C library's start-up and waits, the executable's
+ * `main`.
  * One per name (the first, by address); at most `max`.
  */
 export function preparedFunctions(functions: readonly FunctionSymbol[], kind: PreparedKind, max = 400): FunctionSymbol[] {
   const wanted = (name: string): boolean => {
     switch (kind) {
-      case 'interpreter': return EVAL_LOOP.test(name) || isGlueName(name);
+      case 'interpreter': return EVAL_LOOP.test(name) || isGlueName(name) || INTERPRETER_WAITS.test(name);
       case 'libc': return WAITS.test(name) || isGlueName(name);
       case 'executable': return name === 'main' || isGlueName(name);
     }
@@ -83,3 +91,4 @@ export class IdleWatch {
     }
   }
 }
+

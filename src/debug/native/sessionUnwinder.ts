@@ -16,7 +16,7 @@
 import type { Memory, NativeFrame, Symbols } from '../types';
 import { DwarfFirstSymbols } from './dwarfSymbols';
 import { EVAL_LOOP } from '../stack/glue';
-import type { DwarfTypes } from './dwarfTypes';
+import { type CTypes, TypesInOrder } from './dwarfTypes';
 import { Learner } from './learner';
 import { ownNativeFrames, Symbolizers } from './nativeStack';
 import { ProcessModules } from './processModules';
@@ -77,7 +77,7 @@ interface ProcessState {
   learning?: Promise<void>;
   saveTimer?: NodeJS.Timeout;
   /** The interpreter's C types (null: none readable). */
-  types?: DwarfTypes | null;
+  types?: CTypes | null;
   /** `prepare` read what a first stop reads of the interpreter's and C library's files. */
   prepared?: boolean;
   preparing?: Promise<void>;
@@ -284,16 +284,15 @@ export class SessionUnwinder {
    * The C types of the interpreter's eval-loop compile unit (Python/ceval.c includes every
    * internal header the memory reader's layout needs); undefined where unreadable.
    */
-  interpreterTypes(): DwarfTypes | undefined {
+  interpreterTypes(): CTypes | undefined {
     const s = this.process();
     return s && this.typesOf(s);
   }
 
-  private typesOf(s: ProcessState): DwarfTypes | undefined {
+  private typesOf(s: ProcessState): CTypes | undefined {
     if (s.types === undefined) {
       const m = interpreterModule(s);
-      const loop = m?.elf.functions().find((f) => EVAL_LOOP.test(f.name));
-      s.types = (m && loop && s.symbolizers.of(m).typesAt(loop.addr)) || null;
+      s.types = (m && interpreterTypesOf(m, s.symbolizers.of(m))) ?? null;
     }
     return s.types ?? undefined;
   }
@@ -385,6 +384,21 @@ export class SessionUnwinder {
     }, 2000);
     s.saveTimer.unref();
   }
+}
+
+
+/**
+ * The C types the memory reader's layout needs, from the interpreter's DWARF: the eval loop's
+ * unit (Python/ceval.c includes every internal header), then the dict implementation's, for what
+ * 3.10's Objects/dict-common.h defines (no other file includes it). Undefined without DWARF.
+ */
+export function interpreterTypesOf(m: Module, sym: { typesAt(addr: bigint): CTypes | undefined }): CTypes | undefined {
+  const fns = m.elf.functions();
+  const loop = fns.find((f) => EVAL_LOOP.test(f.name));
+  const primary = loop && sym.typesAt(loop.addr);
+  if (!primary) return undefined;
+  const dict = fns.find((f) => f.name === 'PyDict_New');
+  return new TypesInOrder([() => primary, () => (dict ? sym.typesAt(dict.addr) : undefined)]);
 }
 
 /** The file a Python program's interpreter code is in: libpython, else the executable. */

@@ -4,6 +4,8 @@
  * Names are matched after Rust names are cleaned (no hashes, no disambiguators). Pure.
  */
 
+import { byName } from './memo';
+
 export interface GlueRule {
   /** Exact name, or a RegExp over the whole cleaned name. */
   match: string | RegExp;
@@ -34,6 +36,7 @@ export const CPYTHON_GLUE: GlueRule[] = [
   { match: /^gen_send_ex2?$|^gen_iternext$|^gen_send$|^_PyGen_Send$/, why: 'resumes a generator frame in a new eval activation' },
   { match: /^run_(eval_code_obj|mod)$|^(pyrun|_?PyRun)_\w+$/, why: 'runs a module\'s code object (python script.py, -c, -m)' },
   { match: /^pymain_\w+$|^Py_(RunMain|BytesMain|Main)$/, why: 'interpreter start-up' },
+  { match: /^partial_(vectorcall(_fallback)?|call(_impl)?)$/, why: 'functools.partial forwarding its call' },
   { match: /^thread_run$|^pythread_wrapper$/, why: 'CPython thread bootstrap (_thread.start_new_thread)' },
 ];
 
@@ -76,9 +79,7 @@ const EXACT = new Set(ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [r
 const PATTERNS = ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [] : [r.match]));
 
 /** Unconditional glue (everything but the context-dependent closure calls). */
-export function isGlueName(name: string): boolean {
-  return EXACT.has(name) || PATTERNS.some((p) => p.test(name));
-}
+export const isGlueName = byName((name: string): boolean => EXACT.has(name) || PATTERNS.some((p) => p.test(name)));
 
 /** Is `name` PyO3's generated wrapper around a user's #[pyfunction] or #[pymethods] item? */
 export function isPyo3Wrapper(name: string): boolean {
@@ -103,9 +104,7 @@ export function opensPyo3Region(name: string): boolean {
   return PYO3_REGION.test(name);
 }
 
-export function isContextGlue(name: string): boolean {
-  return PYO3_CONTEXT_GLUE.test(name);
-}
+export const isContextGlue = byName((name: string): boolean => PYO3_CONTEXT_GLUE.test(name));
 
 /** Is `name` one activation of the eval loop for this CPython version? `PyEval_EvalFrameEx` is
  *  the loop before 3.6 only; with no version it counts when no `_PyEval_EvalFrameDefault` is

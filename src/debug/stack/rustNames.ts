@@ -13,11 +13,15 @@
  * escapes and a trailing hash element).
  */
 
+import { byName } from './memo';
+
 const LEGACY_HASH = /::h[0-9a-f]{16}(?=$|[^0-9a-zA-Z_])/g;
 const V0_DISAMBIGUATOR = /\[[0-9a-f]{1,16}\]/g;
 
 /** True when `name` (mangled or not) is recognisably Rust. */
-export function isRustName(name: string): boolean {
+export const isRustName = byName(rustName);
+
+function rustName(name: string): boolean {
   if (isLegacyMangled(name) || isV0Mangled(name)) return true;
   if (/::h[0-9a-f]{16}\b/.test(name)) return true; // legacy hash left by GDB/LLDB without DWARF
   if (/\$(LT|GT|RF|BP|SP|C|LP|RP|u[0-9a-f]{1,6})\$/.test(name)) return true; // legacy escapes
@@ -28,7 +32,9 @@ export function isRustName(name: string): boolean {
 }
 
 /** The short, readable form of a Rust function name in any of the shapes above. */
-export function cleanRustName(name: string): string {
+export const cleanRustName = byName(cleanName);
+
+function cleanName(name: string): string {
   let s = name;
   const demangled = demangleRust(s);
   if (demangled !== undefined) s = demangled;
