@@ -1,9 +1,15 @@
 /**
  * The persisted index cache: per-file facts keyed by path, with the size and mtime they were
- * extracted from. Written atomically (temp file + rename). The file is one header line
- * (`seam-index-cache <format> sha256=<hex>`) and the JSON body it digests: a cache whose digest does
- * not match (damaged even inside valid JSON), that does not parse, or that comes from other
- * extractors or roots, is discarded and rebuilt, never trusted.
+ * extracted from, and the linkers' output. Written atomically (temp file + rename).
+ *
+ * The file is a header line (`seam-index-cache <format> sha256=<hex>`) and the body it digests,
+ * in lines: the cache's identity (`{"format","extractors","roots"}`), then each file's facts as
+ * JSON, one per line, then (last) the files' stamps (size, mtime, where their facts are) and the
+ * linkers' output. A warm start parses the identity and the last line only: each file's facts
+ * are read from their bytes when something asks for them (a changed file relinks everything; a
+ * warm start with nothing changed never does). A cache whose digest does not match (damaged even
+ * inside valid JSON), that does not parse, or that comes from other extractors or roots, is
+ * discarded and rebuilt, never trusted.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -11,14 +17,40 @@ import { join } from 'node:path';
 import type { Facts } from './extractFile';
 import type { LinkOutput, Target } from '../core/model';
 
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 const MAGIC = 'seam-index-cache';
 
 export interface CachedFile {
   mtimeMs: number;
   size: number;
+  /** The facts, once read (see `stored`). */
   facts: Facts | null;
   skip?: string;
+  /** Facts still in the cache file's bytes, not yet parsed (`factsOfCached`). */
+  stored?: StoredFacts;
+}
+
+/** One file's facts as the cache file holds them: JSON text, parsed when asked for. */
+export class StoredFacts {
+  constructor(private readonly bytes: Buffer, private readonly start: number, private readonly end: number) {}
+
+  json(): string {
+    return this.bytes.toString('utf8', this.start, this.end);
+  }
+}
+
+/** A cached file's facts, parsed from the cache's bytes the first time they are asked for. */
+export function factsOfCached(f: CachedFile): Facts | null {
+  if (f.stored) {
+    f.facts = JSON.parse(f.stored.json()) as Facts;
+    f.stored = undefined;
+  }
+  return f.facts;
+}
+
+/** Whether a cached file has facts (read or still stored). */
+export function hasFacts(f: CachedFile): boolean {
+  return f.facts !== null || f.stored !== undefined;
 }
 
 /** The linkers' output for one exact set of files: a warm start with nothing changed skips
@@ -28,11 +60,16 @@ export interface CachedLink {
   outputs: LinkOutput[];
 }
 
-interface CacheFile {
+/** The body's first line. */
+interface CacheIdentity {
   format: number;
   extractors: string;
   roots: string[];
-  files: Record<string, CachedFile>;
+}
+
+/** The body's last line: each file's stamp, with where its facts are (body byte offsets). */
+interface CacheStamps {
+  files: Record<string, { mtimeMs: number; size: number; facts?: [number, number]; skip?: string }>;
   link?: PackedLink;
 }
 
@@ -85,8 +122,7 @@ export type CacheLoad =
   | { ok: false; reason: string | undefined /* undefined: simply absent */ };
 
 export function loadCache(path: string, extractors: string, roots: string[]): CacheLoad {
-  // Read as bytes: the digest is of the body's bytes (hashing a string would encode it again),
-  // and one decode of the body is all the text needed (~25 ms less on a 9 MB cache).
+  // Read as bytes: the digest is of the body's bytes, and only two of its lines are decoded.
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -98,15 +134,32 @@ export function loadCache(path: string, extractors: string, roots: string[]): Ca
     const head = /^seam-index-cache (\d+) sha256=([0-9a-f]{64})$/.exec(nl > 0 ? bytes.toString('latin1', 0, Math.min(nl, 200)) : '');
     if (!head) throw new Error('no Seam cache header');
     if (Number(head[1]) !== CACHE_FORMAT) return { ok: false, reason: 'made by another version of Seam; rebuilding' };
-    if (createHash('sha256').update(bytes.subarray(nl + 1)).digest('hex') !== head[2]) throw new Error('its digest does not match its content');
-    const c = JSON.parse(bytes.toString('utf8', nl + 1)) as CacheFile;
-    if (c.format !== CACHE_FORMAT || c.extractors !== extractors) {
+    const body = nl + 1;
+    if (createHash('sha256').update(bytes.subarray(body)).digest('hex') !== head[2]) throw new Error('its digest does not match its content');
+    const idEnd = bytes.indexOf(0x0a, body);
+    const last = bytes.lastIndexOf(0x0a);
+    if (idEnd < 0 || last < idEnd) throw new Error('lines missing');
+    const id = JSON.parse(bytes.toString('utf8', body, idEnd)) as CacheIdentity;
+    if (id.format !== CACHE_FORMAT || id.extractors !== extractors) {
       return { ok: false, reason: 'made by another version of Seam; rebuilding' };
     }
-    if (JSON.stringify([...c.roots].sort()) !== JSON.stringify([...roots].sort()) || typeof c.files !== 'object') {
+    if (JSON.stringify([...id.roots].sort()) !== JSON.stringify([...roots].sort())) {
       return { ok: false, reason: 'made for other roots; rebuilding' };
     }
-    return { ok: true, files: new Map(Object.entries(c.files)), link: c.link && unpackLink(c.link) };
+    const stamps = JSON.parse(bytes.toString('utf8', last + 1)) as CacheStamps;
+    if (typeof stamps.files !== 'object') throw new Error('no files');
+    const files = new Map<string, CachedFile>();
+    for (const [p, f] of Object.entries(stamps.files)) {
+      const c: CachedFile = { mtimeMs: f.mtimeMs, size: f.size, facts: null };
+      if (f.skip !== undefined) c.skip = f.skip;
+      if (f.facts) {
+        const [start, end] = f.facts;
+        if (!(body + start <= body + end && body + end <= last)) throw new Error(`facts out of bounds for ${p}`);
+        c.stored = new StoredFacts(bytes, body + start, body + end);
+      }
+      files.set(p, c);
+    }
+    return { ok: true, files, link: stamps.link && unpackLink(stamps.link) };
   } catch (e) {
     try {
       unlinkSync(path);
@@ -133,12 +186,13 @@ export function saveCache(
 const FLUSH_CHARS = 1 << 20;
 
 /**
- * Writes a cache file as a build goes: each file's entry once its facts are final (a cold build
- * writes and digests most of the cache while the workers still parse, instead of after linking),
- * the linkers' output last. The body is `JSON.stringify` of a `CacheFile` (each file's facts
- * taken from its `factsJson` when it has one); the header, of fixed length, is written over its
- * placeholder once the digest is known; the file is renamed into place when complete. A failure
- * (disk full, no permission) is kept and reported by `finish`, and the partial file removed.
+ * Writes a cache file as a build goes: each file's facts once final (a cold build writes and
+ * digests most of the cache while the workers still parse, instead of after linking), the
+ * files' stamps and the linkers' output last (see the header comment for the lines). A file's
+ * facts are taken from its `factsJson` or its stored bytes when it has them (not serialised
+ * again). The header, of fixed length, is written over its placeholder once the digest is known;
+ * the file is renamed into place when complete. A failure (disk full, no permission) is kept and
+ * reported by `finish`, and the partial file removed.
  */
 export class CacheWriter {
   private readonly tmp: string;
@@ -146,7 +200,10 @@ export class CacheWriter {
   private readonly hash = createHash('sha256');
   private pending: string[] = [];
   private pendingChars = 0;
-  private first = true;
+  /** Bytes of body written or pending. */
+  private bytes = 0;
+  /** Each file's stamp, as JSON text (`"path":{…}`). */
+  private readonly stamps: string[] = [];
   private error: unknown;
 
   constructor(private readonly path: string, dir: string, extractors: string, roots: string[]) {
@@ -158,19 +215,28 @@ export class CacheWriter {
     } catch (e) {
       this.fail(e);
     }
-    this.body(`{"format":${CACHE_FORMAT},"extractors":${JSON.stringify(extractors)},"roots":${JSON.stringify(roots)},"files":{`);
+    const id: CacheIdentity = { format: CACHE_FORMAT, extractors, roots };
+    this.body(`${JSON.stringify(id)}\n`);
   }
 
   /** A file's entry (each path once). */
   file(p: string, f: CachedFile & { factsJson?: string }): void {
+    const facts = f.factsJson ?? f.stored?.json() ?? (f.facts === null ? undefined : JSON.stringify(f.facts));
+    let where = '';
+    if (facts !== undefined) {
+      const start = this.bytes;
+      this.body(`${facts}\n`);
+      where = `,"facts":[${start},${this.bytes - 1}]`;
+    }
     const skip = f.skip === undefined ? '' : `,"skip":${JSON.stringify(f.skip)}`;
-    this.body(`${this.first ? '' : ','}${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)},"facts":${f.factsJson ?? JSON.stringify(f.facts)}${skip}}`);
-    this.first = false;
+    this.stamps.push(`${JSON.stringify(p)}:{"mtimeMs":${JSON.stringify(f.mtimeMs)},"size":${JSON.stringify(f.size)}${where}${skip}}`);
   }
 
-  /** Ends the file with the linkers' output and puts it in place; the error message, if any. */
+  /** Ends the file with the stamps and the linkers' output and puts it in place; the error
+   *  message, if any. */
   finish(link?: CachedLink): string | undefined {
-    this.body(link === undefined ? '}}' : `},"link":${JSON.stringify(packLink(link))}}`);
+    this.body(`{"files":{${this.stamps.join(',')}}${link === undefined ? '' : `,"link":${JSON.stringify(packLink(link))}`}}`);
+    this.stamps.length = 0;
     this.flush();
     try {
       if (this.error !== undefined) throw this.error;
@@ -203,6 +269,7 @@ export class CacheWriter {
   }
 
   private body(text: string): void {
+    this.bytes += Buffer.byteLength(text);
     if (this.error !== undefined) return;
     this.pending.push(text);
     this.pendingChars += text.length;

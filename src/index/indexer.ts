@@ -20,8 +20,8 @@ import type { LinkOutput } from '../core/model';
 import { NameIndex } from '../core/nameIndex';
 import { walkRoots, langOf, SETUP_PY, type FileLang } from './walk';
 import { ExtractPool, IN_PROCESS_BELOW, extractAll, type ExtractRequest } from './pool';
-import { EXTRACTORS_VERSION, type Facts, type FileResult } from './extractFile';
-import { CacheWriter, cachePathFor, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
+import { EXTRACTORS_VERSION, extractFile, type Facts, type FileResult } from './extractFile';
+import { CacheWriter, cachePathFor, factsOfCached, hasFacts, loadCache, saveCache, type CachedFile, type CachedLink } from './cache';
 import { readSource } from './fileReader';
 
 export interface IndexerOptions {
@@ -147,7 +147,7 @@ export class Indexer {
     this.writer = writer;
     const written = new Set<string>();
     const write = (path: string, e: CachedFile & { factsJson?: string }): void => {
-      if (!writer || written.has(path) || (!e.facts && !e.skip)) return;
+      if (!writer || written.has(path) || (!hasFacts(e) && !e.skip)) return;
       writer.file(path, e);
       written.add(path);
     };
@@ -155,7 +155,7 @@ export class Indexer {
     // What C tables name and no C file defines, gathered as the C facts come in (see below).
     // (Only when something is extracted: a warm start links nothing.)
     const refs = todo.length > 0 ? new CRefs() : undefined;
-    if (refs) for (const e of this.entries.values()) if (e.lang === 'c' && e.facts) refs.add(e.facts as CFileFacts);
+    if (refs) for (const [p, e] of this.entries) if (e.lang === 'c' && hasFacts(e)) refs.add(this.factsOfEntry(p, e) as CFileFacts);
     const onResults = (results: FileResult[]): void => {
       for (const r of results) {
         const e = this.entries.get(r.path)!;
@@ -225,7 +225,7 @@ export class Indexer {
     const warm = fromCache > 0;
     this.lastStats = {
       files: this.entries.size,
-      parsed: [...this.entries.values()].filter((e) => e.facts).length,
+      parsed: [...this.entries.values()].filter(hasFacts).length,
       fromCache,
       skipped,
       names: this.index.size,
@@ -239,6 +239,7 @@ export class Indexer {
     for (const r of results) {
       const e = this.entries.get(r.path)!;
       e.facts = r.facts;
+      e.stored = undefined;
       e.factsJson = r.factsJson;
       e.skip = r.skip;
       if (r.column0) e.column0 = r.column0;
@@ -288,7 +289,7 @@ export class Indexer {
   private linkKey(): string {
     // One update of one string: thousands of small updates cost more than the hashing.
     const parts: string[] = [`linkers ${LINKERS_VERSION}\n`];
-    for (const [p, e] of [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${p}\0${e.size}\0${e.mtimeMs}\0${e.facts ? 1 : 0}\n`);
+    for (const [p, e] of [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${p}\0${e.size}\0${e.mtimeMs}\0${hasFacts(e) ? 1 : 0}\n`);
     for (const [p, t] of [...this.manifests].sort((a, b) => (a[0] < b[0] ? -1 : 1))) parts.push(`${p}\0${t}\n`);
     for (const d of [...this.packageDirs].sort()) parts.push(`${d}\n`);
     return createHash('sha256').update(parts.join('')).digest('hex');
@@ -296,7 +297,7 @@ export class Indexer {
 
   private save(cachePath: string): void {
     const files = new Map<string, CachedFile & { factsJson?: string }>();
-    for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip, factsJson: e.factsJson });
+    for (const [p, e] of this.entries) files.set(p, { mtimeMs: e.mtimeMs, size: e.size, facts: e.facts, skip: e.skip, factsJson: e.factsJson, stored: e.stored });
     const err = saveCache(cachePath, this.opts.cacheDir!, EXTRACTORS_VERSION, this.roots, files, this.link);
     if (err) this.log(err);
     for (const e of this.entries.values()) e.factsJson = undefined; // written: not kept twice in memory
@@ -323,6 +324,7 @@ export class Indexer {
       const e = this.entries.get(r.path);
       if (e && r.facts) {
         e.facts = r.facts;
+        e.stored = undefined;
         e.factsJson = r.factsJson;
         added = true;
       }
@@ -365,7 +367,7 @@ export class Indexer {
 
   private linkC(): ReturnType<typeof linkC> {
     const files = new Map<string, CFileFacts>();
-    for (const [p, e] of this.entries) if (e.lang === 'c' && e.facts) files.set(p, e.facts as CFileFacts);
+    for (const [p, e] of this.entries) if (e.lang === 'c' && hasFacts(e)) files.set(p, this.factsOfEntry(p, e) as CFileFacts);
     return linkC(files);
   }
 
@@ -373,7 +375,7 @@ export class Indexer {
   private findDefinitions(names: Set<string>): string[] {
     const out: string[] = [];
     for (const [p, e] of this.entries) {
-      if (e.lang !== 'c' || e.facts || e.skip) continue;
+      if (e.lang !== 'c' || hasFacts(e) || e.skip) continue;
       let defined = e.column0;
       if (!defined) {
         const r = readSource(p);
@@ -389,7 +391,7 @@ export class Indexer {
     // Each .rs file belongs to the crate of the nearest Cargo.toml above it.
     const crates = new Map<string, Map<string, RustFileFacts>>();
     for (const [p, e] of this.entries) {
-      if (e.lang !== 'rust' || !e.facts) continue;
+      if (e.lang !== 'rust' || !hasFacts(e)) continue;
       let dir = dirname(p);
       let crateRoot = e.root;
       for (;;) {
@@ -403,7 +405,7 @@ export class Indexer {
       }
       let files = crates.get(crateRoot);
       if (!files) crates.set(crateRoot, (files = new Map()));
-      files.set(p, e.facts as RustFileFacts);
+      files.set(p, this.factsOfEntry(p, e) as RustFileFacts);
     }
     const outs: LinkOutput[] = [];
     for (const [root, files] of crates) {
@@ -429,7 +431,7 @@ export class Indexer {
       // Files the cheap scan skipped still tell the linker which modules are Python, not native.
       if (e.lang !== 'python' || e.skip) continue;
       const module = this.moduleNameIn(e.root, p, projects);
-      files.set(p, { module, facts: (e.facts as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
+      files.set(p, { module, facts: (this.factsOfEntry(p, e) as PythonFileFacts | null) ?? empty, stub: p.endsWith('.pyi') });
     }
     const out = linkPython(files);
     // Each module itself (`import heapq`, the cursor on `heapq`): its file's first line, after a
@@ -443,7 +445,23 @@ export class Indexer {
 
   /** Facts of one file (for the cursor resolver: a Python file's imports). */
   factsOf(path: string): Facts | null | undefined {
-    return this.entries.get(path)?.facts;
+    const e = this.entries.get(path);
+    return e && this.factsOfEntry(path, e);
+  }
+
+  /** An entry's facts, read from the cache's bytes when still there; facts the cache holds but
+   *  that do not parse (a cache re-signed after damage) are extracted from the file again. */
+  private factsOfEntry(path: string, e: Entry): Facts | null {
+    try {
+      return factsOfCached(e);
+    } catch (err) {
+      this.log(`index cache: facts of ${path} unreadable (${(err as Error).message.slice(0, 80)}); read again from the file`);
+      e.stored = undefined;
+      const r = extractFile(path, e.lang);
+      e.facts = r.facts;
+      e.skip = r.skip;
+      return e.facts;
+    }
   }
 
   /** The Python module a file in the roots is, or undefined. */

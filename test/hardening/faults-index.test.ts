@@ -106,19 +106,37 @@ test('a full disk while the index cache is written: the index works, says why, l
 });
 
 type Corruption = [name: string, damage: (text: string) => string | Buffer, message: RegExp];
-/** The cache file is a header line (format, sha256 of the body) and a JSON body: shape damage is
- *  made to the body and re-signed, so it reaches the checks past the digest. */
+/** The cache file is a header line (format, sha256 of the body) and a body in lines: the
+ *  identity (format, extractors, roots), each file's facts, the stamps and link last. Shape damage
+ *  is made to a line and re-signed, so it reaches the checks past the digest. */
 const body = (s: string): string => s.slice(s.indexOf('\n') + 1);
-const signed = (b: string): string => `seam-index-cache 2 sha256=${createHash('sha256').update(b).digest('hex')}\n${b}`;
+const format = (s: string): string => /^seam-index-cache (\d+) /.exec(s)![1];
+const signed = (like: string, lines: string[]): string => {
+  const b = lines.join('\n');
+  return `seam-index-cache ${format(like)} sha256=${createHash('sha256').update(b).digest('hex')}\n${b}`;
+};
+/** Re-signed with the identity line (first) or the stamps line (last) changed. */
+const withIdentity = (s: string, change: (id: Record<string, unknown>) => unknown): string => {
+  const lines = body(s).split('\n');
+  return signed(s, [JSON.stringify(change(JSON.parse(lines[0]) as Record<string, unknown>)), ...lines.slice(1)]);
+};
+const withStamps = (s: string, change: (st: Record<string, unknown>) => unknown): string => {
+  const lines = body(s).split('\n');
+  return signed(s, [...lines.slice(0, -1), JSON.stringify(change(JSON.parse(lines[lines.length - 1]) as Record<string, unknown>))]);
+};
+/** The body parses, line by line (a rebuilt cache). */
+const parses = (s: string): void => { for (const l of body(s).split('\n')) JSON.parse(l); };
 const CORRUPTIONS: Corruption[] = [
   ['cut in half', (s) => s.slice(0, Math.floor(s.length / 2)), /corrupt .*discarded and rebuilding/],
   ['empty file', () => '', /corrupt .*discarded and rebuilding/],
   ['binary garbage', () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) & 0xff)), /corrupt .*discarded and rebuilding/],
   ['JSON null', () => 'null', /corrupt .*discarded and rebuilding/],
-  ['files: null', (s) => signed(JSON.stringify({ ...JSON.parse(body(s)), files: null })), /corrupt .*discarded and rebuilding|rebuilding/],
-  ['roots: a number', (s) => signed(JSON.stringify({ ...JSON.parse(body(s)), roots: 5 })), /corrupt .*discarded and rebuilding|rebuilding/],
-  ['another Seam version', (s) => signed(JSON.stringify({ ...JSON.parse(body(s)), extractors: 'c0.r0.p0' })), /made by another version of Seam; rebuilding/],
-  ['another format', (s) => signed(JSON.stringify({ ...JSON.parse(body(s)), format: 999 })), /made by another version of Seam; rebuilding/],
+  ['one line', (s) => signed(s, [body(s).split('\n').join(' ')]), /corrupt .*discarded and rebuilding/],
+  ['files: null', (s) => withStamps(s, (st) => ({ ...st, files: null })), /corrupt .*discarded and rebuilding/],
+  ['facts out of the file', (s) => withStamps(s, (st) => ({ ...st, files: Object.fromEntries(Object.entries(st.files as Record<string, object>).map(([p, f]) => [p, { ...f, facts: [0, 1e9] }])) })), /corrupt .*out of bounds.*discarded and rebuilding/],
+  ['roots: a number', (s) => withIdentity(s, (id) => ({ ...id, roots: 5 })), /corrupt .*discarded and rebuilding|rebuilding/],
+  ['another Seam version', (s) => withIdentity(s, (id) => ({ ...id, extractors: 'c0.r0.p0' })), /made by another version of Seam; rebuilding/],
+  ['another format', (s) => withIdentity(s, (id) => ({ ...id, format: 999 })), /made by another version of Seam; rebuilding/],
   ['NUL bytes in the middle', (s) => s.slice(0, 100) + '\0'.repeat(64) + s.slice(164), /corrupt .*discarded and rebuilding/],
 ];
 
@@ -142,13 +160,35 @@ test('a corrupt cache file is discarded with a message and rebuilt, never truste
     assert.equal(r.json.names, 240, `${name}: every name`);
     assert.match(r.stderr, message, `${name}: the log says why\n${r.stderr.slice(-1500)}`);
     // Rebuilt: the file parses again and the next start is warm and right.
-    JSON.parse(body(readFileSync(path, 'utf8')));
+    parses(readFileSync(path, 'utf8'));
     assert.equal(indexJson(['--root', root, '--cache-dir', cacheDir]).json.warm, true, `${name}: rebuilt cache used`);
     assert.deepEqual(resolveShape(root, names, ['--cache-dir', cacheDir]), truth, `${name}: answers`);
     survived++;
   }
   t.diagnostic(`${survived} corruptions survived: ${CORRUPTIONS.map(([n]) => n).join(', ')}`);
   record({ kind: 'fault', name: 'corrupt cache file', survived, variants: CORRUPTIONS.length });
+});
+
+test('a file\'s facts that do not parse in a re-signed cache are read again from the file when needed', { timeout: 120_000 }, async () => {
+  const root = join(work, 'facts-tree');
+  generateTree(root, 20);
+  const truth = resolveShape(root, ['mod_3.f', 'mod_4.f'], ['--no-cache']);
+  const cacheDir = join(work, 'facts-cache');
+  indexJson(['--root', root, '--cache-dir', cacheDir]);
+  const path = join(cacheDir, readdirSync(cacheDir).find((f) => f.endsWith('.json'))!);
+  const good = readFileSync(path, 'utf8');
+  const lines = body(good).split('\n');
+  // Every file's facts line garbled, at the same length (the stamps' offsets still hold).
+  const garbled = lines.map((l, i) => (i === 0 || i === lines.length - 1 ? l : `{${'x'.repeat(l.length - 2)}}`));
+  writeFileSync(path, signed(good, garbled));
+  // Nothing changed: the warm start uses the link and reads no facts.
+  assert.deepEqual(resolveShape(root, ['mod_3.f', 'mod_4.f'], ['--cache-dir', cacheDir]), truth);
+  // A changed file relinks everything: the garbled facts are read again from their files.
+  writeFileSync(modulePath(root, 4), moduleSource(4, 0) + '\n');
+  const r = seamSync(['resolve', 'mod_3.f', 'mod_4.f', '--root', root, '--cache-dir', cacheDir, '--json'], { SEAM_LOG: '1' });
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  assert.match(r.stderr, /facts of .* unreadable .*read again from the file/);
+  assert.deepEqual(resolveShape(root, ['mod_3.f', 'mod_4.f'], ['--cache-dir', cacheDir]), truth);
 });
 
 test('a cache damaged inside valid JSON (a symbol renamed, a line moved) is not trusted', {

@@ -15,7 +15,7 @@ import { cColumn0Names, cNeedsParse, extractC } from '../../src/core/c/extract';
 import { extractPython, pythonFactsOfTree, pythonFactsOfWalk } from '../../src/core/python/extract';
 import { pythonOutline } from '../../src/core/python/skeleton';
 import { parse } from '../../src/parse/parsers';
-import { CACHE_FORMAT, cachePathFor, loadCache, saveCache } from '../../src/index/cache';
+import { CACHE_FORMAT, cachePathFor, factsOfCached, hasFacts, loadCache, saveCache } from '../../src/index/cache';
 import { ExtractPool, extractAll, type ExtractRequest } from '../../src/index/pool';
 import { EXTRACTORS_VERSION, extractFile, type FileResult } from '../../src/index/extractFile';
 import { Indexer } from '../../src/index/indexer';
@@ -269,14 +269,30 @@ test('the cache written from JSON text reads back as the facts', () => {
   const link = { key: 'k', outputs: [{ bindings: [], aliases: [], warnings: [] }] };
   assert.equal(saveCache(p, d, 'v1', ['/r'], files, link), undefined);
   const text = readFileSync(p, 'utf8');
-  const packed = { key: 'k', files: [], outputs: [{ aliases: [], bindings: [] }] };
-  const plain = { format: CACHE_FORMAT, extractors: 'v1', roots: ['/r'], files: Object.fromEntries([...files].map(([k, { factsJson: _j, ...f }]) => [k, f])), link: packed };
   assert.match(text, new RegExp(`^seam-index-cache ${CACHE_FORMAT} sha256=[0-9a-f]{64}\n`));
-  assert.equal(text.slice(text.indexOf('\n') + 1), JSON.stringify(plain), 'the body: the same text JSON.stringify writes');
+  // The body's lines: the identity, each file's facts (the JSON text as given), the stamps last.
+  const lines = text.slice(text.indexOf('\n') + 1).split('\n');
+  assert.deepEqual(JSON.parse(lines[0]), { format: CACHE_FORMAT, extractors: 'v1', roots: ['/r'] });
+  assert.deepEqual(lines.slice(1, -1), [JSON.stringify(facts), JSON.stringify(facts)]);
+  const stamps = JSON.parse(lines[lines.length - 1]) as { files: Record<string, { facts?: [number, number] }>; link: unknown };
+  assert.deepEqual(stamps.link, { key: 'k', files: [], outputs: [{ aliases: [], bindings: [] }] });
+  assert.deepEqual(Object.keys(stamps.files), ['/r/a.py', '/r/b.py', '/r/c.c']);
+  assert.equal(stamps.files['/r/c.c'].facts, undefined, 'no facts: no bytes');
   const back = loadCache(p, 'v1', ['/r']);
   assert.ok(back.ok);
-  assert.deepEqual(back.files.get('/r/a.py')?.facts, facts);
+  const a = back.files.get('/r/a.py')!;
+  assert.equal(a.facts, null, 'facts are read when asked for, not at load');
+  assert.ok(hasFacts(a));
+  assert.deepEqual(factsOfCached(a), facts);
+  assert.deepEqual(a.facts, facts, 'and kept once read');
+  assert.deepEqual(factsOfCached(back.files.get('/r/b.py')!), facts);
+  assert.equal(factsOfCached(back.files.get('/r/c.c')!), null);
   assert.equal(back.files.get('/r/c.c')?.skip, 'binary (NUL byte)');
+  // A cache written again from stored (unread) facts holds them unchanged.
+  const again = loadCache(p, 'v1', ['/r']);
+  assert.ok(again.ok);
+  assert.equal(saveCache(p, d, 'v1', ['/r'], again.files, link), undefined);
+  assert.equal(readFileSync(p, 'utf8'), text, 'the same file');
   writeFileSync(p, '');
 });
 
@@ -291,7 +307,7 @@ test('a build writes the cache as it goes: every file in it with the facts the b
   assert.equal(c.files.size, s1.files);
   let onDemand = 0;
   for (const [p, f] of c.files) {
-    assert.deepEqual(f.facts, cold.factsOf(p) ?? null, p);
+    assert.deepEqual(factsOfCached(f), cold.factsOf(p) ?? null, p);
     if (f.facts && /\.[ch]$/.test(p) && !cNeedsParse(readFileSync(p, 'utf8'))) onDemand++;
   }
   assert.ok(onDemand > 0, 'a file parsed on demand (after the cheap scan passed over it) is written with its facts');
