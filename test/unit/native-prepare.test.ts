@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { IDLE_CHECK_MS, IdleWatch, preparedFunctions } from '../../src/debug/native/prepare';
+import { Ended, IDLE_CHECK_MS, IdleSteps, IdleWatch, preparedFunctions } from '../../src/debug/native/prepare';
 import type { FunctionSymbol } from '../../src/debug/native/elf';
 
 const fns = (...names: string[]): FunctionSymbol[] => names.map((name, i) => ({ name, addr: BigInt(0x1000 + i * 16), size: 16n }));
@@ -64,4 +64,27 @@ test('a debugger is idle when its CPU time stops growing; never in the first mom
   const none = new IdleWatch(undefined);
   await sleep(IDLE_CHECK_MS + 5);
   assert.equal(none.idle(), true, 'without a pid: idle after the first moments');
+});
+
+test('reading ahead a step at a time: steps wait while held, a failing step gives undefined, an ended one throws', async () => {
+  let over = false;
+  const steps = new IdleSteps(() => over);
+  const idle = { idle: () => true } as unknown as IdleWatch;
+  assert.equal(await steps.step(idle, () => 42), 42);
+  assert.equal(await steps.step(idle, () => { throw new Error('unreadable'); }), undefined, 'a step that throws: undefined');
+  steps.hold();
+  let done = false;
+  const held = steps.step(idle, () => { done = true; return 'after'; });
+  await sleep(30);
+  assert.equal(done, false, 'held: no step runs');
+  steps.release();
+  assert.equal(await held, 'after', 'released: it runs');
+  // A debugger busy for a while: the step waits for it.
+  let busy = 2;
+  const busyIdle = { idle: () => busy-- <= 0 } as unknown as IdleWatch;
+  const t0 = performance.now();
+  assert.equal(await steps.step(busyIdle, () => 'idle now'), 'idle now');
+  assert.ok(performance.now() - t0 >= IDLE_CHECK_MS, 'looked again after IDLE_CHECK_MS');
+  over = true;
+  await assert.rejects(steps.step(idle, () => 1), Ended, 'the session ended: Ended');
 });

@@ -6,12 +6,20 @@
  * tables and function indexes, the interpreter's struct types, the symbol tables and the CFI
  * index are decoded then, so the first stop decodes only what is particular to the program.
  *
- * `preparedFunctions` (which functions) is pure; the session unwinder (sessionUnwinder.ts) reads
- * them a step per turn of the event loop, while `IdleWatch` says the debugger is idle.
+ * `preparedFunctions` (which functions) is pure; `readAhead` reads them and the layout's types, a
+ * step per turn of the event loop (`IdleSteps`), while `IdleWatch` says the debugger is idle and
+ * no stop holds the steps. The session unwinder (sessionUnwinder.ts) says when.
  */
 import { readFileSync } from 'node:fs';
 import type { FunctionSymbol } from './elf';
 import { EVAL_LOOP, isGlueName } from '../stack/glue';
+import { cfiOf } from './cfi';
+import { DwarfFirstSymbols } from './dwarfSymbols';
+import type { CTypes } from './dwarfTypes';
+import type { Symbolizers } from './nativeStack';
+import type { ProcessModules } from './processModules';
+import type { Module } from './unwind';
+import { layoutFromDwarf, pythonMinorOfModules } from '../python/layout';
 
 /**
  * C library functions a stopped thread is commonly found in or under: blocking system calls and
@@ -92,3 +100,97 @@ export class IdleWatch {
   }
 }
 
+
+/** The reading ahead stopped: the session ended, or its unwinder is warm without it. */
+export class Ended extends Error {}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Work done a step per turn of the event loop: each step only once the debugger is idle and
+ * nothing holds the steps (a stop the debugger unwinds: the two would share the cores). A step
+ * taken once `over()` says so throws `Ended`; a step that throws gives undefined (unreadable
+ * here: read, or not, at the stop, as without reading ahead).
+ */
+export class IdleSteps {
+  private held: { until: Promise<void>; release: () => void } | undefined;
+
+  constructor(private readonly over: () => boolean) {}
+
+  /** Makes the steps wait (until `release`). */
+  hold(): void {
+    if (this.held) return;
+    let release = (): void => undefined;
+    const until = new Promise<void>((resolve) => { release = resolve; });
+    this.held = { until, release };
+  }
+
+  release(): void {
+    const h = this.held;
+    this.held = undefined;
+    h?.release();
+  }
+
+  async step<T>(idle: IdleWatch, f: () => T): Promise<T | undefined> {
+    await nextTurn();
+    while (this.held || !idle.idle()) await (this.held?.until ?? sleep(IDLE_CHECK_MS));
+    if (this.over()) throw new Ended();
+    try {
+      return f();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** What `readAhead` reads of a process, through the session unwinder's readers. */
+export interface ReadAheadTarget {
+  modules: ProcessModules;
+  symbolizers: Symbolizers;
+  /** The interpreter's file (libpython, else the executable). */
+  interpreter(): Module | undefined;
+  /** The interpreter's C types (read here, a step). */
+  types(): CTypes | undefined;
+  /** An interpreter symbol's address from its ELF symbol table. */
+  symbol(name: string): bigint | undefined;
+}
+
+/** The C library's file. */
+const LIBC = /\/libc(?:-[\d.]+)?\.so(?:\.\d+)?$/;
+
+/**
+ * Reads, a step at a time (`step`), what a first stop reads of the process's files: the
+ * interpreter's types and the layout's answers from them (3.10–3.12; 3.13+ has debug offsets),
+ * then the prepared functions of the interpreter, the C library and the executable (their units'
+ * line tables and function indexes, their CFI). False when the interpreter is not mapped yet (a
+ * launch before its libraries load: a later library load or resume tries again).
+ */
+export async function readAhead(t: ReadAheadTarget, step: <T>(f: () => T) => Promise<T | undefined>): Promise<boolean> {
+  t.modules.reload();
+  t.modules.resumed(); // read while the program runs: a library it loads next is read at a miss
+  const interpreter = t.interpreter();
+  if (!interpreter || !await step(() => interpreter.elf.functions().some((f) => EVAL_LOOP.test(f.name)))) return false;
+  const types = await step(() => { t.symbol('_PyRuntime'); t.symbol('Py_Version'); return t.types(); });
+  const minor = pythonMinorOfModules(t.modules.paths());
+  if (minor !== undefined && minor >= 10 && minor <= 12 && types) {
+    const own = new DwarfFirstSymbols({ address: async () => undefined }, () => types, (name) => t.symbol(name));
+    // (Each answer is a step's promise of the reader's promise: awaited twice.)
+    await layoutFromDwarf(minor, {
+      address: async (name) => await (await step(() => own.address(name))),
+      offsetOf: async (type, field) => await (await step(() => own.offsetOf(type, field))),
+      sizeOf: async (type) => await (await step(() => own.sizeOf(type))),
+    }).catch(() => undefined); // a field the DWARF lacks: the stop asks the debugger, as without reading ahead
+  }
+  const files: [Module | undefined, PreparedKind][] = [[interpreter, 'interpreter'], [t.modules.find((p) => LIBC.test(p)), 'libc']];
+  const exe = t.modules.find((_, executable) => executable);
+  if (exe && exe !== interpreter) files.push([exe, 'executable']);
+  for (const [m, kind] of files) {
+    if (!m) continue;
+    const sym = t.symbolizers.of(m);
+    const cfi = cfiOf(m.elf);
+    const fns = (await step(() => preparedFunctions([...m.elf.functions(), ...(m.debug?.functions() ?? [])], kind))) ?? [];
+    for (const f of fns) await step(() => { sym.frames(f.addr); cfi.rowFor('eh', Number(f.addr)); });
+  }
+  return true;
+}

@@ -20,34 +20,8 @@ import { type CTypes, TypesInOrder } from './dwarfTypes';
 import { Learner } from './learner';
 import { ownNativeFrames, Symbolizers } from './nativeStack';
 import { ProcessModules } from './processModules';
-import { IDLE_CHECK_MS, IdleWatch, preparedFunctions, type PreparedKind } from './prepare';
-import { cfiOf } from './cfi';
-import { layoutFromDwarf, pythonMinorOfModules } from '../python/layout';
+import { Ended, IdleSteps, IdleWatch, readAhead } from './prepare';
 import type { Module } from './unwind';
-
-/** The C library's file. */
-const LIBC = /\/libc(?:-[\d.]+)?\.so(?:\.\d+)?$/;
-
-/** `prepare` stopped: the session ended, or its unwinder is warm without it. */
-class Ended extends Error {}
-
-/** Makes `prepare`'s steps wait (the debugger unwinds a stop). */
-function hold(s: ProcessState): void {
-  if (s.held) return;
-  let release = (): void => undefined;
-  const until = new Promise<void>((resolve) => { release = resolve; });
-  s.held = { until, release };
-}
-
-function release(s: ProcessState | undefined): void {
-  const h = s?.held;
-  if (!h || !s) return;
-  s.held = undefined;
-  h.release();
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** CPython's shared library, where a Python program's interpreter code is (else in the executable). */
 const LIBPYTHON = /\/libpython3[^/]*\.so/;
@@ -81,8 +55,8 @@ interface ProcessState {
   /** `prepare` read what a first stop reads of the interpreter's and C library's files. */
   prepared?: boolean;
   preparing?: Promise<void>;
-  /** The debugger is unwinding a stop: preparing waits (the two would share the cores). */
-  held?: { until: Promise<void>; release: () => void };
+  /** The reading ahead's steps, held while the debugger unwinds a stop. */
+  steps: IdleSteps;
   closed?: boolean;
 }
 
@@ -107,7 +81,7 @@ export class SessionUnwinder {
     const s = this.process();
     if (!s) return undefined;
     if (!this.isWarm(s)) {
-      hold(s);
+      s.steps.hold();
       return undefined;
     }
     try {
@@ -133,7 +107,7 @@ export class SessionUnwinder {
   /** The stop's stacks are out: learn what the debugger unwound, while the user reads them. */
   stackShown(): void {
     const s = this.state;
-    release(s);
+    s?.steps.release();
     if (!s || s.learning || !s.toLearn.length) return;
     s.learning = (async () => {
       while (s.toLearn.length) await s.learner.learn(s.toLearn.shift()!, s.modules, s.symbolizers);
@@ -153,7 +127,7 @@ export class SessionUnwinder {
     this.mine = new Map();
     this.theirs = new Map();
     this.state?.modules.resumed();
-    release(this.state);
+    this.state?.steps.release();
     // The program runs, the debugger waits for it: the time to prepare the first stop.
     this.prepareUnlessWarm();
   }
@@ -199,51 +173,18 @@ export class SessionUnwinder {
     return !!this.state?.prepared;
   }
 
-  /** `prepare`'s steps; false when there is no interpreter mapped yet (a launch before its
-   *  libraries load). */
-  private async prepareSteps(s: ProcessState): Promise<boolean> {
+  /** `prepare`'s steps (prepare.ts's `readAhead`), each while the debugger is idle. */
+  private prepareSteps(s: ProcessState): Promise<boolean> {
     // Only while the debugger is idle: a stop right after a resume (a step, a near breakpoint)
     // is the debugger's undisturbed, and a launch's symbol loading too.
     const idle = new IdleWatch(this.host.debuggerPid?.());
-    const step = async <T>(f: () => T): Promise<T | undefined> => {
-      await nextTurn();
-      while (s.held || !idle.idle()) await (s.held?.until ?? sleep(IDLE_CHECK_MS));
-      // Ended, or warm already from a stop the debugger unwound (learner.ts): nothing to prepare.
-      if (s.closed || s.warm) throw new Ended();
-      try { return f(); } catch { return undefined; /* unreadable here: read (or not) at the stop, as without preparing */ }
-    };
-    s.modules.reload();
-    s.modules.resumed(); // read while the program runs: a library it loads next is read at a miss
-    const interpreter = interpreterModule(s);
-    // (A launch's first run: the interpreter's library is not mapped yet. The library loads and
-    // the next resume try again.)
-    if (!interpreter || !await step(() => interpreter.elf.functions().some((f) => EVAL_LOOP.test(f.name)))) return false;
-    // The interpreter's types, and the layout's answers from them (3.10-3.12; 3.13+ has debug
-    // offsets), a question per step.
-    await step(() => { this.typesOf(s); this.symbolOf(s, '_PyRuntime'); this.symbolOf(s, 'Py_Version'); });
-    const minor = pythonMinorOfModules(s.modules.paths());
-    const types = s.types;
-    if (minor !== undefined && minor >= 10 && minor <= 12 && types) {
-      const own = new DwarfFirstSymbols({ address: async () => undefined }, () => types, (name) => this.symbolOf(s, name));
-      // (Each answer is a step's promise of the reader's promise: awaited twice.)
-      await layoutFromDwarf(minor, {
-        address: async (name) => await (await step(() => own.address(name))),
-        offsetOf: async (type, field) => await (await step(() => own.offsetOf(type, field))),
-        sizeOf: async (type) => await (await step(() => own.sizeOf(type))),
-      }).catch(() => undefined); // a field the DWARF lacks: the stop asks the debugger, as without preparing
-    }
-    const files: [Module | undefined, PreparedKind][] = [[interpreter, 'interpreter'], [s.modules.find((p) => LIBC.test(p)), 'libc']];
-    const exe = s.modules.find((_, executable) => executable);
-    if (exe && exe !== interpreter) files.push([exe, 'executable']);
-    for (const [m, kind] of files) {
-      if (!m) continue;
-      const sym = s.symbolizers.of(m);
-      const cfi = cfiOf(m.elf);
-      let fns: ReturnType<typeof preparedFunctions> = [];
-      await step(() => { fns = preparedFunctions([...m.elf.functions(), ...(m.debug?.functions() ?? [])], kind); });
-      for (const f of fns) await step(() => { sym.frames(f.addr); cfi.rowFor('eh', Number(f.addr)); });
-    }
-    return true;
+    return readAhead({
+      modules: s.modules,
+      symbolizers: s.symbolizers,
+      interpreter: () => interpreterModule(s),
+      types: () => this.typesOf(s),
+      symbol: (name) => this.symbolOf(s, name),
+    }, (f) => s.steps.step(idle, f));
   }
 
   /**
@@ -332,7 +273,7 @@ export class SessionUnwinder {
     this.state = undefined;
     if (!s) return;
     s.closed = true;
-    release(s);
+    s.steps.release();
     clearTimeout(s.saveTimer);
     await Promise.race([s.learning, new Promise((r) => setTimeout(r, 3000).unref())]);
     s.learner.close();
@@ -357,7 +298,10 @@ export class SessionUnwinder {
       if (this.state) this.state.closed = true;
       this.state?.modules.close();
       this.state?.learner.close();
-      this.state = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), learner: new Learner(), warm: false, toLearn: [] };
+      // Ended, or warm already from a stop the debugger unwound (learner.ts): nothing to read ahead.
+      const steps: IdleSteps = new IdleSteps(() => state.closed === true || state.warm);
+      const state: ProcessState = { pid, modules: new ProcessModules(pid), symbolizers: new Symbolizers(), learner: new Learner(), warm: false, toLearn: [], steps };
+      this.state = state;
     }
     return this.state;
   }
