@@ -252,14 +252,9 @@ async function laterSession(paths: FixturePaths, pid: number): Promise<number> {
   process.env.SEAM_LAYOUT_CACHE = join(dir, 'layouts.json');
   try {
     await seam(paths, pid, 'gdb', { warmStops: 1, pyBt: false });
-    const ms: number[] = [];
-    for (let i = 0; i < PEER_RUNS; i++) {
-      const r = spawnSync(process.execPath, [__filename, FIRST_STOP_ONLY, String(pid)], { encoding: 'utf8', env: process.env, timeout: 60_000 });
-      const m = /^first stop ([\d.]+)$/m.exec(r.stdout);
-      if (!m) throw new Error(`a later session's process printed no figure: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}`);
-      ms.push(Number(m[1]));
-    }
-    return median(ms);
+    const runs = inNewProcesses(FIRST_STOP_ONLY, pid, process.env, /^first stop ([\d.]+)$/m);
+    if ('error' in runs) throw new Error(`a later session's process printed no figure: ${runs.error}`);
+    return median(runs.map((m) => Number(m[1])));
   } finally {
     process.env.SEAM_LAYOUT_CACHE = saved;
     rmSync(dir, { recursive: true, force: true });
@@ -307,20 +302,28 @@ async function firstPause(pid: number): Promise<void> {
   }
 }
 
+/**
+ * Runs this file PEER_RUNS times in new Node processes (`mode PID`: a session's JIT cold, as a new
+ * debug session or `seam stack` run has it), each printing its figure in a line `figure` matches;
+ * the matches, or what the first failing process said last.
+ */
+function inNewProcesses(mode: string, pid: number, env: NodeJS.ProcessEnv, figure: RegExp): RegExpExecArray[] | { error: string } {
+  const out: RegExpExecArray[] = [];
+  for (let i = 0; i < PEER_RUNS; i++) {
+    const r = spawnSync(process.execPath, [__filename, mode, String(pid)], { encoding: 'utf8', env, timeout: 60_000 });
+    const m = figure.exec(r.stdout);
+    if (!m) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ') };
+    out.push(m);
+  }
+  return out;
+}
+
 /** Median of PEER_RUNS `--first-pause` processes on a parked program. */
 function firstPauses(pid: number): { ms: number; preparedMs: number } | { error: string } {
-  const ms: number[] = [];
-  const prep: number[] = [];
-  const env = { ...process.env, SEAM_LAYOUT_CACHE: '0' };
-  for (let i = 0; i < PEER_RUNS; i++) {
-    const r = spawnSync(process.execPath, [__filename, FIRST_PAUSE, String(pid)], { encoding: 'utf8', env, timeout: 60_000 });
-    const m = /^first pause ([\d.]+) prepared (\d+|no)$/m.exec(r.stdout);
-    if (!m) return { error: `first pause: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ')}` };
-    if (m[2] === 'no') return { error: 'first pause: Seam\'s unwinder did not prepare' };
-    ms.push(Number(m[1]));
-    prep.push(Number(m[2]));
-  }
-  return { ms: median(ms), preparedMs: median(prep) };
+  const runs = inNewProcesses(FIRST_PAUSE, pid, { ...process.env, SEAM_LAYOUT_CACHE: '0' }, /^first pause ([\d.]+) prepared (\d+|no)$/m);
+  if ('error' in runs) return { error: `first pause: ${runs.error}` };
+  if (runs.some((m) => m[2] === 'no')) return { error: 'first pause: Seam\'s unwinder did not prepare' };
+  return { ms: median(runs.map((m) => Number(m[1]))), preparedMs: median(runs.map((m) => Number(m[2]))) };
 }
 
 interface Row {
