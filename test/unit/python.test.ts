@@ -728,3 +728,85 @@ test('a module-level variable set after a star import is the module\'s own name:
   // A file read without a parse has no variables (no import of its can be shadowed).
   assert.equal(pythonLightFacts('import os\nx = f()\n'), null);
 });
+
+describe('a function that imports a native name and returns it, called at module level (simplejson)', () => {
+  const decoder = `from __future__ import absolute_import
+import re
+
+def _import_c_scanstring():
+    try:
+        from ._speedups import scanstring
+        return scanstring
+    except ImportError:
+        return None
+c_scanstring = _import_c_scanstring()
+
+def py_scanstring(s, end):
+    return s[end:]
+
+scanstring = c_scanstring or py_scanstring
+`;
+  const encoder = `def _import_speedups():
+    try:
+        from . import _speedups
+        return (_speedups.encode_basestring_ascii,
+                _speedups.make_encoder)  # the C ones
+    except ImportError:
+        return None, None
+
+c_encode_basestring_ascii, c_make_encoder = (
+    _import_speedups())
+
+def py_encode_basestring_ascii(s):
+    return s
+
+encode_basestring_ascii = (
+    c_encode_basestring_ascii or py_encode_basestring_ascii)
+`;
+  const scanner = `def _import_c_make_scanner():
+    try:
+        from simplejson._speedups import make_scanner as c
+        return c
+    except ImportError:
+        return None
+
+def py_make_scanner(context):
+    pass
+
+c_scanner = _import_c_make_scanner()
+make_scanner = c_scanner if c_scanner else py_make_scanner
+other = c_scanner if c_scanner is not None else py_make_scanner
+never = py_make_scanner if c_scanner else c_scanner
+`;
+  test('read as the guarded, renamed imports they stand for, at the call\'s line', () => {
+    const d = extractPython(decoder).imports.filter((i) => i.bound === 'c_scanstring');
+    assert.deepEqual(d.map(({ module, level, name, bound, aliased, line, guarded, local }) => ({ module, level, name, bound, aliased, line, guarded, local })),
+      [{ module: '_speedups', level: 1, name: 'scanstring', bound: 'c_scanstring', aliased: true, line: 10, guarded: true, local: false }]);
+    const e = extractPython(encoder).imports.filter((i) => !i.local);
+    assert.deepEqual(e.map((i) => [i.module, i.level, i.name, i.bound, i.line]), [
+      ['_speedups', 1, 'encode_basestring_ascii', 'c_encode_basestring_ascii', 9],
+      ['_speedups', 1, 'make_encoder', 'c_make_encoder', 9],
+    ]);
+    assert.deepEqual(extractPython('def f():\n    from _x import y\n    return 1\nz = f()\n').imports.filter((i) => !i.local), [], 'returns something else');
+    assert.deepEqual(extractPython('def f(a):\n    from _x import y\n    return y\nz = f()\n').imports.filter((i) => !i.local), [], 'takes parameters');
+  });
+  test('the native name first, the pure-Python twin its fallback; `a if a else b` as `a or b`', () => {
+    const files = new Map<string, PythonFileInput>([
+      ['/s/simplejson/decoder.py', { module: 'simplejson.decoder', facts: extractPython(decoder), stub: false }],
+      ['/s/simplejson/encoder.py', { module: 'simplejson.encoder', facts: extractPython(encoder), stub: false }],
+      ['/s/simplejson/scanner.py', { module: 'simplejson.scanner', facts: extractPython(scanner), stub: false }],
+    ]);
+    const out = linkPython(files);
+    assert.ok(alias(out, 'simplejson.decoder.c_scanstring', 'simplejson._speedups.scanstring'));
+    assert.deepEqual(out.aliases.filter((a) => a.from === 'simplejson.decoder.scanstring').map((a) => a.to),
+      ['simplejson.decoder.c_scanstring', 'simplejson.decoder.py_scanstring']);
+    assert.ok(alias(out, 'simplejson.encoder.c_make_encoder', 'simplejson._speedups.make_encoder'));
+    assert.ok(alias(out, 'simplejson.encoder.c_encode_basestring_ascii', 'simplejson._speedups.encode_basestring_ascii'));
+    assert.ok(alias(out, 'simplejson.scanner.c_scanner', 'simplejson._speedups.make_scanner'));
+    for (const n of ['make_scanner', 'other']) {
+      assert.deepEqual(out.aliases.filter((a) => a.from === `simplejson.scanner.${n}`).map((a) => a.to),
+        ['simplejson.scanner.c_scanner', 'simplejson.scanner.py_make_scanner'], n);
+    }
+    assert.equal(out.aliases.filter((a) => a.from === 'simplejson.scanner.never').length, 0, 'the condition is not the value: no alias');
+  });
+});

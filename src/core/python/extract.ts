@@ -18,7 +18,7 @@ import allScm from '../../../queries/python/all.scm';
 import assignsScm from '../../../queries/python/assigns.scm';
 
 /** Bumped whenever the facts' shape or meaning changes (cached facts are then re-extracted). */
-export const PY_EXTRACTOR_VERSION = 8;
+export const PY_EXTRACTOR_VERSION = 9;
 
 export type PyDefKind =
   | 'function'
@@ -165,10 +165,93 @@ export function extractPython(text: string): PythonFileFacts {
   const vars: OutlineVar[] = [];
   const outline = pythonOutline(text, vars);
   const facts = pythonFactsOfWalk(parse('python', outline), outline, true);
-  if (vars.length) facts.vars = vars;
+  const called = importingCalls(text, outline);
+  if (called.length) {
+    facts.imports.push(...called);
+    facts.imports.sort((a, b) => a.order - b.order);
+  }
+  if (vars.length) {
+    const kept = vars.filter((v) => !called.some((c) => c.bound === v.name && c.line === v.line));
+    if (kept.length) facts.vars = kept;
+  }
   const swaps = swapDecorators(text);
   if (swaps.length) facts.swaps = swaps;
   return facts;
+}
+
+/**
+ * Module-level `NAME = F()` where `F` is a module-level function of the file, without
+ * parameters, that imports and returns: simplejson's `c_scanstring = _import_c_scanstring()`,
+ * whose body is `try: from ._speedups import scanstring` / `return scanstring` / `except
+ * ImportError: return None`; or a tuple of them (`a, b = _import_speedups()` after `from . import
+ * _speedups` / `return (_speedups.a, _speedups.b)`). Read as the guarded, renamed imports they
+ * stand for (`from ._speedups import scanstring as c_scanstring`), at the assignment's line.
+ * From the text (the outline empties function bodies); `order` is the outline's offset of that
+ * line, as the walk's facts have it.
+ */
+export function importingCalls(text: string, outline: string): PyImport[] {
+  const call = /^\(?([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*,?[ \t]*\)?[ \t]*=[ \t]*(\(\s*)?([A-Za-z_]\w*)\(\)(?:\s*\))?[ \t]*(?:#.*)?$/gm;
+  if (!call.test(text)) return [];
+  type Imported = { module: string; level: number; name: string };
+  const fns = new Map<string, { returns: Imported[]; guarded: boolean }>();
+  const def = /^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*\)[ \t]*(?:->[^:\n]*)?:[ \t]*(?:#.*)?$/gm;
+  for (let m = def.exec(text); m; m = def.exec(text)) {
+    // The body: up to the next line that starts at column 0 with code.
+    const rest = text.slice(m.index + m[0].length);
+    const end = /\n(?=[^\s#])/.exec(rest);
+    const body = end ? rest.slice(0, end.index) : rest;
+    // What its imports bind: a name (`from M import x [as y]`) or a module (`from . import _m`).
+    const bound = new Map<string, Imported>();
+    const imp = /^[ \t]+from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+([A-Za-z_]\w*)(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*(?:#.*)?$/gm;
+    for (let i = imp.exec(body); i; i = imp.exec(body)) {
+      if (i[1] || i[2]) bound.set(i[4] ?? i[3], { module: i[2], level: i[1].length, name: i[3] });
+    }
+    if (!bound.size) continue;
+    // Its first `return` at the body's first indentation, brackets followed over lines.
+    const ret = /^([ \t]+)return[ \t]+([^\n]*)/m.exec(body);
+    if (!ret) continue;
+    let value = ret[2].replace(/#.*$/, '');
+    for (let at = ret.index + ret[0].length; (value.match(/\(/g)?.length ?? 0) > (value.match(/\)/g)?.length ?? 0);) {
+      const next = body.indexOf('\n', at + 1);
+      if (next < 0 && at >= body.length) break;
+      value += ` ${body.slice(at + 1, next < 0 ? body.length : next).replace(/#.*$/, '')}`;
+      if (next < 0) break;
+      at = next;
+    }
+    const parts = value.replace(/^[\s(]+|[\s),]+$/g, '').split(',').map((p) => p.trim());
+    const returns: Imported[] = [];
+    for (const part of parts) {
+      const dot = part.indexOf('.');
+      const direct = bound.get(part);
+      const viaModule = dot > 0 ? bound.get(part.slice(0, dot)) : undefined;
+      if (direct) returns.push(direct);
+      else if (viaModule && /^[A-Za-z_]\w*$/.test(part.slice(dot + 1))) {
+        // `from . import _speedups` then `_speedups.attr`: module `._speedups`, name `attr`.
+        const module = viaModule.module ? `${viaModule.module}.${viaModule.name}` : viaModule.name;
+        returns.push({ module, level: viaModule.level, name: part.slice(dot + 1) });
+      } else {
+        returns.length = 0;
+        break;
+      }
+    }
+    if (returns.length) fns.set(m[1], { returns, guarded: /^[ \t]+try[ \t]*:/m.test(body) });
+  }
+  if (!fns.size) return [];
+  const inText = new LineIndex(text);
+  const inOutline = new LineIndex(outline);
+  const out: PyImport[] = [];
+  call.lastIndex = 0;
+  for (let m = call.exec(text); m; m = call.exec(text)) {
+    const f = fns.get(m[3]);
+    const targets = m[1].split(',').map((t) => t.trim());
+    if (!f || targets.length !== f.returns.length) continue;
+    const line = inText.lineAt(m.index);
+    targets.forEach((bound, k) => {
+      const r = f.returns[k];
+      out.push({ module: r.module, level: r.level, name: r.name, bound, aliased: bound !== r.name, line, order: inOutline.startOf(line), guarded: f.guarded, local: false });
+    });
+  }
+  return out;
 }
 
 /**
@@ -540,10 +623,19 @@ function assignsOf(stmt: SyntaxNode): PyAssign[] {
   return values.map((value) => ({ name: left.text, value, line: left.startPosition.row + 1 }));
 }
 
-/** `a.b` -> [a.b]; `a or b.c` -> [a, b.c]; `(…)` unwrapped; anything else undefined. */
+/** `a.b` -> [a.b]; `a or b.c` -> [a, b.c]; `a if a else b` (and `if a is not None`) -> [a, b];
+ *  `(…)` unwrapped; anything else undefined. */
 function dottedOperands(n: SyntaxNode): string[] | undefined {
   if (n.type === 'identifier' || n.type === 'attribute') return DOTTED.test(n.text) ? [n.text] : undefined;
   if (n.type === 'parenthesized_expression' && n.namedChildCount === 1) return dottedOperands(n.namedChildren[0]);
+  if (n.type === 'conditional_expression' && n.namedChildCount === 3) {
+    const [then, cond, other] = n.namedChildren;
+    const tested = cond.type === 'comparison_operator' && /^([\w.]+)\s+is\s+not\s+None$/.exec(cond.text)?.[1];
+    if (cond.text !== then.text && tested !== then.text) return undefined;
+    const tv = dottedOperands(then);
+    const ov = dottedOperands(other);
+    return tv && ov ? [...tv, ...ov] : undefined;
+  }
   if (n.type === 'boolean_operator' && n.childForFieldName('operator')?.type === 'or') {
     const l = n.childForFieldName('left');
     const r = n.childForFieldName('right');

@@ -137,9 +137,9 @@ function skeletonLines(text: string): { lines: string[]; cont: boolean[] } {
 const KEEP_STATEMENT = /^[ \t]*(?:@|(?:async|def|class|import|from|try|except|finally|else|elif|if|for|while|with|match|case)\b)/;
 /** A statement that starts with a string literal (a docstring): never an import. */
 const STRING_STATEMENT = /^[ \t]*(?:[rRbBuUfF]{1,2})?['"]/;
-/** `name = dotted.name`, `name = (a or b)` (possibly among other statements on the line): an
+/** `name = dotted.name`, `name = (a or b)`, `name = a if a else b` (possibly among other statements on the line): an
  *  alias the index reads. */
-const ALIAS_ASSIGN = /(?:^|;)[ \t]*[A-Za-z_]\w*[ \t]*=[\s(]*[A-Za-z_][\w.]*(?:\s+or\s+[A-Za-z_][\w.]*)*[\s)]*(?:[#;]|$)/;
+const ALIAS_ASSIGN = /(?:^|;)[ \t]*[A-Za-z_]\w*[ \t]*=[\s(]*[A-Za-z_][\w.]*(?:\s+(?:or|if|else|if\s+[A-Za-z_][\w.]*\s+is\s+not\s+None\s+else)\s+[A-Za-z_][\w.]*)*[\s)]*(?:[#;]|$)/;
 /** `name = value` at column 0 (not `==`, not `name: T = value`, not `a = b = value`). */
 const VAR_ASSIGN = /^([A-Za-z_]\w*)[ \t]*=(?!=)(?![ \t]*[A-Za-z_]\w*[ \t]*=(?!=))/;
 
