@@ -7,8 +7,8 @@ import { DEBUGGER_LABEL } from '../debug/debugger';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, existsSync, realpathSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { buildFixtures, pythons, tagLine, scenarioEnv, startHeld, type FixturePaths } from '../debug/fixtures';
 
@@ -195,6 +195,21 @@ for (const py of interpreters) {
         const j = stackOf(['--core', core, '--python', p.python], {});
         const all = j.threads.flatMap((t) => shown(t.frames));
         expectSubsequence(all, [/^python innermost nested\.py:\d+$/, /^python middle nested\.py:\d+$/, /^c mixed_call _mixed\.c:\d+$/, /^python main nested\.py:\d+$/], 'core stack');
+        // Opened with another program (the debugger would unwind garbage without a word): exit 2,
+        // and the message names the program that dumped it.
+        const other = ['/usr/bin/python3.11', '/usr/bin/python3', join(homedir(), '.pyenv/versions/3.10.13/bin/python3.10')]
+          .find((x) => existsSync(x) && realpathSync(x) !== realpathSync(p.python));
+        assert.ok(other, 'another Python to open the core with');
+        const wrong = seam(['stack', '--core', core, '--python', other], {});
+        assert.equal(wrong.status, 2, wrong.stdout + wrong.stderr);
+        assert.equal(wrong.stdout, '');
+        assert.match(wrong.stderr, new RegExp(`^seam: the core file was not dumped by ${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its program was ${realpathSync(p.python).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+        const notCore = seam(['stack', '--core', p.python, '--python', p.python], {});
+        assert.equal(notCore.status, 2);
+        assert.match(notCore.stderr, /is not a core file of a 64-bit process/);
+        const none = seam(['stack', '--core', join(dir, 'absent.core'), '--python', p.python], {});
+        assert.equal(none.status, 2);
+        assert.match(none.stderr, /^seam: no core file .*absent\.core\n$/);
       } finally {
         child.kill('SIGKILL');
         rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { constants } from 'node:os';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, Variable, VariableContainer } from '../backend';
 import type { Instruction, Memory, NativeFrame, NativeThread, Symbols } from '../types';
 import { Gdb } from './gdb';
+import { checkCoreFile } from '../native/coreFile';
 import { GdbMemory, GdbSymbols } from './memory';
 import * as mi from '../mi/commands';
 import type { StoppedEvent } from './connection';
@@ -231,6 +232,7 @@ class GdbBackend extends EventEmitter implements DebugBackend {
   }
 
   async openCore(core: string, executable: string): Promise<void> {
+    checkCoreFile(core, executable, (m) => new UserError(m));
     await this.gdb.loadCore(core, executable).catch(rethrowUser);
   }
 

@@ -15,6 +15,7 @@ import { Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../which';
+import { checkCoreFile } from '../native/coreFile';
 import type { BreakpointRequest, BreakpointState, DebugBackend, LaunchRequest, StopEvent, StopReason, Variable, VariableContainer } from '../backend';
 import type { Instruction, NativeFrame, NativeThread, Symbols } from '../types';
 import { SessionUnwinder } from '../native/sessionUnwinder';
@@ -276,6 +277,7 @@ class LldbBackend extends EventEmitter implements DebugBackend {
   }
 
   async openCore(core: string, executable: string): Promise<void> {
+    checkCoreFile(core, executable, (m) => new UserError(m));
     this.isCore = true;
     try {
       await this.dap.request('attach', { coreFile: core, program: executable, initCommands: [...INIT_COMMANDS, frameFormatCommand()] });
