@@ -32,7 +32,7 @@ export const CPYTHON_GLUE: GlueRule[] = [
   { match: /^cfunction_(call|vectorcall_\w+)$/, why: 'adapts the call protocol to a C function\'s METH_* convention' },
   { match: /^method_vectorcall_\w+$|^methoddescr_call$|^wrapperdescr_call$|^wrapper_call$/, why: 'method descriptor adapters for C methods' },
   { match: /^slot_(tp|nb|sq|mp|am|bf)_\w+$|^type_call$|^vectorcall_method$/, why: 'type slots that forward an operation to a Python dunder (the dunder\'s frame follows)' },
-  { match: /^call_unbound(_noarg)?$|^call_method$|^maybe_call_special_\w+$|^lookup_maybe_method$/, why: 'typeobject.c helpers that look up and call a dunder for a slot' },
+  { match: /^call_unbound(_noarg)?$|^maybe_call_special_\w+$|^lookup_maybe_method$/, why: 'typeobject.c helpers that look up and call a dunder for a slot (not its `call_method`: a name extensions use too)' },
   { match: /^gen_send_ex2?$|^gen_iternext$|^gen_send$|^_PyGen_Send$/, why: 'resumes a generator frame in a new eval activation' },
   { match: /^run_(eval_code_obj|mod)$|^(pyrun|_?PyRun)_\w+$/, why: 'runs a module\'s code object (python script.py, -c, -m)' },
   { match: /^pymain_\w+$|^Py_(RunMain|BytesMain|Main)$/, why: 'interpreter start-up' },
