@@ -36,7 +36,7 @@ export const CPYTHON_GLUE: GlueRule[] = [
   { match: /^gen_send_ex2?$|^gen_iternext$|^gen_send$|^_PyGen_Send$/, why: 'resumes a generator frame in a new eval activation' },
   { match: /^run_(eval_code_obj|mod)$|^(pyrun|_?PyRun)_\w+$/, why: 'runs a module\'s code object (python script.py, -c, -m)' },
   { match: /^pymain_\w+$|^Py_(RunMain|BytesMain|Main)$/, why: 'interpreter start-up' },
-  { match: /^partial_(vectorcall(_fallback)?|call(_impl)?)$/, why: 'functools.partial forwarding its call' },
+  { match: /^partial_vectorcall(_fallback)?$/, why: 'functools.partial forwarding its call (3.9+; not `partial_call`, a name extensions use too)' },
   { match: /^thread_run$|^pythread_wrapper$/, why: 'CPython thread bootstrap (_thread.start_new_thread)' },
 ];
 
