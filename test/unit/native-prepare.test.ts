@@ -19,6 +19,13 @@ test('the interpreter: the eval loop and its split-off parts, the call protocol,
     'PyObject_Vectorcall', '_PyFunction_Vectorcall', 'cfunction_vectorcall_O', 'Py_RunMain', 'pymain_run_python', 'thread_run']);
 });
 
+test('an LTO build\'s clones and split parts count by their function\'s name', () => {
+  const lto = fns('cfunction_call.lto_priv.0', 'cfunction_call.lto_priv.0.cold', 'pyrun_file.constprop.0', '_PyEval_EvalFrameDefault.cold',
+    'method_vectorcall_O.isra.0', 'list_append.lto_priv.0', 'time_sleep.part.0');
+  assert.deepEqual(names(preparedFunctions(lto, 'interpreter')), ['cfunction_call.lto_priv.0', 'cfunction_call.lto_priv.0.cold',
+    'pyrun_file.constprop.0', '_PyEval_EvalFrameDefault.cold', 'method_vectorcall_O.isra.0', 'time_sleep.part.0']);
+});
+
 test('the interpreter\'s waits: reads, sleeps, locks, the GIL (where a paused program is found)', () => {
   const libpython = fns('_Py_read', '_io_FileIO_readinto_impl', '_textiowrapper_readline', 'time_sleep', 'pysleep', 'acquire_timed',
     'PyThread_acquire_lock_timed', '_PyMutex_LockTimed', '_PyParkingLot_Park', 'take_gil', 'drop_gil', 'os_read_impl', '_Py_open');

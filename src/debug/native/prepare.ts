@@ -56,7 +56,9 @@ export function preparedFunctions(functions: readonly FunctionSymbol[], kind: Pr
   const seen = new Set<string>();
   for (const f of functions) {
     if (out.length >= max) break;
-    if (seen.has(f.name) || !wanted(f.name)) continue;
+    // GCC's clones and split parts by their function's name (`cfunction_call.lto_priv.0`,
+    // `pyrun_file.constprop.0.cold` in an LTO build): C names have no dots.
+    if (seen.has(f.name) || !(wanted(f.name) || wanted(f.name.replace(/\..*$/, '')))) continue;
     seen.add(f.name);
     out.push(f);
   }
