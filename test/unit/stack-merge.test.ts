@@ -203,6 +203,16 @@ test('PyO3 wrappers: glue when the user\'s function is the next frame, visible w
   assert.equal(mergeStack(debug.slice(1), undefined)[0].glue, false);
 });
 
+test('GCC clones of glue named from a symbol table (an LTO build without DWARF) are glue too', () => {
+  const frames: NativeFrame[] = [
+    { level: 0, pc: 1n, func: 'my_func', file: 'mod.c', line: 3 },
+    { level: 1, pc: 2n, func: 'cfunction_call.lto_priv.0', from: 'python3.11' },
+    { level: 2, pc: 3n, func: '_PyObject_MakeTpCall.cold', from: 'python3.11' },
+    { level: 3, pc: 4n, func: 'my_helper.lto_priv.0', from: 'python3.11' },
+  ];
+  assert.deepEqual(mergeStack(frames, undefined).map((f) => f.glue), [false, true, true, false]);
+});
+
 test('stack cut short at the eval loop (LLDB 19): the rest of the Python frames after a marker', () => {
   const r = load('py313-callback');
   const cut = r.native.slice(0, r.native.findIndex((f) => f.func === '_PyEval_EvalFrameDefault') + 1);

@@ -78,8 +78,18 @@ const ALL_RULES = [...CPYTHON_GLUE, ...PROCESS_GLUE, ...PYO3_GLUE];
 const EXACT = new Set(ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [r.match] : [])));
 const PATTERNS = ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [] : [r.match]));
 
+/** A GCC clone or split part of a C function, named from a symbol table (an LTO build without
+ *  DWARF): `cfunction_call.lto_priv.0`, `pyrun_file.constprop.0.cold`. */
+const GCC_CLONE = /^([A-Za-z_]\w*)\.(?:lto_priv|constprop|isra|part|cold)\b/;
+
+const gluePattern = (name: string): boolean => EXACT.has(name) || PATTERNS.some((p) => p.test(name));
+
 /** Unconditional glue (everything but the context-dependent closure calls). */
-export const isGlueName = byName((name: string): boolean => EXACT.has(name) || PATTERNS.some((p) => p.test(name)));
+export const isGlueName = byName((name: string): boolean => {
+  if (gluePattern(name)) return true;
+  const clone = GCC_CLONE.exec(name);
+  return clone !== null && gluePattern(clone[1]);
+});
 
 /** Is `name` PyO3's generated wrapper around a user's #[pyfunction] or #[pymethods] item? */
 export function isPyo3Wrapper(name: string): boolean {
