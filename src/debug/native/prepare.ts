@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FunctionSymbol } from './elf';
-import { EVAL_LOOP, isGlueName } from '../stack/glue';
+import { cloneOf, EVAL_LOOP, isGlueName } from '../stack/glue';
 import { cfiOf } from './cfi';
 import { DwarfFirstSymbols } from './dwarfSymbols';
 import type { CTypes } from './dwarfTypes';
@@ -57,8 +57,8 @@ export function preparedFunctions(functions: readonly FunctionSymbol[], kind: Pr
   for (const f of functions) {
     if (out.length >= max) break;
     // GCC's clones and split parts by their function's name (`cfunction_call.lto_priv.0`,
-    // `pyrun_file.constprop.0.cold` in an LTO build): C names have no dots.
-    if (seen.has(f.name) || !(wanted(f.name) || wanted(f.name.replace(/\..*$/, '')))) continue;
+    // `pyrun_file.constprop.0.cold` in an LTO build).
+    if (seen.has(f.name) || !(wanted(f.name) || wanted(cloneOf(f.name)))) continue;
     seen.add(f.name);
     out.push(f);
   }

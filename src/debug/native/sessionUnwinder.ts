@@ -330,7 +330,6 @@ export class SessionUnwinder {
   }
 }
 
-
 /**
  * The C types the memory reader's layout needs, from the interpreter's DWARF: the eval loop's
  * unit (Python/ceval.c includes every internal header), then the dict implementation's, for what

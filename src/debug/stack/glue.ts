@@ -82,14 +82,16 @@ const PATTERNS = ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [] : [r
  *  DWARF): `cfunction_call.lto_priv.0`, `pyrun_file.constprop.0.cold`. */
 const GCC_CLONE = /^([A-Za-z_]\w*)\.(?:lto_priv|constprop|isra|part|cold)\b/;
 
+/** The C function a GCC clone or split part belongs to (`cfunction_call.lto_priv.0` ->
+ *  `cfunction_call`); any other name as it is. */
+export function cloneOf(name: string): string {
+  return GCC_CLONE.exec(name)?.[1] ?? name;
+}
+
 const gluePattern = (name: string): boolean => EXACT.has(name) || PATTERNS.some((p) => p.test(name));
 
 /** Unconditional glue (everything but the context-dependent closure calls). */
-export const isGlueName = byName((name: string): boolean => {
-  if (gluePattern(name)) return true;
-  const clone = GCC_CLONE.exec(name);
-  return clone !== null && gluePattern(clone[1]);
-});
+export const isGlueName = byName((name: string): boolean => gluePattern(name) || gluePattern(cloneOf(name)));
 
 /** Is `name` PyO3's generated wrapper around a user's #[pyfunction] or #[pymethods] item? */
 export function isPyo3Wrapper(name: string): boolean {
