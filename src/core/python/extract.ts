@@ -179,6 +179,14 @@ export function extractPython(text: string): PythonFileFacts {
   return facts;
 }
 
+/** A column-0 definition's body: from `at` (past its header) up to the next line that starts
+ *  at column 0 with code. */
+function bodyAfter(text: string, at: number): string {
+  const rest = text.slice(at);
+  const end = /\n(?=[^\s#])/.exec(rest);
+  return end ? rest.slice(0, end.index) : rest;
+}
+
 /**
  * Module-level `NAME = F()` where `F` is a module-level function of the file, without
  * parameters, that imports and returns: simplejson's `c_scanstring = _import_c_scanstring()`,
@@ -196,10 +204,7 @@ export function importingCalls(text: string, outline: string): PyImport[] {
   const fns = new Map<string, { returns: Imported[]; guarded: boolean }>();
   const def = /^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*\)[ \t]*(?:->[^:\n]*)?:[ \t]*(?:#.*)?$/gm;
   for (let m = def.exec(text); m; m = def.exec(text)) {
-    // The body: up to the next line that starts at column 0 with code.
-    const rest = text.slice(m.index + m[0].length);
-    const end = /\n(?=[^\s#])/.exec(rest);
-    const body = end ? rest.slice(0, end.index) : rest;
+    const body = bodyAfter(text, m.index + m[0].length);
     // What its imports bind: a name (`from M import x [as y]`) or a module (`from . import _m`).
     const bound = new Map<string, Imported>();
     const imp = /^[ \t]+from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+([A-Za-z_]\w*)(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*(?:#.*)?$/gm;
@@ -207,18 +212,13 @@ export function importingCalls(text: string, outline: string): PyImport[] {
       if (i[1] || i[2]) bound.set(i[4] ?? i[3], { module: i[2], level: i[1].length, name: i[3] });
     }
     if (!bound.size) continue;
-    // Its first `return` at the body's first indentation, brackets followed over lines.
-    const ret = /^([ \t]+)return[ \t]+([^\n]*)/m.exec(body);
+    // Its first `return`'s value, over lines while brackets are open (comments dropped).
+    const ret = /^[ \t]+return[ \t]+/m.exec(body);
     if (!ret) continue;
-    let value = ret[2].replace(/#.*$/, '');
-    for (let at = ret.index + ret[0].length; (value.match(/\(/g)?.length ?? 0) > (value.match(/\)/g)?.length ?? 0);) {
-      const next = body.indexOf('\n', at + 1);
-      if (next < 0 && at >= body.length) break;
-      value += ` ${body.slice(at + 1, next < 0 ? body.length : next).replace(/#.*$/, '')}`;
-      if (next < 0) break;
-      at = next;
-    }
-    const parts = value.replace(/^[\s(]+|[\s),]+$/g, '').split(',').map((p) => p.trim());
+    const tail = body.slice(ret.index + ret[0].length).replace(/#[^\n]*/g, '');
+    let depth = 0, end = 0;
+    for (; end < tail.length && !(tail[end] === '\n' && depth <= 0); end++) depth += tail[end] === '(' ? 1 : tail[end] === ')' ? -1 : 0;
+    const parts = tail.slice(0, end).replace(/^[\s(]+|[\s),]+$/g, '').split(',').map((p) => p.trim());
     const returns: Imported[] = [];
     for (const part of parts) {
       const dot = part.indexOf('.');
@@ -276,10 +276,7 @@ export function swapDecorators(text: string): PySwap[] {
   if (last.startsWith('_py')) return []; // `_pyio`: the pure-Python twin
   const def = /^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*([A-Za-z_]\w*)/gm;
   for (let m = def.exec(text); m; m = def.exec(text)) {
-    // The body: up to the next line that starts at column 0 with code.
-    const rest = text.slice(m.index + m[0].length);
-    const end = /\n(?=[^\s#])/.exec(rest);
-    const body = end ? rest.slice(0, end.index) : rest;
+    const body = bodyAfter(text, m.index + m[0].length);
     // The name read is the decorated object's own: `getattr(mod, impl.__name__)`, or through a
     // variable set from it (`name = name or impl.__name__` ... `getattr(c_opt, name)`).
     const own = `${m[2]}.__name__`;
