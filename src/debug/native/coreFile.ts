@@ -8,7 +8,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ElfFile, cString } from './elf';
+import { ElfFile, cString, notes } from './elf';
 
 /** A mapped file of the dumped process: its address range and the file's path then. */
 export interface CoreMapping {
@@ -66,16 +66,9 @@ export function readCoreInfo(path: string): CoreInfo {
     const info: CoreInfo = { mappings: [] };
     for (const seg of elf.segments) {
       if (seg.type !== PT_NOTE) continue;
-      const d = elf.bytes(Number(seg.offset), Number(seg.filesz));
-      const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-      for (let o = 0; o + 12 <= d.length;) {
-        const namesz = v.getUint32(o, true), descsz = v.getUint32(o + 4, true), kind = v.getUint32(o + 8, true);
-        const descAt = o + 12 + align4(namesz);
-        if (descAt + descsz > d.length) break;
-        const desc = d.subarray(descAt, descAt + descsz);
-        if (kind === NT_FILE && !info.mappings.length) info.mappings = parseNtFile(desc);
-        else if (kind === NT_PRPSINFO && info.command === undefined) Object.assign(info, parsePrpsinfo(desc));
-        o = descAt + align4(descsz);
+      for (const n of notes(elf.bytes(Number(seg.offset), Number(seg.filesz)))) {
+        if (n.type === NT_FILE && !info.mappings.length) info.mappings = parseNtFile(n.desc);
+        else if (n.type === NT_PRPSINFO && info.command === undefined) Object.assign(info, parsePrpsinfo(n.desc));
       }
     }
     return info;
@@ -124,8 +117,4 @@ function realOrSame(p: string): string {
   } catch {
     return p;
   }
-}
-
-function align4(n: number): number {
-  return (n + 3) & ~3;
 }

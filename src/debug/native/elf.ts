@@ -163,15 +163,8 @@ export class ElfFile {
   buildId(): string | undefined {
     for (const s of this.sections) {
       if (s.type !== SHT_NOTE) continue;
-      const d = this.bytes(s.offset, s.size);
-      const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-      for (let o = 0; o + 12 <= d.length;) {
-        const namesz = v.getUint32(o, true), descsz = v.getUint32(o + 4, true), type = v.getUint32(o + 8, true);
-        const nameAt = o + 12, descAt = nameAt + align4(namesz);
-        if (type === 3 && namesz === 4 && cString(d, nameAt) === 'GNU') {
-          return Buffer.from(d.subarray(descAt, descAt + descsz)).toString('hex');
-        }
-        o = descAt + align4(descsz);
+      for (const n of notes(this.bytes(s.offset, s.size))) {
+        if (n.type === 3 && n.name === 'GNU') return Buffer.from(n.desc).toString('hex');
       }
     }
     return undefined;
@@ -285,6 +278,19 @@ function underscoreRank(name: string): number {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
+}
+
+/** The notes of a note section or segment (name, type, descriptor), in order; a note that runs
+ *  past the end ends the list. */
+export function* notes(d: Uint8Array): Generator<{ name: string; type: number; desc: Uint8Array }> {
+  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  for (let o = 0; o + 12 <= d.length;) {
+    const namesz = v.getUint32(o, true), descsz = v.getUint32(o + 4, true), type = v.getUint32(o + 8, true);
+    const descAt = o + 12 + align4(namesz);
+    if (descAt + descsz > d.length) return;
+    yield { name: cString(d.subarray(o + 12, o + 12 + namesz), 0), type, desc: d.subarray(descAt, descAt + descsz) };
+    o = descAt + align4(descsz);
+  }
 }
 
 export function cString(b: Uint8Array, at: number): string {
