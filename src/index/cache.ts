@@ -200,7 +200,7 @@ export class CacheWriter {
   private readonly hash = createHash('sha256');
   private pending: string[] = [];
   private pendingChars = 0;
-  /** Bytes of body written or pending. */
+  /** Bytes of body before the stamps (where the next file's facts start). */
   private bytes = 0;
   /** Each file's stamp, as JSON text (`"path":{…}`). */
   private readonly stamps: string[] = [];
@@ -216,7 +216,7 @@ export class CacheWriter {
       this.fail(e);
     }
     const id: CacheIdentity = { format: CACHE_FORMAT, extractors, roots };
-    this.body(`${JSON.stringify(id)}\n`);
+    this.counted(`${JSON.stringify(id)}\n`);
   }
 
   /** A file's entry (each path once). */
@@ -225,7 +225,7 @@ export class CacheWriter {
     let where = '';
     if (facts !== undefined) {
       const start = this.bytes;
-      this.body(`${facts}\n`);
+      this.counted(`${facts}\n`);
       where = `,"facts":[${start},${this.bytes - 1}]`;
     }
     const skip = f.skip === undefined ? '' : `,"skip":${JSON.stringify(f.skip)}`;
@@ -268,8 +268,13 @@ export class CacheWriter {
     }
   }
 
-  private body(text: string): void {
+  /** Body text whose bytes the stamps' offsets count (not the stamps and link line itself). */
+  private counted(text: string): void {
     this.bytes += Buffer.byteLength(text);
+    this.body(text);
+  }
+
+  private body(text: string): void {
     if (this.error !== undefined) return;
     this.pending.push(text);
     this.pendingChars += text.length;

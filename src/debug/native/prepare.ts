@@ -102,7 +102,6 @@ export class IdleWatch {
   }
 }
 
-
 /** The reading ahead stopped: the session ended, or its unwinder is warm without it. */
 export class Ended extends Error {}
 

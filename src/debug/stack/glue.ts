@@ -48,6 +48,11 @@ export const PROCESS_GLUE: GlueRule[] = [
 /** `crate::__pyfunction_f`, `crate::T::__pymethod_m__`: PyO3's generated argument extractor. */
 const PYO3_WRAPPER = /(^|::)__pyfunction_\w+$|(^|::)__pymethod_\w+__$/;
 
+/** PyO3 before 0.30 defined the `extern "C"` entry inside the user's crate: `rpds::<impl
+ *  PyMethods<…> for PyClassImplCollector<…>>::py_methods::ITEMS::trampoline` for #[pymethods],
+ *  `crate::f::MakeDef::_PYO3_DEF::trampoline` for a #[pyfunction] (with DWARF: `{impl#N}` paths). */
+const PYO3_IN_CRATE_ENTRY = /(^|::)(ITEMS|_PYO3_DEF)::trampoline$/;
+
 /** PyO3's wrappers between CPython's call and the user's #[pyfunction]/#[pymethods] body. */
 export const PYO3_GLUE: GlueRule[] = [
   { match: /^pyo3::impl_::trampoline::/, why: 'PyO3 trampoline: GIL pool, panic and error translation' },
@@ -55,10 +60,7 @@ export const PYO3_GLUE: GlueRule[] = [
   { match: /^pyo3::callback::(handle_panic|panic_result_into_callback_output|convert)/, why: 'PyO3 before 0.18: panic/result translation' },
   { match: /^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/, why: 'catch_unwind around the body, so a panic becomes a Python exception' },
   { match: PYO3_WRAPPER, why: 'PyO3-generated wrapper that extracts arguments, then calls the user\'s function (in the stack: only when that call is seen, see wrapperIsGlue)' },
-  // PyO3 before 0.30 defined the `extern "C"` entry inside the user's crate: `rpds::<impl
-  // PyMethods<…> for PyClassImplCollector<…>>::py_methods::ITEMS::trampoline` for #[pymethods],
-  // `crate::f::MakeDef::_PYO3_DEF::trampoline` for a #[pyfunction] (with DWARF: `{impl#N}` paths).
-  { match: /(^|::)(ITEMS|_PYO3_DEF)::trampoline$/, why: 'PyO3-generated extern "C" entry that calls the trampoline (PyO3 before 0.30)' },
+  { match: PYO3_IN_CRATE_ENTRY, why: 'PyO3-generated extern "C" entry that calls the trampoline (PyO3 before 0.30)' },
   { match: /^pyo3::call::|^pyo3::types::(any|tuple)::\{impl#\d+\}::call(1|0|_positional|_method\w*)?(<.*>)?$|^pyo3::instance::\{impl#\d+\}::call(1|0|_method\w*)?(<.*>)?$/, why: 'PyO3 calling a Python object from Rust (Bound::call1 and its argument plumbing)' },
   // The same methods named from symbols (LLDB, or GDB without DWARF): `<pyo3::instance::Bound<…> as
   // pyo3::types::any::PyAnyMethods>::call1`, `pyo3::types::tuple::<impl pyo3::call::PyCallArgs for (T0,)>::call_positional`.
@@ -72,7 +74,7 @@ export const PYO3_GLUE: GlueRule[] = [
 export const PYO3_CONTEXT_GLUE = /^(<.* as )?core::ops::function::(FnOnce|FnMut|Fn)>?::call(_once|_mut)?(\{\{vtable\.shim\}\}|::\{shim[^}]*\})?(<.*>)?$/;
 
 /** Frames that open a PyO3 trampoline region (for PYO3_CONTEXT_GLUE). */
-const PYO3_REGION = /^pyo3::impl_::(trampoline|pymethods)::|(^|::)(ITEMS|_PYO3_DEF)::trampoline$|^std::panicking::(try|catch_unwind)\b|^std::panic::catch_unwind\b|^__rust_try$/;
+const PYO3_REGION = new RegExp(`^pyo3::impl_::(trampoline|pymethods)::|${PYO3_IN_CRATE_ENTRY.source}|^std::panicking::(try|catch_unwind)\\b|^std::panic::catch_unwind\\b|^__rust_try$`);
 
 const ALL_RULES = [...CPYTHON_GLUE, ...PROCESS_GLUE, ...PYO3_GLUE];
 const EXACT = new Set(ALL_RULES.flatMap((r) => (typeof r.match === 'string' ? [r.match] : [])));
@@ -101,15 +103,15 @@ export function isPyo3Wrapper(name: string): boolean {
 /**
  * A PyO3 wrapper is glue when the call it makes to the user's function is a frame of its own:
  * the frame it calls lives beside it (`m::T::__pymethod_step__` → `m::T::step`, renamed or not,
- * an inlined frame included), or it is the entry that calls PyO3's trampoline. In an optimised build without inline records (a wheel's symbols)
- * the user's body is inlined into the wrapper, which then stands for it and stays visible.
+ * an inlined frame included), or it is the entry that calls PyO3's trampoline. In an optimised
+ * build without inline records (a wheel's symbols) the user's body is inlined into the wrapper,
+ * which then stands for it and stays visible.
  */
 export function wrapperIsGlue(wrapper: string, callee: string | undefined): boolean {
   if (callee === undefined) return false;
-  const parent = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('::')));
-  const p = parent(wrapper);
   if (opensPyo3Region(callee)) return true; // the extern "C" entry of PyO3 0.18–0.20, named like the wrapper
-  return p === parent(callee.replace(/<[^<>]*(<[^<>]*>[^<>]*)*>$/, '')) && !isGlueName(callee);
+  const parent = (name: string): string => name.slice(0, Math.max(0, name.lastIndexOf('::')));
+  return parent(wrapper) === parent(callee.replace(/<[^<>]*(<[^<>]*>[^<>]*)*>$/, '')) && !isGlueName(callee);
 }
 
 export function opensPyo3Region(name: string): boolean {
